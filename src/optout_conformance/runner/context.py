@@ -1,0 +1,160 @@
+"""What a check gets: the target, credentials, profile, HTTP client, expectations, observations.
+
+``CheckFailed`` and ``CheckSkipped`` are how a check reports; the runner turns them into report
+entries. A failure message follows Schemathesis' style: "Received … / Documented … (source)".
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from optout_conformance.runner.http import Exchange, HttpClient
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """Credentials for the three APIs; any may be None when its API is not checked."""
+
+    token: str | None = None
+    realm: str | None = None
+    password: str | None = None
+    sender_code: str | None = None
+
+    def secrets(self) -> dict[str, str]:
+        """secret value -> environment variable a curl command should show instead."""
+        pairs = {
+            self.token: "$OPTOUT_CONFORMANCE_TOKEN",
+            self.password: "$OPTOUT_CONFORMANCE_PASSWORD",
+        }
+        return {k: v for k, v in pairs.items() if k}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One API's base URL (as in the spec's servers: …/v1, …/bin, …/api/v2)."""
+
+    api: str
+    base_url: str
+    embedded: bool = False
+    loopback: bool = False
+
+
+@dataclass
+class Observation:
+    """What a target did on a disputed or unspecified point; reported, never failed."""
+
+    discrepancy_id: str
+    observed: Any
+    follows: str | None = None  # seed file name (or profile name) the behaviour matches
+    check_id: str | None = None
+
+
+class CheckFailed(AssertionError):
+    """A documented rule was broken."""
+
+    def __init__(
+        self,
+        rule: str,
+        *,
+        received: str,
+        documented: str,
+        source: str,
+        exchange: Exchange | None = None,
+    ) -> None:
+        self.rule = rule
+        self.received = received
+        self.documented = documented
+        self.source = source
+        self.exchange = exchange
+        super().__init__(self.message)
+
+    @property
+    def message(self) -> str:
+        return f"{self.rule}\n  Received: {self.received}\n  Documented: {self.documented} ({self.source})"
+
+
+class CheckSkipped(Exception):
+    """The check could not run on this target; the reason is reported (never counted as a pass)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+_phone_counter = itertools.count()
+_phone_lock = threading.Lock()
+
+
+@dataclass
+class RunContext:
+    """Everything a check needs about the run in progress."""
+
+    target: Target
+    credentials: Credentials
+    profile: str  # community | official | lenient | auto
+    http: HttpClient
+    allow_writes: bool = False
+    run_prefix: str = field(default_factory=lambda: "oc-" + uuid.uuid4().hex[:8])
+    # auto profile: discrepancy id -> the profile ("community"/"official") the target showed.
+    fingerprint: dict[str, str] = field(default_factory=dict)
+    observations: list[Observation] = field(default_factory=list)
+    current_check: str | None = None
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def api(self) -> str:
+        return self.target.api
+
+    @property
+    def effective_profile(self) -> str:
+        """The profile whose narrowed spec applies: auto resolves to what the target showed."""
+        if self.profile != "auto":
+            return self.profile
+        shown = set(self.fingerprint.values())
+        return shown.pop() if len(shown) == 1 else "lenient"
+
+    def expect(self, discrepancy_id: str) -> Any:
+        """The value the profile in force pins for a registry entry, or None (any variant allowed)."""
+        from optout_conformance import registry
+
+        profile = self.profile
+        if profile == "auto":
+            shown = self.fingerprint.get(discrepancy_id)
+            if shown is None:
+                return None
+            profile = shown
+        return registry.expectation(discrepancy_id, profile)
+
+    def observe(self, discrepancy_id: str, observed: Any, follows: str | None = None) -> None:
+        with self._lock:
+            self.observations.append(
+                Observation(discrepancy_id, observed, follows, check_id=self.current_check)
+            )
+
+    def spec(self) -> dict[str, Any]:
+        from optout_conformance import specs
+
+        return specs.load_spec(self.api, self.effective_profile)
+
+    def fictional_phone(self) -> str:
+        """A fictional 10-digit US number, NPA-555-01XX (555-0100..0199 are reserved for fiction).
+
+        The area code comes from the run prefix and a counter, so numbers are unique within a run
+        and differ between runs against the same long-lived server.
+        """
+        with _phone_lock:
+            n = next(_phone_counter)
+        area = 200 + (int(self.run_prefix[3:9], 16) + n // 100) % 800
+        return f"{area}55501{n % 100:02d}"
+
+    @property
+    def writes_allowed(self) -> bool:
+        return self.allow_writes or self.target.embedded or self.target.loopback
+
+    def require_writes(self) -> None:
+        if not self.writes_allowed:
+            raise CheckSkipped("writes are not allowed on this target (pass --allow-writes)")
