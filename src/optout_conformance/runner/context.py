@@ -9,6 +9,7 @@ from __future__ import annotations
 import itertools
 import threading
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,10 +86,6 @@ class CheckSkipped(Exception):
         self.reason = reason
 
 
-_phone_counter = itertools.count()
-_phone_lock = threading.Lock()
-
-
 @dataclass
 class RunContext:
     """Everything a check needs about the run in progress."""
@@ -103,7 +100,13 @@ class RunContext:
     fingerprint: dict[str, str] = field(default_factory=dict)
     observations: list[Observation] = field(default_factory=list)
     current_check: str | None = None
+    # Property-phase budget (None: the phase's own default) and seed (None: derandomized).
+    max_examples: int | None = None
+    seed: int | None = None
+    fast: bool = False
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    # Per-context so a recording made with a fixed run_prefix replays byte-identical requests.
+    _phones: itertools.count = field(default_factory=itertools.count, repr=False)
 
     @property
     def api(self) -> str:
@@ -146,9 +149,9 @@ class RunContext:
         The area code comes from the run prefix and a counter, so numbers are unique within a run
         and differ between runs against the same long-lived server.
         """
-        with _phone_lock:
-            n = next(_phone_counter)
-        area = 200 + (int(self.run_prefix[3:9], 16) + n // 100) % 800
+        with self._lock:
+            n = next(self._phones)
+        area = 200 + (zlib.crc32(self.run_prefix.encode()) + n // 100) % 800
         return f"{area}55501{n % 100:02d}"
 
     @property
