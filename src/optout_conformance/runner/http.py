@@ -11,7 +11,8 @@ import json
 import shlex
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode
@@ -38,6 +39,8 @@ class Exchange:
     truncated: bool = False
     elapsed: float = 0.0
     error: str | None = None
+    # The check that sent the request (None: fingerprint probes or code outside a check).
+    check_id: str | None = None
     secrets: dict[str, str] = field(default_factory=dict, repr=False)
 
     @property
@@ -103,6 +106,7 @@ class Exchange:
             "body": self.redact(self.text[:2000]),
             "elapsed": round(self.elapsed, 4),
             "error": self.error,
+            "check_id": self.check_id,
             "curl": self.curl(),
         }
 
@@ -144,6 +148,17 @@ class HttpClient:
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
         self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._label = threading.local()
+
+    @contextmanager
+    def labelled(self, check_id: str | None) -> Iterator[None]:
+        """Tag every exchange this thread sends inside the block with ``check_id``."""
+        previous = getattr(self._label, "check_id", None)
+        self._label.check_id = check_id
+        try:
+            yield
+        finally:
+            self._label.check_id = previous
 
     def close(self) -> None:
         self._client.close()
@@ -174,6 +189,7 @@ class HttpClient:
             data={k: str(v) for k, v in data.items()} if data is not None else None,
             headers=dict(headers or {}),
             secrets=self.secrets,
+            check_id=getattr(self._label, "check_id", None),
         )
         self.rate.wait()
         started = time.perf_counter()
@@ -194,11 +210,17 @@ class HttpClient:
                     if len(body) > MAX_BODY_BYTES:
                         exchange.truncated = True
                         break
+                    # httpx's timeout bounds each read, not the whole body: a server trickling
+                    # bytes would otherwise hold the request open indefinitely.
+                    if time.perf_counter() - started > self.timeout:
+                        raise httpx.ReadTimeout("body not complete within the timeout")
                 exchange.text = bytes(body[:MAX_BODY_BYTES]).decode(
                     response.encoding or "utf-8", errors="replace"
                 )
         except httpx.TimeoutException:
             exchange.error = f"no answer within {self.timeout:g} s (timeout)"
+        except httpx.InvalidURL as exc:
+            exchange.error = f"invalid URL: {exc}"
         except httpx.HTTPError as exc:
             exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         exchange.elapsed = time.perf_counter() - started

@@ -1,0 +1,257 @@
+"""The settings of one ``run``: which APIs, which targets, credentials, profile and run limits.
+
+Every setting comes from the first of these sources that gives it:
+
+1. the command line (``--target``, ``--token``, …; or the pytest options of the root conftest),
+2. the environment (``OPTOUT_CONFORMANCE_TARGET``, ``_TOKEN``, ``_REALM``, ``_PASSWORD``,
+   ``_SENDER_CODE``, ``_PROFILE``, ``_CONFIG``), so secrets stay out of shell history,
+3. a TOML file (``--config PATH`` or ``OPTOUT_CONFORMANCE_CONFIG``)::
+
+       [targets]
+       convoso = "https://api.example.test/v1"
+       [credentials]
+       token = "…"
+       realm = "…"
+       password = "…"
+       sender_code = "…"
+       [run]
+       profile = "auto"
+
+   (a ``[reference]`` table in the same file is read by ``serve`` and ignored here),
+4. the defaults: no target means the embedded reference server, with its own credentials.
+
+Targets are taken as a whole from the first source that names any (they are not merged per API):
+a command line ``--target`` replaces every target of the environment and of the file. Credentials
+and the profile are resolved key by key.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from optout_conformance.apis import API_CHOICES, APIS, PROFILES, check_profile, resolve_apis
+from optout_conformance.errors import BadChoice, ConfigError, UsageError
+from optout_conformance.runner.context import Credentials
+
+ENV_PREFIX = "OPTOUT_CONFORMANCE_"
+ENV_TARGET = ENV_PREFIX + "TARGET"
+ENV_TOKEN = ENV_PREFIX + "TOKEN"
+ENV_REALM = ENV_PREFIX + "REALM"
+ENV_PASSWORD = ENV_PREFIX + "PASSWORD"
+ENV_SENDER_CODE = ENV_PREFIX + "SENDER_CODE"
+ENV_PROFILE = ENV_PREFIX + "PROFILE"
+ENV_CONFIG = ENV_PREFIX + "CONFIG"
+
+CREDENTIAL_KEYS = ("token", "realm", "password", "sender_code")
+FILE_TABLES = {"targets", "credentials", "run", "reference"}
+RUN_FILE_KEYS = ("profile", "allow_writes", "rate", "timeout", "workers")
+
+# Credentials a non-embedded target cannot be checked without (the embedded reference has its own).
+REQUIRED_CREDENTIALS = {
+    "convoso": ("token",),
+    "whatcounts": ("realm", "password", "sender_code"),
+    "avaamo": ("token",),
+}
+
+PRECEDENCE_HELP = (
+    "Precedence: command line > environment (OPTOUT_CONFORMANCE_TARGET, _TOKEN, _REALM, _PASSWORD, "
+    "_SENDER_CODE, _PROFILE, _CONFIG) > config file (--config) > embedded reference server."
+)
+
+
+@dataclass(frozen=True)
+class RawSettings:
+    """Values one source gave; None means the source is silent on it."""
+
+    targets: tuple[str, ...] = ()
+    token: str | None = None
+    realm: str | None = None
+    password: str | None = None
+    sender_code: str | None = None
+    profile: str | None = None
+    config: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The resolved settings of a run: APIs in order, their target URLs, credentials, profile.
+
+    ``targets`` maps an API to its base URL; an API absent from it runs against the embedded
+    reference server.
+    """
+
+    apis: tuple[str, ...]
+    targets: dict[str, str]
+    credentials: Credentials
+    profile: str
+    run: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def embedded(self) -> bool:
+        return not self.targets
+
+
+def env_settings(environ: Mapping[str, str] | None = None) -> RawSettings:
+    """What the environment gives. ``OPTOUT_CONFORMANCE_TARGET`` may hold several targets,
+    separated by commas or whitespace (``convoso=URL,avaamo=URL``)."""
+    env = os.environ if environ is None else environ
+    raw_target = env.get(ENV_TARGET, "").replace(",", " ").split()
+    return RawSettings(
+        targets=tuple(raw_target),
+        token=env.get(ENV_TOKEN) or None,
+        realm=env.get(ENV_REALM) or None,
+        password=env.get(ENV_PASSWORD) or None,
+        sender_code=env.get(ENV_SENDER_CODE) or None,
+        profile=env.get(ENV_PROFILE) or None,
+        config=env.get(ENV_CONFIG) or None,
+    )
+
+
+def file_settings(path: str | Path) -> RawSettings:
+    """What a TOML config file gives (tables ``[targets]``, ``[credentials]``, ``[run]``)."""
+    file = Path(path)
+    try:
+        with file.open("rb") as handle:
+            data = tomllib.load(handle)
+    except FileNotFoundError:
+        raise ConfigError(f"config file not found: {file}") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"cannot read config file {file}: {exc}") from None
+    unknown = sorted(set(data) - FILE_TABLES)
+    if unknown:
+        raise ConfigError(
+            f"config file {file}: unknown table(s) {', '.join(unknown)}",
+            hint=f"valid tables: {', '.join(sorted(FILE_TABLES))}",
+        )
+    targets = _table(data, "targets", file, APIS)
+    credentials = _table(data, "credentials", file, CREDENTIAL_KEYS)
+    run = _table(data, "run", file, RUN_FILE_KEYS)
+    return RawSettings(
+        targets=tuple(f"{api}={url}" for api, url in targets.items()),
+        token=_str_or_none(credentials.get("token")),
+        realm=_str_or_none(credentials.get("realm")),
+        password=_str_or_none(credentials.get("password")),
+        sender_code=_str_or_none(credentials.get("sender_code")),
+        profile=_str_or_none(run.get("profile")),
+        extra={k: v for k, v in run.items() if k != "profile"},
+    )
+
+
+def _table(data: dict[str, Any], name: str, file: Path, keys: Sequence[str]) -> dict[str, Any]:
+    table = data.get(name, {})
+    if not isinstance(table, dict):
+        raise ConfigError(f"config file {file}: [{name}] must be a table")
+    unknown = sorted(set(table) - set(keys))
+    if unknown:
+        raise ConfigError(
+            f"config file {file}: unknown key(s) in [{name}]: {', '.join(unknown)}",
+            hint=f"valid keys: {', '.join(keys)}",
+        )
+    return table
+
+
+def _str_or_none(value: Any) -> str | None:
+    return None if value is None else str(value)
+
+
+def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -> dict[str, str]:
+    """``--target`` values -> {api: base URL}.
+
+    A value is ``api=URL`` or a bare URL. A bare URL with one API selected is that API's base
+    URL (``…/v1``, ``…/bin``, ``…/api/v2``). A bare URL without a path (``http://host:8000``)
+    with several APIs selected is the host of all of them: each API's base path is appended.
+    """
+    targets: dict[str, str] = {}
+    bare: list[str] = []
+    for value in values:
+        name, sep, url = value.partition("=")
+        if sep and name in APIS and "://" in url:
+            targets[name] = _check_url(url)
+        elif sep and "://" not in name:
+            raise BadChoice("--target API", name, APIS)
+        else:
+            bare.append(_check_url(value))
+    if len(bare) > 1:
+        raise UsageError("more than one --target without an API name", hint="write api=URL for each")
+    if bare:
+        url = bare[0]
+        if len(apis) == 1:
+            targets.setdefault(apis[0], url)
+        elif urlsplit(url).path.strip("/") == "":
+            for api in apis:
+                targets.setdefault(api, url.rstrip("/") + APIS[api].base_path)
+        else:
+            raise UsageError(
+                f"--target {url} is one API's base URL but --api {api_option} selects {len(apis)} APIs",
+                hint="pass --api convoso|whatcounts|avaamo, write api=URL, or give the host root",
+            )
+    return targets
+
+
+def _check_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise UsageError(
+            f"invalid target URL: {url!r}", hint="an http(s) URL, e.g. http://127.0.0.1:8000/v1"
+        )
+    return url.rstrip("/")
+
+
+def resolve_settings(
+    cli: RawSettings, api: str = "all", environ: Mapping[str, str] | None = None
+) -> Settings:
+    """Merge command line > environment > config file > defaults into the run's settings."""
+    if api not in API_CHOICES:
+        raise BadChoice("--api", api, API_CHOICES)
+    env = env_settings(environ)
+    config_path = cli.config or env.config
+    file = file_settings(config_path) if config_path else RawSettings()
+    layers = (cli, env, file)
+
+    def first(name: str) -> Any:
+        for layer in layers:
+            value = getattr(layer, name)
+            if value:
+                return value
+        return None
+
+    profile = check_profile(first("profile") or "auto", PROFILES)
+    selected = resolve_apis(api)
+    raw_targets = next((layer.targets for layer in layers if layer.targets), ())
+    targets = parse_targets(raw_targets, selected, api)
+    if targets and api == "all":
+        # Only the APIs that were given a target run (in the catalog's order).
+        selected = [name for name in APIS if name in targets]
+    elif targets:
+        untargeted = [name for name in selected if name not in targets]
+        if untargeted:
+            raise UsageError(
+                f"--api {api} has no target while other targets are given",
+                hint=f"add --target {untargeted[0]}=URL, or drop every target to use the embedded server",
+            )
+        # Targets of APIs that are not selected (a config file naming all three) are ignored.
+        targets = {name: url for name, url in targets.items() if name in selected}
+    credentials = Credentials(**{key: first(key) for key in CREDENTIAL_KEYS})
+    missing = [
+        (name, key)
+        for name in selected
+        if name in targets
+        for key in REQUIRED_CREDENTIALS[name]
+        if not getattr(credentials, key)
+    ]
+    if missing:
+        name, key = missing[0]
+        raise UsageError(
+            f"the {name} target needs a {key.replace('_', ' ')}",
+            hint=f"pass --{key.replace('_', '-')} or set {ENV_PREFIX}{key.upper()}",
+        )
+    return Settings(
+        apis=tuple(selected), targets=targets, credentials=credentials, profile=profile, run=file.extra
+    )
