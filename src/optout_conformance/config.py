@@ -130,7 +130,7 @@ def file_settings(path: str | Path) -> RawSettings:
             f"config file {file}: unknown table(s) {', '.join(unknown)}",
             hint=f"valid tables: {', '.join(sorted(FILE_TABLES))}",
         )
-    targets = _table(data, "targets", file, APIS)
+    targets = _table(data, "targets", file, tuple(APIS))
     credentials = _table(data, "credentials", file, CREDENTIAL_KEYS)
     run = _table(data, "run", file, RUN_FILE_KEYS)
     return RawSettings(

@@ -1,0 +1,170 @@
+"""The terminal report: per API the counts, every failure with its reproduction, the fingerprint,
+the Convoso error-code coverage and the observations of unspecified points.
+
+Lines are wrapped to 80 columns (a curl command is kept on one line so it can be copied);
+colour is used only when asked for (the CLI asks when stdout is a tty).
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections import Counter
+from typing import Any
+
+import click
+
+from optout_conformance.report.coverage import NOT_SEEN, TRIGGERED, error_code_coverage
+from optout_conformance.runner.results import ApiResult, CheckResult, RunResult
+
+WIDTH = 80
+COLOURS = {"passed": "green", "failed": "red", "error": "magenta", "skipped": "yellow"}
+
+
+class _Writer:
+    """Collects report lines, wrapping prose to WIDTH and colouring when enabled."""
+
+    def __init__(self, colour: bool) -> None:
+        self.colour = colour
+        self.lines: list[str] = []
+
+    def style(self, text: str, **kwargs: Any) -> str:
+        return click.style(text, **kwargs) if self.colour else text
+
+    def line(self, text: str = "") -> None:
+        self.lines.append(text)
+
+    def wrapped(self, text: str, indent: str = "", subsequent: str | None = None) -> None:
+        for index, paragraph in enumerate(text.splitlines() or [""]):
+            first = indent if index == 0 else (subsequent if subsequent is not None else indent)
+            rest = subsequent if subsequent is not None else indent
+            self.lines.extend(
+                textwrap.wrap(paragraph, WIDTH, initial_indent=first, subsequent_indent=rest,
+                              break_long_words=True, break_on_hyphens=False) or [first.rstrip()]
+            )
+
+
+def render(run: RunResult, *, colour: bool = False, verbose: bool = False) -> str:
+    """The whole terminal report as one string (no trailing newline)."""
+    out = _Writer(colour)
+    for api in run.apis:
+        _api_section(out, api, verbose)
+        out.line()
+    _summary(out, run)
+    return "\n".join(out.lines)
+
+
+def _api_section(out: _Writer, api: ApiResult, verbose: bool) -> None:
+    where = "embedded reference" if api.embedded else "target"
+    out.line(out.style(f"== {api.api} ", bold=True) + f"({where}: {api.base_url})")
+    profile = api.profile
+    if api.profile == "auto":
+        profile += f" -> {api.effective_profile}"
+    counts = api.counts
+    out.wrapped(
+        f"profile {profile}; {len(api.checks)} checks: {counts['passed']} passed, "
+        f"{counts['failed']} failed, {counts['skipped']} skipped, {counts['error']} errors "
+        f"({api.duration:.1f} s, {len(api.exchanges)} requests)",
+        indent="  ",
+    )
+    for note in api.notes:
+        out.wrapped(f"note: {note}", indent="  ", subsequent="    ")
+    for result in api.checks:
+        if result.status in ("failed", "error"):
+            _failure(out, result)
+    _skips(out, api.checks, verbose)
+    _fingerprint(out, api)
+    _error_codes(out, api, verbose)
+    _observations(out, api)
+
+
+def _failure(out: _Writer, result: CheckResult) -> None:
+    out.line()
+    label = "FAILED" if result.status == "failed" else "ERROR"
+    out.line("  " + out.style(label, fg=COLOURS[result.status], bold=True) + f" {result.id}")
+    if result.status == "error":
+        out.wrapped(f"harness error (a bug in the check, not the target): {result.rule}", "    ", "      ")
+        return
+    out.wrapped(result.rule, indent="    ", subsequent="    ")
+    out.wrapped(f"Received: {result.received}", indent="    ", subsequent="      ")
+    out.wrapped(f"Documented: {result.documented}", indent="    ", subsequent="      ")
+    out.wrapped(f"Source: {result.source}", indent="    ", subsequent="      ")
+    if result.exchange:
+        out.line("    Reproduce:")
+        out.line("      " + str(result.exchange.get("curl", "")))
+
+
+def _skips(out: _Writer, checks: list[CheckResult], verbose: bool) -> None:
+    skipped = [c for c in checks if c.status == "skipped"]
+    if not skipped:
+        return
+    out.line()
+    out.line("  " + out.style("Skipped", fg=COLOURS["skipped"]) + " (reason: checks)")
+    if verbose:
+        for c in skipped:
+            out.wrapped(f"{c.id}: {c.rule}", indent="    ", subsequent="      ")
+        return
+    for reason, count in Counter(c.rule for c in skipped).most_common():
+        out.wrapped(f"{reason}: {count}", indent="    ", subsequent="      ")
+
+
+def _fingerprint(out: _Writer, api: ApiResult) -> None:
+    if not api.fingerprint:
+        return
+    out.line()
+    out.line("  Fingerprint (which document the target follows on disputed points):")
+    for point in api.fingerprint:
+        observed = "" if point.observed is None else f": {_short(point.observed)}"
+        follows = point.follows or "no document"
+        out.wrapped(f"{point.subject}{observed} -> {follows}", indent="    ", subsequent="      ")
+
+
+def _error_codes(out: _Writer, api: ApiResult, verbose: bool) -> None:
+    rows = error_code_coverage(api)
+    if not rows:
+        return
+    out.line()
+    tally = Counter(row.status for row in rows)
+    out.line(
+        f"  Documented error codes: {tally[TRIGGERED]} triggered, {tally['seen']} seen, "
+        f"{tally[NOT_SEEN]} not seen"
+    )
+    for row in rows:
+        operation = row.operation.rsplit("/", 1)[-1]
+        text = f"{operation:<7} {row.code:<5} {_short(row.message, 38):<38} {row.status}"
+        out.line("    " + (out.style(text, dim=True) if row.status == NOT_SEEN else text))
+        if verbose and row.check_ids:
+            out.wrapped("by " + ", ".join(row.check_ids), indent="      ", subsequent="        ")
+
+
+def _observations(out: _Writer, api: ApiResult) -> None:
+    fingerprinted = {p.discrepancy_id for p in api.fingerprint}
+    rest = [o for o in api.observations if o.discrepancy_id not in fingerprinted]
+    if not rest:
+        return
+    out.line()
+    out.line("  Observations (points no document decides; reported, never failed):")
+    for obs in rest:
+        follows = f" -> {obs.follows}" if obs.follows else ""
+        out.wrapped(f"{obs.discrepancy_id}: {_short(obs.observed)}{follows}", "    ", "      ")
+
+
+def _summary(out: _Writer, run: RunResult) -> None:
+    totals = Counter(c.status for c in run.checks)
+    verdict = "conformant" if run.exit_code == 0 else "NOT conformant"
+    colour = "green" if run.exit_code == 0 else "red"
+    out.wrapped(
+        f"{len(run.checks)} checks on {len(run.apis)} API(s): {totals['passed']} passed, "
+        f"{totals['failed']} failed, {totals['skipped']} skipped, {totals['error']} errors "
+        f"in {run.duration:.1f} s"
+    )
+    out.line(out.style(f"Result: {verdict} (exit {run.exit_code})", fg=colour, bold=True))
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = value if isinstance(value, str) else repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def progress_mark(result: CheckResult) -> str:
+    """One character per finished check, for a progress line: . F E s"""
+    return {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}[result.status]

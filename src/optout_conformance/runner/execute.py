@@ -1,0 +1,242 @@
+"""Running the checks: per API, fingerprint the target, then every selected check on N threads.
+
+A check's outcome is what it raised: nothing -> passed, ``CheckFailed`` -> failed,
+``CheckSkipped`` -> skipped, anything else -> error (a bug in the harness, reported with the
+traceback's last line; it never stops the run). Write checks are skipped with the reason when
+writes are not allowed on the target.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import time
+import traceback
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.config import Settings
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.runner.http import DEFAULT_TIMEOUT, HttpClient, RateLimiter
+from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
+from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
+
+# `--fast`: the property phase's budget unless --max-examples says otherwise.
+FAST_MAX_EXAMPLES = 5
+SEED_FILES = {"community": "000_4120ae5ce1e52dc7.txt", "official": "001_5cae901d395a1be8.txt"}
+WRITES_SKIP_REASON = "writes are not allowed on this target (pass --allow-writes)"
+
+
+@dataclass(frozen=True)
+class RunLimits:
+    """How a run behaves, apart from what it targets: threads, budget, rate, timeouts, safety."""
+
+    workers: int = 1
+    fast: bool = False
+    max_examples: int | None = None
+    seed: int | None = None
+    rate: float | None = None
+    timeout: float = DEFAULT_TIMEOUT
+    allow_writes: bool = False
+    check_ids: tuple[str, ...] = ()  # run only these (empty: all selected)
+
+
+def run(
+    settings: Settings,
+    limits: RunLimits = RunLimits(),
+    *,
+    server_factory: ServerFactory = embedded_server,
+    progress: Callable[[CheckResult], None] | None = None,
+) -> RunResult:
+    """Run every selected API's checks against its target and return the results."""
+    started = time.perf_counter()
+    result = RunResult(
+        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        options={
+            "apis": list(settings.apis),
+            "profile": settings.profile,
+            "targets": dict(settings.targets),
+            "workers": limits.workers,
+            "fast": limits.fast,
+            "max_examples": limits.max_examples,
+            "seed": limits.seed,
+            "rate": limits.rate,
+            "timeout": limits.timeout,
+            "allow_writes": limits.allow_writes,
+        },
+    )
+    rate = RateLimiter(limits.rate)
+    with open_targets(settings, server_factory=server_factory) as (targets, credentials):
+        for target in targets:
+            checks = select_checks(target.api, limits)
+            result.apis.append(
+                run_api(target, credentials, settings.profile, checks, limits, rate=rate, progress=progress)
+            )
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def select_checks(api: str, limits: RunLimits) -> list[CheckSpec]:
+    checks = checks_for(api, fast=limits.fast)
+    if limits.check_ids:
+        checks = [c for c in checks if c.id in limits.check_ids]
+    return checks
+
+
+def make_context(
+    target: Target,
+    credentials: Credentials,
+    profile: str,
+    limits: RunLimits,
+    rate: RateLimiter | None = None,
+) -> RunContext:
+    """A fresh RunContext (and HTTP client) for one API's target."""
+    http = HttpClient(
+        target.base_url, timeout=limits.timeout, rate=rate, secrets=credentials.secrets()
+    )
+    max_examples = limits.max_examples
+    if max_examples is None and limits.fast:
+        max_examples = FAST_MAX_EXAMPLES
+    return RunContext(
+        target=target,
+        credentials=credentials,
+        profile=profile,
+        http=http,
+        allow_writes=limits.allow_writes,
+        max_examples=max_examples,
+        seed=limits.seed,
+        fast=limits.fast,
+    )
+
+
+def fingerprint(ctx: RunContext) -> list[str]:
+    """Run the fingerprint probes (``checks.fingerprint.detect``); returns problems as notes."""
+    try:
+        module = importlib.import_module("optout_conformance.checks.fingerprint")
+    except ModuleNotFoundError as exc:
+        if exc.name != "optout_conformance.checks.fingerprint":
+            raise
+        return ["fingerprint probes not available: the disputed points were not probed"]
+    try:
+        with ctx.http.labelled(None):
+            module.detect(ctx)
+    except Exception as exc:  # a probe crash must not stop the run; the checks still run
+        return [f"fingerprint probes crashed: {_last_line(exc)}"]
+    return []
+
+
+def run_api(
+    target: Target,
+    credentials: Credentials,
+    profile: str,
+    checks: Sequence[CheckSpec],
+    limits: RunLimits,
+    *,
+    rate: RateLimiter | None = None,
+    progress: Callable[[CheckResult], None] | None = None,
+) -> ApiResult:
+    """Fingerprint one API's target, then run its checks on ``limits.workers`` threads."""
+    started = time.perf_counter()
+    ctx = make_context(target, credentials, profile, limits, rate)
+    try:
+        notes = fingerprint(ctx)
+        fingerprint_observations = len(ctx.observations)
+
+        def one(spec: CheckSpec) -> CheckResult:
+            outcome = run_check(ctx, spec)
+            if progress is not None:
+                progress(outcome)
+            return outcome
+
+        with ThreadPoolExecutor(max_workers=max(1, limits.workers)) as pool:
+            results = list(pool.map(one, checks))
+    finally:
+        ctx.http.close()
+    return ApiResult(
+        api=target.api,
+        base_url=target.base_url,
+        embedded=target.embedded,
+        profile=profile,
+        effective_profile=ctx.effective_profile,
+        writes_allowed=ctx.writes_allowed,
+        checks=results,
+        fingerprint=fingerprint_points(ctx, ctx.observations[:fingerprint_observations]),
+        observations=list(ctx.observations),
+        exchanges=list(ctx.http.exchanges),
+        notes=notes,
+        duration=time.perf_counter() - started,
+    )
+
+
+def run_check(ctx: RunContext, spec: CheckSpec) -> CheckResult:
+    """Run one check in its own view of the context; never raises."""
+    result = CheckResult(
+        id=spec.id,
+        api=spec.api,
+        family=spec.family,
+        source=spec.source,
+        status="passed",
+        doc=spec.doc,
+        writes=spec.writes,
+    )
+    if spec.writes and not ctx.writes_allowed:
+        result.status, result.rule = "skipped", WRITES_SKIP_REASON
+        return result
+    # Shares the run's HTTP client, observations, fingerprint and locks; only current_check differs.
+    view = dataclasses.replace(ctx, current_check=spec.id)
+    started = time.perf_counter()
+    try:
+        with ctx.http.labelled(spec.id):
+            spec.function(view)
+    except CheckFailed as failure:
+        result.status = "failed"
+        result.rule = failure.rule
+        result.received = failure.received
+        result.documented = failure.documented
+        result.source = failure.source or spec.source
+        result.exchange = failure.exchange.to_dict() if failure.exchange is not None else None
+    except CheckSkipped as skip:
+        result.status, result.rule = "skipped", skip.reason
+    except Exception as exc:  # a crashing check is a harness bug: reported, never fatal
+        result.status, result.rule = "error", _last_line(exc)
+    result.duration = time.perf_counter() - started
+    return result
+
+
+def _last_line(exc: BaseException) -> str:
+    lines = traceback.format_exception_only(type(exc), exc)
+    return lines[-1].strip() if lines else type(exc).__name__
+
+
+def fingerprint_points(ctx: RunContext, probe_observations: Sequence[Any]) -> list[FingerprintPoint]:
+    """The disputed points the target showed a variant on, one per discrepancy id.
+
+    From the probes' observations (their ``follows`` names a seed file or a profile) and from
+    ``ctx.fingerprint`` (id -> profile) for points pinned without an observation.
+    """
+    points: dict[str, FingerprintPoint] = {}
+    for obs in probe_observations:
+        points[obs.discrepancy_id] = FingerprintPoint(
+            discrepancy_id=obs.discrepancy_id,
+            subject=discrepancy_subject(obs.discrepancy_id),
+            observed=obs.observed,
+            follows=SEED_FILES.get(obs.follows or "", obs.follows),
+        )
+    for discrepancy_id, shown in ctx.fingerprint.items():
+        point = points.get(discrepancy_id)
+        if point is None:
+            points[discrepancy_id] = FingerprintPoint(
+                discrepancy_id, discrepancy_subject(discrepancy_id), None, SEED_FILES.get(shown, shown)
+            )
+        elif point.follows is None:
+            point.follows = SEED_FILES.get(shown, shown)
+    return list(points.values())
+
+
+def discrepancy_subject(discrepancy_id: str) -> str:
+    """A short name for a registry entry: its last id part, readable ("limit default")."""
+    return discrepancy_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")

@@ -1,0 +1,182 @@
+"""What a run found: one result per check, grouped per API, with the run's exit code.
+
+These are plain data: the reporters (``optout_conformance.report``) read them, and
+:meth:`RunResult.to_dict` is the JSON report's content (its schema is
+``report/report.schema.json``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from optout_conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from optout_conformance.runner.context import Observation
+from optout_conformance.runner.http import Exchange
+
+STATUSES = ("passed", "failed", "skipped", "error")
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check on one API's target.
+
+    ``failed`` = the target broke a documented rule; ``error`` = the check itself crashed (a
+    harness bug, reported with the traceback's last line in ``rule``); ``skipped`` carries its
+    reason in ``rule``.
+    """
+
+    id: str
+    api: str
+    family: str
+    source: str
+    status: str
+    rule: str = ""
+    received: str | None = None
+    documented: str | None = None
+    exchange: dict[str, Any] | None = None
+    duration: float = 0.0
+    doc: str = ""
+    writes: bool = False
+
+    @property
+    def title(self) -> str:
+        return self.id.rsplit(".", 1)[-1].replace("_", " ")
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "api": self.api,
+            "family": self.family,
+            "source": self.source,
+            "status": self.status,
+            "rule": self.rule,
+            "received": self.received,
+            "documented": self.documented,
+            "exchange": self.exchange,
+            "duration": round(self.duration, 4),
+            "doc": self.doc,
+            "writes": self.writes,
+        }
+
+
+@dataclass
+class FingerprintPoint:
+    """One disputed point and the variant the target showed on it."""
+
+    discrepancy_id: str
+    subject: str
+    observed: Any
+    follows: str | None  # seed file name, or None when the observation matched no document
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "discrepancy_id": self.discrepancy_id,
+            "subject": self.subject,
+            "observed": _jsonable(self.observed),
+            "follows": self.follows,
+        }
+
+
+@dataclass
+class ApiResult:
+    """Everything one API's part of the run produced."""
+
+    api: str
+    base_url: str
+    embedded: bool
+    profile: str
+    effective_profile: str
+    writes_allowed: bool
+    checks: list[CheckResult] = field(default_factory=list)
+    fingerprint: list[FingerprintPoint] = field(default_factory=list)
+    observations: list[Observation] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    # Problems of the run itself on this API (the fingerprint probes crashed, ...).
+    notes: list[str] = field(default_factory=list)
+    duration: float = 0.0
+
+    def count(self, status: str) -> int:
+        return sum(1 for c in self.checks if c.status == status)
+
+    @property
+    def counts(self) -> dict[str, int]:
+        return {status: self.count(status) for status in STATUSES}
+
+    @property
+    def ok(self) -> bool:
+        return not (self.count("failed") or self.count("error"))
+
+    def to_dict(self) -> dict[str, Any]:
+        from optout_conformance.report.coverage import error_code_coverage
+
+        return {
+            "api": self.api,
+            "base_url": self.base_url,
+            "embedded": self.embedded,
+            "profile": self.profile,
+            "effective_profile": self.effective_profile,
+            "writes_allowed": self.writes_allowed,
+            "counts": {"total": len(self.checks), **self.counts},
+            "checks": [c.to_dict() for c in self.checks],
+            "fingerprint": [p.to_dict() for p in self.fingerprint],
+            "observations": [
+                {
+                    "discrepancy_id": o.discrepancy_id,
+                    "observed": _jsonable(o.observed),
+                    "follows": o.follows,
+                    "check_id": o.check_id,
+                }
+                for o in self.observations
+            ],
+            "error_codes": [row.to_dict() for row in error_code_coverage(self)],
+            "exchange_count": len(self.exchanges),
+            "notes": list(self.notes),
+            "duration": round(self.duration, 3),
+        }
+
+
+@dataclass
+class RunResult:
+    """The whole run: one ApiResult per API, in the order they ran."""
+
+    apis: list[ApiResult] = field(default_factory=list)
+    started_at: str = ""
+    duration: float = 0.0
+    options: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def checks(self) -> list[CheckResult]:
+        return [c for api in self.apis for c in api.checks]
+
+    @property
+    def exit_code(self) -> int:
+        """0 when nothing failed or errored (skips allowed), else 1."""
+        return EXIT_OK if all(api.ok for api in self.apis) else EXIT_VIOLATIONS
+
+    def to_dict(self) -> dict[str, Any]:
+        from optout_conformance import __version__ as tool_version
+        from optout_conformance.report.json_report import SCHEMA_VERSION
+
+        totals = {s: sum(api.count(s) for api in self.apis) for s in STATUSES}
+        return {
+            "schema_version": SCHEMA_VERSION,
+            "tool": {"name": "optout-conformance", "version": tool_version},
+            "started_at": self.started_at,
+            "duration": round(self.duration, 3),
+            "options": _jsonable(self.options),
+            "exit_code": self.exit_code,
+            "totals": {"total": len(self.checks), **totals},
+            "apis": [api.to_dict() for api in self.apis],
+        }
+
+
+def _jsonable(value: Any) -> Any:
+    """Observed values as JSON: containers kept, anything exotic as its repr."""
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    if isinstance(value, dict):
+        return {str(k): _jsonable(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_jsonable(v) for v in value]
+    return repr(value)

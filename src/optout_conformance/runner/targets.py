@@ -1,0 +1,141 @@
+"""Where a run sends its requests: the embedded reference server, or URLs the user gave.
+
+No target -> the reference server is started on 127.0.0.1 (real HTTP, an ephemeral port, a fresh
+temporary database seeded for pagination walks) for the duration of the run. A given URL is first
+checked to answer at all within :data:`REACHABILITY_TIMEOUT` seconds (any HTTP status counts);
+refused, unresolvable or silent -> :class:`TargetUnreachable` (exit 2).
+
+Write safety: write checks run by default only on the embedded server and on loopback targets
+(127.0.0.0/8, ::1, localhost); anywhere else they need ``--allow-writes``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tempfile
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, ExitStack, contextmanager
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from optout_conformance.apis import APIS
+from optout_conformance.config import Settings
+from optout_conformance.errors import TargetUnreachable
+from optout_conformance.runner.context import Credentials, Target
+
+REACHABILITY_TIMEOUT = 5.0
+# Seeded records of the embedded server: enough for several pages of every paging walk the
+# checks do (Convoso limit 100 in official, Avaamo per_page up to 100), small enough to seed fast.
+EMBEDDED_SEED_RECORDS = 150
+
+
+def is_loopback(url: str) -> bool:
+    """True when the URL's host is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
+    host = (urlsplit(url).hostname or "").lower()
+    if host == "localhost" or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def check_reachable(url: str, timeout: float = REACHABILITY_TIMEOUT) -> None:
+    """Raise TargetUnreachable unless something answers HTTP at ``url`` within ``timeout`` s."""
+    try:
+        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
+            client.get(url).close()
+    except httpx.TimeoutException:
+        raise TargetUnreachable(url, f"no answer within {timeout:g} s") from None
+    except httpx.ConnectError as exc:
+        raise TargetUnreachable(url, _connect_reason(exc)) from None
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:
+        raise TargetUnreachable(url, str(exc) or type(exc).__name__) from None
+
+
+def _connect_reason(exc: httpx.ConnectError) -> str:
+    text = str(exc)
+    lowered = text.lower()
+    if "refused" in lowered:
+        return "connection refused"
+    if "name or service not known" in lowered or "nodename nor servname" in lowered:
+        return "host name not resolvable"
+    if "temporary failure in name resolution" in lowered:
+        return "host name not resolvable"
+    return text or "connection failed"
+
+
+def embedded_credentials() -> Credentials:
+    """The reference server's default credentials (docs/architecture.md)."""
+    from optout_conformance.reference.config import ReferenceConfig
+
+    config = ReferenceConfig()
+    return Credentials(
+        token=config.token,
+        realm=config.realm,
+        password=config.password,
+        sender_code=config.sender_codes[0],
+    )
+
+
+def server_profile(run_profile: str) -> str:
+    """The reference server's profile for a run profile: official stays official, else community."""
+    return "official" if run_profile == "official" else "community"
+
+
+ServerFactory = Callable[[str], AbstractContextManager[Any]]
+
+
+@contextmanager
+def embedded_server(run_profile: str) -> Iterator[Any]:
+    """The reference server on 127.0.0.1 with a fresh temporary database; yields the server."""
+    from optout_conformance.reference.app import create_app
+    from optout_conformance.reference.config import ReferenceConfig
+    from optout_conformance.reference.server import EmbeddedServer
+
+    with tempfile.TemporaryDirectory(prefix="optout-conformance-") as directory:
+        config = ReferenceConfig(
+            profile=server_profile(run_profile),
+            seed_records=EMBEDDED_SEED_RECORDS,
+            db=str(Path(directory) / "reference.sqlite3"),
+        )
+        with EmbeddedServer(create_app(config), host="127.0.0.1", port=0) as server:
+            yield server
+
+
+@contextmanager
+def open_targets(
+    settings: Settings,
+    *,
+    server_factory: ServerFactory = embedded_server,
+    reachability_timeout: float = REACHABILITY_TIMEOUT,
+) -> Iterator[tuple[list[Target], Credentials]]:
+    """The run's targets (one per API, in order) and the credentials to use with them.
+
+    APIs without a URL share one embedded server, started here and stopped on exit. Given URLs
+    are checked for reachability first, so an unreachable target fails before any check runs.
+    """
+    for api in settings.apis:
+        if api in settings.targets:
+            check_reachable(settings.targets[api], reachability_timeout)
+    with ExitStack() as stack:
+        targets: list[Target] = []
+        credentials = settings.credentials
+        server = None
+        for api in settings.apis:
+            url = settings.targets.get(api)
+            if url is not None:
+                targets.append(Target(api=api, base_url=url, loopback=is_loopback(url)))
+                continue
+            if server is None:
+                server = stack.enter_context(server_factory(settings.profile))
+                # The server is ours: its own credentials, not ones meant for a user's target
+                # (settings never mix embedded and given targets, see config.resolve_settings).
+                credentials = embedded_credentials()
+            base = server.url(api) if hasattr(server, "url") else server.base_url + APIS[api].base_path
+            targets.append(Target(api=api, base_url=base, embedded=True, loopback=True))
+        yield targets, credentials
+
