@@ -88,7 +88,9 @@ def select(document: Any, expression: str) -> list[tuple[Any, Any]]:
 
 def resolve(document: Any, expression: str) -> list[Any]:
     """The values of every node the expression selects."""
-    return [document if container is None else container[key] for container, key in select(document, expression)]
+    return [
+        document if container is None else container[key] for container, key in select(document, expression)
+    ]
 
 
 def _walk(node: Any, container: Any, key: Any, segments: list[Segment]) -> Iterator[tuple[Any, Any]]:
@@ -141,11 +143,15 @@ def check_overlay(overlay: Any) -> None:
         if not isinstance(action, dict) or "target" not in action:
             raise SpecError(f"overlay action {number} has no 'target'")
         if "update" not in action and not action.get("remove"):
-            raise SpecError(f"overlay action {number} ({action['target']}) has neither 'update' nor 'remove: true'")
+            raise SpecError(
+                f"overlay action {number} ({action['target']}) has neither 'update' nor 'remove: true'"
+            )
         parse_path(action["target"])
 
 
-def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], *, strict: bool = True) -> dict[str, Any]:
+def apply_overlay(
+    document: dict[str, Any], overlay: dict[str, Any], *, strict: bool = True
+) -> dict[str, Any]:
     """A new document: ``document`` with the overlay's actions applied in order.
 
     ``strict``: a target that selects nothing raises SpecError (see the module docstring).
@@ -169,13 +175,17 @@ def apply_overlay(document: dict[str, Any], overlay: dict[str, Any], *, strict: 
 
 def _remove(document: Any, selected: list[tuple[Any, Any]], target: str) -> None:
     # Remove list items from the highest index down so earlier removals do not shift later ones.
-    for container, key in sorted(selected, key=lambda pair: pair[1] if isinstance(pair[1], int) else 0, reverse=True):
+    for container, key in sorted(
+        selected, key=lambda pair: pair[1] if isinstance(pair[1], int) else 0, reverse=True
+    ):
         if container is None:
             raise SpecError(f"overlay cannot remove the document root ({target})")
         del container[key]
 
 
-def _update(document: dict[str, Any], selected: list[tuple[Any, Any]], update: Any, target: str) -> dict[str, Any]:
+def _update(
+    document: dict[str, Any], selected: list[tuple[Any, Any]], update: Any, target: str
+) -> dict[str, Any]:
     for container, key in selected:
         node = document if container is None else container[key]
         if isinstance(node, list):
