@@ -213,11 +213,13 @@ def profile_shape_conforms(reply: Reply, spec: dict[str, Any]) -> Violation | No
     )
 
 
-def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | None) -> Violation | None:
+def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | None,
+                         negation: str = "") -> Violation | None:
     """Negative data is rejected (HTTP or body level); positive data only with a documented error.
 
     ``negative``: True for a request that breaks the spec in a documented way (see
-    :func:`request_negativity`), False for a valid one, None when unknown (nothing is judged).
+    :func:`request_negativity`), False for a valid one, None when unknown (nothing is judged);
+    ``negation`` says how the request breaks the spec (for the report).
     Convoso: a rejection of valid data must carry an error code or message documented for the
     operation (000/001 Error Codes tables; 6006 for an unknown campaign or 6008 for a duplicate
     are legitimate). WhatCounts: 002 "Results" lets any stop fail ("if a subscription does not
@@ -231,7 +233,8 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
     if negative and found is None:
         return Violation(
             f"{reply.method} {reply.path} rejects a request that breaks the documented parameters",
-            received=f"accepted: HTTP {reply.status} {reply.text[:200]!r}",
+            received=f"accepted: HTTP {reply.status} {reply.text[:200]!r}"
+            + (f"; the request breaks the spec: {negation}" if negation else ""),
             documented="an error (HTTP error status, success false, or FAILURE: <reason>)",
             source=f"{source} (parameters)",
         )
@@ -253,15 +256,18 @@ def counts_as_negation(error: shapes.RequestError) -> bool:
     return error.keyword in (DISPUTED_NEGATIONS if error.disputed else DOCUMENTED_NEGATIONS)
 
 
-def request_negativity(case: schemathesis.Case, response: schemathesis.Response) -> bool | None:
+def request_negativity(case: schemathesis.Case,
+                       response: schemathesis.Response) -> tuple[bool | None, str]:
     """Whether the request as sent is negative (True), valid (False) or neither for sure (None).
+
+    Also returns how it breaks the spec (the documented negations, one line).
 
     Generation mode alone is not enough: credentials injected after generation can overwrite the
     only "negation" of a case, so the request is re-validated as it went over the wire.
     """
     meta = case.meta
     if meta is None:
-        return None
+        return None, ""
     request = response.request
     url = urlsplit(str(request.url))
     body = request.body or b""
@@ -273,9 +279,11 @@ def request_negativity(case: schemathesis.Case, response: schemathesis.Response)
         query=parse_qs(url.query, keep_blank_values=True), headers=headers,
         content_type=headers.get("content-type", ""), body=body,
     )
+    negations = [e for e in errors if counts_as_negation(e)]
+    described = "; ".join(f"{e.location} {e.field or ''}: {e.message}".replace("  ", " ") for e in negations)
     if meta.generation.mode.is_negative:
-        return True if any(counts_as_negation(e) for e in errors) else None
-    return False if not errors else None
+        return (True if negations else None), described[:500]
+    return (False if not errors else None), ""
 
 
 class DocumentedRuleBroken(Failure):
@@ -306,8 +314,8 @@ def check_body_level_rejection(ctx: schemathesis.CheckContext, response: schemat
     """Schemathesis form of :func:`body_level_rejection` (000/001 Error Codes; 002 Results)."""
     reply = Reply.from_response(response, case)
     if reply.api is not None:
-        _raise(body_level_rejection(reply, case.operation.schema.raw_schema,
-                                    request_negativity(case, response)), case)
+        negative, negation = request_negativity(case, response)
+        _raise(body_level_rejection(reply, case.operation.schema.raw_schema, negative, negation), case)
     return None
 
 

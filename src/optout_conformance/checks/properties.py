@@ -1,0 +1,252 @@
+"""The property phase: Schemathesis-generated requests for every operation, judged by the response rules.
+
+For each operation of the profile-narrowed spec, Hypothesis draws positive and negative cases
+(``operation.as_strategy``) and Schemathesis' coverage phase adds boundary cases (±1 around every
+documented bound; it is not capped by ``max_examples``, so we cap it ourselves). Credentials are
+injected after generation, only into the fields a case generated as strings, so a case whose
+negation is a missing or mistyped credential stays negative; Avaamo's ``access-token`` header goes
+through Schemathesis' own auth mechanism (``schema.auth``), which skips cases that negate it.
+Every reply is judged by ``not_a_server_error``, ``response_schema_conformance`` and the rules of
+``checks/response.py``; the first failure of an operation stops that operation.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+import hypothesis
+import requests
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis import AuthContext, Case, GenerationMode
+from schemathesis.auths import set_on_generated_case
+from schemathesis.checks import not_a_server_error
+from schemathesis.core.failures import FailureGroup
+from schemathesis.openapi import from_dict
+from schemathesis.specs.openapi.checks import response_schema_conformance
+
+from optout_conformance.checks.registry import check
+from optout_conformance.checks.response import RESPONSE_CHECKS
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext
+
+DEFAULT_EXAMPLES = 25
+FAST_EXAMPLES = 5
+# Operations that change the target's data: they run only when writes are allowed.
+WRITE_OPERATIONS = frozenset(
+    {"insertSmsOptOut", "updateSmsOptOut", "smsStopSubscriberSend", "smsStopSubscriberSendPost"}
+)
+CHECKS = (not_a_server_error, response_schema_conformance, *RESPONSE_CHECKS)
+
+
+@dataclass
+class OperationOutcome:
+    """What the phase did on one operation."""
+
+    label: str
+    cases: int = 0
+    skipped: str | None = None
+    failure: str | None = None  # the failing check's message, with the reproducing curl
+
+
+@dataclass
+class PhaseResult:
+    """Every operation's outcome, and how long the phase took."""
+
+    api: str
+    outcomes: list[OperationOutcome] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def failures(self) -> list[OperationOutcome]:
+        return [o for o in self.outcomes if o.failure]
+
+    @property
+    def cases(self) -> int:
+        return sum(o.cases for o in self.outcomes)
+
+
+class _OperationFailed(Exception):
+    """Stops Hypothesis once an operation has failed (raised again, identically, on its replay)."""
+
+
+def inject_credentials(case: Case, api: str, credentials: Credentials) -> None:
+    """Put real credentials into the fields the case generated as strings (never into a negation)."""
+    replacements: dict[str, str | None] = {}
+    if api == "convoso":
+        replacements = {"auth_token": credentials.token}
+    elif api == "whatcounts":
+        replacements = {
+            "realm": credentials.realm, "r": credentials.realm,
+            "pwd": credentials.password, "p": credentials.password,
+            "sender_code": credentials.sender_code,
+        }
+    containers = [case.query, case.body if isinstance(case.body, dict) else None]
+    for container in containers:
+        if not isinstance(container, dict):
+            continue
+        for name, value in replacements.items():
+            if value and isinstance(container.get(name), str):
+                container[name] = value
+
+
+def _load_schema(spec: dict[str, Any], api: str, credentials: Credentials, *, base_url: str | None,
+                 app: Any | None) -> Any:
+    schema = from_dict(spec)
+    # Set right after loading: operations built later read it (a later update is ignored).
+    if base_url is not None:
+        schema.config.update(base_url=base_url)
+    if app is not None:
+        schema.app = app
+    if api == "avaamo" and credentials.token:
+        token = credentials.token
+
+        @schema.auth(refresh_interval=None)
+        class _AccessToken:
+            """Avaamo's access-token header (003 Headers), skipped by cases that negate it."""
+
+            def get(self, case: Case, context: AuthContext) -> str:
+                return token
+
+            def set(self, case: Case, data: str, context: AuthContext) -> None:
+                case.headers["access-token"] = data
+
+    return schema
+
+
+def _coverage_cases(schema: Any, operation: Any, limit: int) -> Iterable[Case]:
+    """Schemathesis' coverage phase (boundaries ±1, missing parameters), at most ``limit`` cases."""
+    config = schema.config.generation_for(operation=operation, phase="coverage")
+    cases = schema.iter_coverage_cases(
+        operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
+        generation_config=config,
+    )
+    context = AuthContext(operation=operation, app=operation.app)
+    for case in itertools.islice(cases, limit):
+        set_on_generated_case(case, context, None)
+        yield case
+
+
+def run_property_phase(
+    spec: dict[str, Any],
+    api: str,
+    credentials: Credentials,
+    *,
+    base_url: str | None = None,
+    app: Any | None = None,
+    writes: bool = False,
+    max_examples: int = DEFAULT_EXAMPLES,
+    seed: int | None = None,
+    coverage: bool = True,
+    redact: Callable[[str], str] = lambda text: text,
+) -> PhaseResult:
+    """Run generated cases for every operation of ``spec`` against ``base_url`` (or the ASGI ``app``)."""
+    started = time.perf_counter()
+    schema = _load_schema(spec, api, credentials, base_url=base_url, app=app)
+    result = PhaseResult(api)
+    session = requests.Session()
+    try:
+        for loaded in schema.get_all_operations():
+            operation = loaded.ok()
+            outcome = OperationOutcome(operation.label)
+            result.outcomes.append(outcome)
+            if operation.definition.raw.get("operationId") in WRITE_OPERATIONS and not writes:
+                outcome.skipped = "writes are not allowed on this target"
+                continue
+            _run_operation(operation, schema, api, credentials, outcome, session, max_examples, seed,
+                           coverage, redact)
+    finally:
+        session.close()
+    result.seconds = time.perf_counter() - started
+    return result
+
+
+def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentials,
+                   outcome: OperationOutcome, session: requests.Session, max_examples: int,
+                   seed: int | None, coverage: bool, redact: Callable[[str], str]) -> None:
+    def run_case(case: Case) -> None:
+        if outcome.failure:
+            raise _OperationFailed
+        inject_credentials(case, api, credentials)
+        outcome.cases += 1
+        kwargs: dict[str, Any] = {"session": session} if schema.app is None else {}
+        response = case.call(**kwargs)
+        try:
+            case.validate_response(response, checks=list(CHECKS))
+        except FailureGroup as group:
+            outcome.failure = redact(f"{group.exceptions[0].title}\n{group}")
+            raise _OperationFailed from None
+        except AssertionError as exc:  # a custom check failing with a bare AssertionError
+            outcome.failure = redact(f"{exc}\nReproduce with:\n    {case.as_curl_command()}")
+            raise _OperationFailed from None
+
+    for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
+        if outcome.failure:
+            return
+        strategy = operation.as_strategy(generation_mode=mode)
+
+        @settings(max_examples=max_examples, deadline=None, derandomize=seed is None, database=None,
+                  phases=[Phase.generate], suppress_health_check=list(HealthCheck),
+                  report_multiple_bugs=False)
+        @hypothesis.given(strategy)
+        def generated(case: Case) -> None:
+            run_case(case)
+
+        test = hypothesis.seed(seed)(generated) if seed is not None else generated
+        try:
+            test()
+        except _OperationFailed:
+            return
+        except hypothesis.errors.Unsatisfiable:
+            continue
+    if coverage and not outcome.failure:
+        for case in _coverage_cases(schema, operation, max_examples):
+            try:
+                run_case(case)
+            except _OperationFailed:
+                return
+
+
+def _phase_check(api: str) -> Callable[[RunContext], None]:
+    def generated_requests_follow_the_spec(ctx: RunContext) -> None:
+        """Generated positive, negative and boundary requests get documented replies (every operation)."""
+        examples = ctx.max_examples or (FAST_EXAMPLES if ctx.fast else DEFAULT_EXAMPLES)
+        secrets = ctx.credentials.secrets()
+
+        def redact(text: str) -> str:
+            for secret, variable in secrets.items():
+                text = text.replace(secret, variable)
+            return text
+
+        result = run_property_phase(
+            ctx.spec(), api, ctx.credentials, base_url=ctx.target.base_url, writes=ctx.writes_allowed,
+            max_examples=examples, seed=ctx.seed, redact=redact,
+        )
+        for outcome in result.failures:
+            raise CheckFailed(
+                f"generated requests to {outcome.label} get documented replies",
+                received=outcome.failure or "",
+                documented="no server error, replies of the documented shape, negative data rejected, "
+                "valid data accepted or refused with a documented error",
+                source=f"openapi spec of {api} (profile {ctx.effective_profile})",
+            )
+        if not result.cases:
+            reasons = sorted({o.skipped for o in result.outcomes if o.skipped})
+            raise CheckSkipped("; ".join(reasons) or "no operation could be exercised")
+
+    generated_requests_follow_the_spec.__name__ = f"{api}_generated_requests_follow_the_spec"
+    return generated_requests_follow_the_spec
+
+
+SOURCES = {
+    "convoso": "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt "
+    "(parameters, response fields, error codes)",
+    "whatcounts": "002_b0345f491e7a5826.txt (Arguments, Results)",
+    "avaamo": "003_725be0800b974dd2.txt (Query Parameters, Headers, Response attributes)",
+}
+
+for _api, _source in SOURCES.items():
+    check(id=f"{_api}.properties.generated_requests_follow_the_spec", api=_api, family="properties",
+          source=_source, fast=True)(_phase_check(_api))
