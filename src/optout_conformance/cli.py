@@ -1,10 +1,220 @@
-"""The ``optout-conformance`` command line (placeholder until the runner lands)."""
+"""The ``optout-conformance`` command line: thin, every command delegates to a module.
+
+Exit codes (part of the public interface): 0 conformant, 1 violations (a check failed or
+crashed), 2 usage error or unreachable target. An ``OptoutConformanceError`` is printed as
+``error: …`` / ``hint: …`` on stderr with its exit code, never as a traceback.
+"""
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
+
+import click
+
+from optout_conformance import __version__
+from optout_conformance.apis import API_CHOICES, SERVER_PROFILES, check_profile, resolve_apis
+from optout_conformance.cli_options import (
+    api_option,
+    config_option,
+    credential_options,
+    limits_from,
+    profile_option,
+    run_limit_options,
+    settings_from,
+    target_options,
+)
+from optout_conformance.config import PRECEDENCE_HELP
+from optout_conformance.errors import OptoutConformanceError
+
+
+class ReportedError(click.ClickException):
+    """An OptoutConformanceError on its way out: shown as its render(), exits with its code."""
+
+    def __init__(self, error: OptoutConformanceError) -> None:
+        super().__init__(error.message)
+        self.error = error
+        self.exit_code = error.exit_code
+
+    def show(self, file: Any = None) -> None:
+        click.echo(self.error.render(), err=True)
+
+
+class ConformanceGroup(click.Group):
+    """The top-level group: turns the tool's own errors into clean messages and exit codes."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except OptoutConformanceError as error:
+            raise ReportedError(error) from None
+
+
+MAIN_EPILOG = """\b
+Examples:
+  optout-conformance run                      # all three APIs, embedded reference server
+  optout-conformance run --api convoso --target https://api.example.test/v1
+  optout-conformance serve --port 8000        # the reference server, for your own tests
+  optout-conformance discrepancies --format markdown
+
+Exit codes: 0 conformant, 1 violations, 2 usage error or unreachable target.
+"""
+
+
+@click.group(cls=ConformanceGroup, epilog=MAIN_EPILOG, context_settings={"max_content_width": 100})
+@click.version_option(__version__, prog_name="optout-conformance")
+def cli() -> None:
+    """Conformance suite for SMS opt-out APIs: Convoso, WhatCounts, Avaamo.
+
+    Checks a target against the public documents, tells which document it follows where they
+    disagree, and reports observations where they are silent.
+    """
+
+
+RUN_EPILOG = f"""\b
+Examples:
+  optout-conformance run
+  optout-conformance run --fast --report-json report.json
+  OPTOUT_CONFORMANCE_TOKEN=... optout-conformance run --api convoso \\
+      --target https://api.example.test/v1 --rate 5
+  optout-conformance run --target convoso=http://127.0.0.1:8000/v1 \\
+      --target avaamo=http://127.0.0.1:8000/api/v2
+
+\b
+{PRECEDENCE_HELP}
+Write checks run on the embedded server and loopback targets; elsewhere only with --allow-writes.
+Exit codes: 0 conformant (skips allowed), 1 a check failed or crashed, 2 usage error or
+unreachable target.
+"""
+
+
+@cli.command(epilog=RUN_EPILOG)
+@target_options()
+@run_limit_options()
+@click.option("--check", "check_ids", multiple=True, metavar="ID",
+              help="Run only this check id (repeatable).")
+@click.option("--report-json", metavar="PATH", help="Write the JSON report (schema: report.schema.json).")
+@click.option("--junitxml", metavar="PATH", help="Write a JUnit XML report (one testcase per check).")
+@click.option("--html", "html_path", metavar="PATH", help="Write a self-contained HTML report.")
+@click.option("-v", "--verbose", is_flag=True, help="List every skipped check and who triggered each code.")
+@click.option("--color/--no-color", default=None, help="Colour the output (default: when on a terminal).")
+def run(report_json: str | None, junitxml: str | None, html_path: str | None, verbose: bool,
+        color: bool | None, **options: Any) -> None:
+    """Check one or more APIs against their documents.
+
+    Without --target the embedded reference server is started on 127.0.0.1 (fresh database), so
+    the command works out of the box and shows what a conformant target looks like.
+    """
+    from optout_conformance.report import html, json_report, junit, terminal
+    from optout_conformance.runner.execute import run as execute
+
+    settings = settings_from(**options)
+    limits = limits_from(settings, **options)
+    colour = sys.stdout.isatty() if color is None else color
+    result = execute(settings, limits)
+    click.echo(terminal.render(result, colour=colour, verbose=verbose), color=colour)
+    for path, writer in ((report_json, json_report.write_json), (junitxml, junit.write_junit),
+                         (html_path, html.write_html)):
+        if path:
+            click.echo(f"report written: {writer(result, path)}")
+    sys.exit(result.exit_code)
+
+
+SERVE_EPILOG = """\b
+Examples:
+  optout-conformance serve                          # all three APIs on 127.0.0.1:8000
+  optout-conformance serve --profile official --db optouts.sqlite3
+  optout-conformance serve --fault convoso-limit-above-max-served
+
+Base URLs: http://HOST:PORT/v1 (Convoso), /bin (WhatCounts), /api/v2 (Avaamo).
+Precedence: command line > config file ([reference] table) > defaults.
+"""
+
+
+@cli.command(epilog=SERVE_EPILOG)
+@api_option()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
+@profile_option(SERVER_PROFILES)
+@click.option("--db", default=None, metavar="PATH", help="SQLite file (default: in memory).")
+@click.option("--seed-records", type=click.IntRange(min=0), default=None, metavar="N",
+              help="Records seeded into an empty database.")
+@credential_options(multiple_sender_codes=True)
+@config_option()
+@click.option("--fault", default=None, metavar="NAME",
+              help="Serve a faulty variant from the catalog (see `optout-conformance faults`).")
+def serve(api: str, host: str, port: int, profile: str | None, db: str | None, seed_records: int | None,
+          token: str | None, realm: str | None, password: str | None, sender_codes: tuple[str, ...],
+          config_path: str | None, fault: str | None) -> None:
+    """Serve the reference implementation (real HTTP) until interrupted."""
+    from optout_conformance.reference.config import ReferenceConfig, load_config_file
+    from optout_conformance.reference.server import serve_forever
+
+    apis = resolve_apis(api)
+    values: dict[str, Any] = load_config_file(config_path) if config_path else {}
+    flags = {"profile": profile, "db": db, "seed_records": seed_records, "token": token,
+             "realm": realm, "password": password, "sender_codes": sender_codes or None}
+    values.update({key: value for key, value in flags.items() if value is not None})
+    if "profile" in values:
+        check_profile(values["profile"], SERVER_PROFILES)
+    config = ReferenceConfig(**values)
+    app = None
+    if fault:
+        from optout_conformance.faults.catalog import build_app
+
+        app = build_app(fault, config)
+    serve_forever(config, host, port, apis, app=app, echo=click.echo)
+
+
+@cli.command()
+@click.option("--api", default=None, metavar="|".join(API_CHOICES), help="Only this API's entries.")
+@click.option("--format", "fmt", default="table", show_default=True, metavar="table|markdown|json")
+def discrepancies(api: str | None, fmt: str) -> None:
+    """List the points where the documents disagree or are silent, and what each profile expects."""
+    from optout_conformance import registry
+    from optout_conformance.errors import BadChoice
+
+    if fmt not in ("table", "markdown", "json"):
+        raise BadChoice("--format", fmt, ("table", "markdown", "json"))
+    if api is not None and api != "all":
+        resolve_apis(api)
+    click.echo(registry.render(fmt, None if api in (None, "all") else api))
+
+
+@cli.command()
+@click.option("--api", default="all", metavar="|".join(API_CHOICES), help="Only this API's entries.")
+def faults(api: str) -> None:
+    """List the fault catalog: faulty (and faithful) variants of the reference server."""
+    from optout_conformance.faults.catalog import FAULTS
+
+    apis = resolve_apis(api)
+    entries = [f for f in FAULTS.values() if f.api in apis]
+    width = max((len(f.name) for f in entries), default=10)
+    for entry in entries:
+        click.echo(f"{entry.name:<{width}}  {entry.api:<10}  {entry.kind:<8}  {entry.summary}")
+
+
+# Commands other modules contribute: each module exposes `commands`, a list of click commands.
+PLUGIN_MODULES = ("optout_conformance.faults.cli", "optout_conformance.cassettes.cli")
+
+
+def _add_plugin_commands(group: click.Group) -> None:
+    for name in PLUGIN_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+            continue
+        for command in getattr(module, "commands", []):
+            if command.name not in group.commands:
+                group.add_command(command)
+
+
+_add_plugin_commands(cli)
 
 
 def main() -> None:
-    print("optout-conformance: commands are being built", file=sys.stderr)
-    sys.exit(2)
+    """Console-script entry point."""
+    cli.main(prog_name="optout-conformance")

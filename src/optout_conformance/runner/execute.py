@@ -238,5 +238,10 @@ def fingerprint_points(ctx: RunContext, probe_observations: Sequence[Any]) -> li
 
 
 def discrepancy_subject(discrepancy_id: str) -> str:
-    """A short name for a registry entry: its last id part, readable ("limit default")."""
-    return discrepancy_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")
+    """A short name for a registry entry ("limit default"): the probes' label, else the id's end."""
+    try:
+        from optout_conformance.checks.fingerprint import LABELS
+    except ImportError:
+        LABELS = {}
+    label = LABELS.get(discrepancy_id)
+    return label or discrepancy_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")
