@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 import click
 
-from optout_conformance.apis import API_CHOICES, PROFILES, SERVER_PROFILES
+from optout_conformance.apis import API_CHOICES, PROFILES
 from optout_conformance.config import RawSettings, Settings, resolve_settings
 from optout_conformance.runner.execute import RunLimits
 from optout_conformance.runner.http import DEFAULT_TIMEOUT
