@@ -1,0 +1,335 @@
+"""Calls to the Convoso SMS opt-out API and the assertions every Convoso check shares.
+
+The checks in ``convoso_*.py`` speak through these helpers so that each of them stays one short
+function per documented rule. Every helper turns a hostile answer (transport error, 5xx, HTML,
+invalid JSON, a body of the wrong type) into a :class:`CheckFailed` with the exchange attached:
+nothing a target sends makes a check raise anything else.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Collection, Mapping
+from typing import Any
+
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.http import Exchange
+
+S000 = "000_4120ae5ce1e52dc7.txt"
+S001 = "001_5cae901d395a1be8.txt"
+BOTH = f"{S000}; {S001}"
+GLOSSARY = "Convoso API glossary (public fact): 500 = server failed"
+
+SEARCH = "/sms-opt-out/search"
+INSERT = "/sms-opt-out/insert"
+UPDATE = "/sms-opt-out/update"
+
+# Records the checks create go to the documented global campaign (0: the only campaign id every
+# Convoso account has), with fictional 555-01XX numbers and the run prefix in `reason`.
+GLOBAL_CAMPAIGN = "0"
+PURPOSE_CAMPAIGN = "-1"
+# A campaign id no account is expected to have (for the unknown-campaign errors).
+UNKNOWN_CAMPAIGN = "987654"
+
+BLANK = "-BLANK-"
+NOTBLANK = "-NOTBLANK-"
+
+# The Error Handling table of 000 gives other texts for some coded errors
+# (registry: convoso.error.message-text-variants); either text is accepted next to the code.
+MESSAGE_VARIANTS: dict[str, tuple[str, ...]] = {
+    "The phone number already exists": ("Phone already in SMS opt-out",),
+    "Invalid Phone Number": ("Invalid phone number",),
+    "Invalid Campaign ID": ("Campaign not found",),
+    "Unknown Campaign ID": ("Campaign not found",),
+}
+
+
+def call(ctx: RunContext, path: str, *, token: str | None = "", **fields: Any) -> Exchange:
+    """POST one form-encoded request; ``token=None`` omits auth_token, ``""`` sends the real one."""
+    data: dict[str, str] = {}
+    if token is not None:
+        data["auth_token"] = token or (ctx.credentials.token or "")
+    data.update({name: str(value) for name, value in fields.items() if value is not None})
+    return ctx.http.post(path, data=data)
+
+
+def search(ctx: RunContext, **fields: Any) -> Exchange:
+    return call(ctx, SEARCH, **fields)
+
+
+def as_int(value: Any) -> int | None:
+    """An integer or the decimal string of one (both documented for paging fields), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    return None
+
+
+def short(value: Any, limit: int = 120) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[:limit] + "…"
+
+
+def json_object(ex: Exchange, rule: str, source: str) -> dict[str, Any]:
+    """The body as a JSON object; a transport error, a 5xx or a non-object body fails ``rule``."""
+    if ex.error:
+        raise CheckFailed(rule, received=ex.error, documented="a JSON answer", source=source, exchange=ex)
+    if ex.status is not None and ex.status >= 500:
+        raise CheckFailed(
+            rule,
+            received=ex.summary(),
+            documented="no server failure (HTTP 5xx)",
+            source=f"{source}; {GLOSSARY}",
+            exchange=ex,
+        )
+    try:
+        body = ex.json()
+    except ValueError as exc:
+        raise CheckFailed(
+            rule,
+            received=f"{exc}: {ex.summary()}",
+            documented="a JSON object body",
+            source=source,
+            exchange=ex,
+        ) from None
+    if not isinstance(body, dict):
+        raise CheckFailed(
+            rule,
+            received=f"JSON {type(body).__name__}: {ex.summary()}",
+            documented="a JSON object with `success`",
+            source=source,
+            exchange=ex,
+        )
+    return body
+
+
+def success(ex: Exchange, rule: str, source: str) -> dict[str, Any]:
+    """The body of a request that must succeed: HTTP 2xx and ``"success": true``."""
+    body = json_object(ex, rule, source)
+    if body.get("success") is not True or not (ex.status and 200 <= ex.status < 300):
+        raise CheckFailed(
+            rule,
+            received=ex.summary(),
+            documented='HTTP 2xx with {"success": true, ...}',
+            source=source,
+            exchange=ex,
+        )
+    return body
+
+
+def records(ex: Exchange, rule: str, source: str = BOTH) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """A successful search: its body and its `records` (a list of objects, as both documents show)."""
+    body = success(ex, rule, source)
+    items = body.get("records")
+    if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+        raise CheckFailed(
+            rule,
+            received=f"records = {short(items)}",
+            documented="records: an array of record objects",
+            source=source,
+            exchange=ex,
+        )
+    return body, items
+
+
+def total_of(ex: Exchange, body: dict[str, Any], rule: str) -> int:
+    """The `total` of a search answer (an integer or a numeric string: both documented)."""
+    total = as_int(body.get("total"))
+    if total is None or total < 0:
+        raise CheckFailed(
+            rule,
+            received=f"total = {short(body.get('total'))}",
+            documented="total: the number of matching records (integer, or numeric string in 001)",
+            source=BOTH,
+            exchange=ex,
+        )
+    return total
+
+
+def is_error(ex: Exchange, body: dict[str, Any]) -> bool:
+    return body.get("success") is False or not (ex.status and 200 <= ex.status < 300)
+
+
+def error_body(ctx: RunContext, ex: Exchange, rule: str, source: str) -> dict[str, Any]:
+    """The body of a request that must fail: ``success`` false with a message or error string.
+
+    The HTTP status is observed (registry ``convoso.error.http-status``: no document gives it);
+    only a 5xx fails. The shape follows ``convoso.error.body-shape``.
+    """
+    body = json_object(ex, rule, source)
+    ctx.observe("convoso.error.http-status", ex.status)
+    if body.get("success") is not False:
+        raise CheckFailed(
+            rule,
+            received=ex.summary(),
+            documented='an error answer {"success": false, ...}',
+            source=source,
+            exchange=ex,
+        )
+    if not isinstance(message_of(body), str):
+        raise CheckFailed(
+            rule,
+            received=ex.summary(),
+            documented="an `error` or `message` string in the error body",
+            source=f"{S000} (Error Handling); convoso-js SDK (public fact)",
+            exchange=ex,
+        )
+    return body
+
+
+def message_of(body: Mapping[str, Any]) -> str | None:
+    for key in ("error", "message"):
+        if isinstance(body.get(key), str):
+            return str(body[key])
+    return None
+
+
+def _normal(text: str) -> str:
+    return " ".join(text.casefold().strip().rstrip(".!").split())
+
+
+def message_matches(received: str | None, documented: str) -> bool:
+    """The documented text (or its Error Handling variant) appears in the message, case aside."""
+    if received is None:
+        return False
+    return any(
+        _normal(text) in _normal(received) for text in (documented, *MESSAGE_VARIANTS.get(documented, ()))
+    )
+
+
+def assert_error(
+    ctx: RunContext,
+    ex: Exchange,
+    *,
+    rule: str,
+    codes: Mapping[int, str],
+    source: str,
+    code_optional_for: Collection[str] = (),
+) -> tuple[int | None, str | None]:
+    """Assert an error answer with one of ``codes`` (code -> documented message).
+
+    ``code_optional_for`` lists messages documented without a code (000's Error Handling table,
+    e.g. "Record not found"): such a message passes with no code. Returns (code, message).
+    """
+    body = error_body(ctx, ex, rule, source)
+    message = message_of(body)
+    if any(message_matches(message, text) for text in code_optional_for) and body.get("code") is None:
+        return None, message
+    code = as_int(body.get("code"))
+    documented = " or ".join(f"{c} {m!r}" for c, m in codes.items())
+    if code is None or code not in codes:
+        raise CheckFailed(
+            rule,
+            received=f"code {short(body.get('code'))}, message {short(message)}",
+            documented=f"code {documented}"
+            + (f" (or {', '.join(code_optional_for)!r})" if code_optional_for else ""),
+            source=source,
+            exchange=ex,
+        )
+    if not message_matches(message, codes[code]):
+        raise CheckFailed(
+            rule,
+            received=f"code {code} with message {short(message)}",
+            documented=f"code {code} {codes[code]!r}",
+            source=source,
+            exchange=ex,
+        )
+    return code, message
+
+
+# ---------------------------------------------------------------- data the checks create
+
+_created: dict[tuple[str, str, str], list[dict[str, Any]]] = {}
+_created_lock = threading.Lock()
+
+
+def insert(
+    ctx: RunContext,
+    phone: str,
+    *,
+    campaign_id: str = GLOBAL_CAMPAIGN,
+    phone_code: str = "1",
+    reason: str | None = None,
+    purpose: str | None = None,
+) -> Exchange:
+    return call(
+        ctx,
+        INSERT,
+        phone_number=phone,
+        phone_code=phone_code,
+        campaign_id=campaign_id,
+        reason=reason,
+        purpose=purpose,
+    )
+
+
+def find(ctx: RunContext, rule: str, **filters: Any) -> list[dict[str, Any]]:
+    """Records of a search (used to read back what a check wrote)."""
+    return records(search(ctx, limit=1000, **filters), rule)[1]
+
+
+def create_record(
+    ctx: RunContext,
+    *,
+    rule: str,
+    campaign_id: str = GLOBAL_CAMPAIGN,
+    reason: str | None = None,
+    purpose: str | None = None,
+    phone: str | None = None,
+) -> dict[str, Any]:
+    """Insert a fresh record (writes required) and return it as search shows it."""
+    ctx.require_writes()
+    phone = phone or ctx.fictional_phone()
+    reason = f"{ctx.run_prefix} {rule.split('.')[-1][:40]}" if reason is None else reason
+    ex = insert(ctx, phone, campaign_id=campaign_id, reason=reason, purpose=purpose)
+    setup = f"{rule} (setup: insert of a valid record, 000 Insert)"
+    success(ex, setup, S000)
+    found = [
+        r
+        for r in find(ctx, setup, phone_number=phone)
+        if r.get("phone_number") == phone and as_int(r.get("campaign_id")) == int(campaign_id)
+    ]
+    if len(found) != 1:
+        raise CheckFailed(
+            setup,
+            received=f"{len(found)} records for the inserted number {phone}",
+            documented="the inserted record is found by phone_number "
+            "(000 workflow: Checking SMS Opt-Out Status)",
+            source=S000,
+            exchange=ex,
+        )
+    return found[0]
+
+
+def dataset(ctx: RunContext, name: str, count: int, *, rule: str) -> dict[str, str]:
+    """Filters selecting ``count`` records this run created for ``name`` (created once per run)."""
+    ctx.require_writes()
+    reason = f"{ctx.run_prefix} {name}"
+    key = (ctx.target.base_url, ctx.run_prefix, name)
+    with _created_lock:
+        if key not in _created:
+            _created[key] = [create_record(ctx, rule=rule, reason=reason) for _ in range(count)]
+    return {"reason": reason}
+
+
+def sample(
+    ctx: RunContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
+) -> list[dict[str, Any]]:
+    """Existing records to take filter values from; creates one when too few and writes are allowed."""
+    _, items = records(search(ctx, limit=limit, **filters), rule)
+    if len(items) >= minimum:
+        return items
+    if not ctx.writes_allowed:
+        raise CheckSkipped(f"needs {minimum} record(s) on the target and writes are not allowed")
+    for _ in range(minimum - len(items)):
+        create_record(ctx, rule=rule)
+    return records(search(ctx, limit=limit, **filters), rule)[1]
+
+
+def text(value: Any) -> str:
+    """A record field as text (None and missing fields read as blank)."""
+    return "" if value is None else str(value)

@@ -1,0 +1,339 @@
+"""Convoso error codes: each documented code provoked by its documented cause.
+
+Codes and messages come from the error tables of 000 (insert, update, search) and 001 (search).
+The HTTP status of an error is undocumented (observed; only a 5xx fails); the body must say
+`"success": false` with an `error` or `message` string and the provoked code (integer or numeric
+string). 7231 (invalid offset) lives with the offset checks in ``convoso_limits``.
+"""
+
+from __future__ import annotations
+
+from optout_conformance.checks.convoso_api import (
+    INSERT,
+    PURPOSE_CAMPAIGN,
+    S000,
+    SEARCH,
+    UNKNOWN_CAMPAIGN,
+    UPDATE,
+    as_int,
+    assert_error,
+    call,
+    create_record,
+    error_body,
+    find,
+    insert,
+    json_object,
+)
+from optout_conformance.checks.registry import check
+from optout_conformance.runner.context import CheckFailed, RunContext
+
+INVALID_CAMPAIGN = {6006: "Invalid Campaign ID"}
+UNKNOWN_CAMPAIGN_CODE = {6004: "Unknown Campaign ID"}
+ID_ERROR = {6056: "Missing or Invalid value for ID"}
+NOT_NUMERIC = "must be numeric"
+
+
+def campaign_codes(ctx: RunContext, operation: str) -> dict[int, str]:
+    """The profile's code for an unknown campaign on ``operation``; lenient: 6006 or 6004."""
+    pinned = ctx.expect("convoso.error.unknown-campaign-code")
+    both = {**INVALID_CAMPAIGN, **UNKNOWN_CAMPAIGN_CODE}
+    if isinstance(pinned, dict) and pinned.get(operation) in both:
+        return {pinned[operation]: both[pinned[operation]]}
+    return both
+
+
+@check(
+    id="convoso.errors.insert_with_an_unknown_campaign_gets_6006",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Insert error codes: 6006 Invalid Campaign ID)",
+    writes=True,
+)
+def insert_with_an_unknown_campaign_gets_6006(ctx: RunContext) -> None:
+    """Insert into a campaign id the account does not have -> 6006 "Invalid Campaign ID"."""
+    ctx.require_writes()
+    ex = insert(ctx, ctx.fictional_phone(), campaign_id=UNKNOWN_CAMPAIGN, reason=ctx.run_prefix)
+    assert_error(
+        ctx,
+        ex,
+        rule="insert with an unknown campaign gets 6006",
+        codes=campaign_codes(ctx, "insert"),
+        source=f"{S000} (Insert: 6006 Invalid Campaign ID)",
+    )
+
+
+@check(
+    id="convoso.errors.update_with_an_unknown_campaign_gets_6004",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Update error codes: 6004 Unknown Campaign ID)",
+    writes=True,
+)
+def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
+    """Update a record into an unknown campaign -> 6004 "Unknown Campaign ID" (lenient: 6006 too)."""
+    rule = "update with an unknown campaign gets 6004"
+    record = create_record(ctx, rule=rule)
+    ex = call(ctx, UPDATE, id=record.get("id"), campaign_id=UNKNOWN_CAMPAIGN)
+    assert_error(
+        ctx,
+        ex,
+        rule=rule,
+        codes=campaign_codes(ctx, "update"),
+        source=f"{S000} (Update: 6004 Unknown Campaign ID)",
+    )
+
+
+@check(
+    id="convoso.errors.insert_of_a_phone_number_with_letters_gets_6007",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Insert error codes: 6007 Invalid Phone Number)",
+    writes=True,
+)
+def insert_of_a_phone_number_with_letters_gets_6007(ctx: RunContext) -> None:
+    """A phone number with letters is not a phone number -> 6007 "Invalid Phone Number"."""
+    ctx.require_writes()
+    ex = insert(ctx, "555ABC0123", reason=ctx.run_prefix)
+    assert_error(
+        ctx,
+        ex,
+        rule="insert of a phone number with letters gets 6007",
+        codes={6007: "Invalid Phone Number"},
+        source=f"{S000} (Insert: 6007 Invalid Phone Number)",
+    )
+
+
+@check(
+    id="convoso.errors.duplicate_insert_gets_6008",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Insert error codes: 6008 The phone number already exists)",
+    writes=True,
+)
+def duplicate_insert_gets_6008(ctx: RunContext) -> None:
+    """The same (phone_number, phone_code, campaign_id) twice -> 6008 "The phone number already exists"."""
+    rule = "a duplicate insert gets 6008"
+    record = create_record(ctx, rule=rule)
+    ex = insert(ctx, str(record.get("phone_number")), reason=ctx.run_prefix)
+    assert_error(
+        ctx,
+        ex,
+        rule=rule,
+        codes={6008: "The phone number already exists"},
+        source=f"{S000} (Insert: 6008 The phone number already exists)",
+    )
+
+
+@check(
+    id="convoso.errors.insert_without_a_valid_phone_code_gets_6026",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Insert: phone_code required; 6026 Missing or Invalid Country Code)",
+    writes=True,
+)
+def insert_without_a_valid_phone_code_gets_6026(ctx: RunContext) -> None:
+    """A missing phone_code and a non-numeric one -> 6026 "Missing or Invalid Country Code"."""
+    ctx.require_writes()
+    codes = {6026: "Missing or Invalid Country Code"}
+    rule = "insert without a valid phone_code gets 6026"
+    missing = call(ctx, INSERT, phone_number=ctx.fictional_phone(), campaign_id="0", reason=ctx.run_prefix)
+    assert_error(ctx, missing, rule=f"{rule} (phone_code missing)", codes=codes, source=S000)
+    invalid = insert(ctx, ctx.fictional_phone(), phone_code="abc", reason=ctx.run_prefix)
+    assert_error(ctx, invalid, rule=f"{rule} (phone_code=abc)", codes=codes, source=S000)
+
+
+@check(
+    id="convoso.errors.update_without_a_known_id_gets_6056",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Update: id required; 6056 Missing or Invalid value for ID; Record not found)",
+    writes=True,
+)
+def update_without_a_known_id_gets_6056(ctx: RunContext) -> None:
+    """No id -> 6056; an id no record has -> 6056 or the Error Handling table's "Record not found"."""
+    ctx.require_writes()
+    rule = "update without a known id gets 6056"
+    missing = call(ctx, UPDATE, reason=ctx.run_prefix)
+    assert_error(ctx, missing, rule=f"{rule} (id missing)", codes=ID_ERROR, source=S000)
+    unknown = call(ctx, UPDATE, id="999999999", reason=ctx.run_prefix)
+    code, message = assert_error(
+        ctx,
+        unknown,
+        rule=f"{rule} (id=999999999)",
+        codes=ID_ERROR,
+        source=S000,
+        code_optional_for=("Record not found",),
+    )
+    ctx.observe("convoso.update.record-not-found", f"code {code}: {message}")
+
+
+@check(
+    id="convoso.errors.update_to_an_existing_combination_gets_6059",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Update: 6059 This combination already exists; Insert: 6008 already exists)",
+    writes=True,
+)
+def update_to_an_existing_combination_gets_6059(ctx: RunContext) -> None:
+    """Updating B to A's (phone_number, phone_code, campaign_id) would duplicate A -> 6059.
+
+    Decision: 000 does not say which combination 6059 compares (registry
+    convoso.update.combination-exists), but the exact triple an insert refuses as a duplicate
+    (6008) is the least it can mean; an update that makes two identical records is a failure.
+    """
+    rule = "an update to an existing combination gets 6059"
+    first = create_record(ctx, rule=rule)
+    second = create_record(ctx, rule=rule)
+    ex = call(
+        ctx,
+        UPDATE,
+        id=second.get("id"),
+        phone_number=first.get("phone_number"),
+        phone_code="1",
+        campaign_id="0",
+    )
+    body = json_object(ex, rule, S000)
+    if body.get("success") is True:
+        ctx.observe("convoso.update.combination-exists", "accepted")
+        raise CheckFailed(
+            rule,
+            received=ex.summary(),
+            documented="6059 This combination already exists",
+            source=S000,
+            exchange=ex,
+        )
+    code, _ = assert_error(ctx, ex, rule=rule, codes={6059: "This combination already exists"}, source=S000)
+    ctx.observe("convoso.update.combination-exists", code)
+
+
+@check(
+    id="convoso.errors.insert_into_the_purpose_campaign_without_purpose_gets_6080",
+    api="convoso",
+    family="errors",
+    writes=True,
+    source=f"{S000} (Insert: 6080 The purpose field is mandatory for campaigns of type 'Purpose'; "
+    "-1 Purpose type)",
+)
+def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) -> None:
+    """campaign_id -1 is the purpose type: an insert without purpose -> 6080."""
+    ctx.require_writes()
+    ex = insert(ctx, ctx.fictional_phone(), campaign_id=PURPOSE_CAMPAIGN, reason=ctx.run_prefix)
+    assert_error(
+        ctx,
+        ex,
+        rule="insert into the purpose campaign without purpose gets 6080",
+        codes={6080: "The purpose field is mandatory for campaigns of type 'Purpose'"},
+        source=S000,
+    )
+
+
+@check(
+    id="convoso.errors.update_with_a_non_numeric_field_gets_4002",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Update: 4002 phone_number / phone_code / campaign_id must be numeric)",
+    writes=True,
+)
+def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
+    """Non-numeric phone_number -> 4002 (or 6008 invalid); non-numeric campaign_id -> 4002 (or 6004).
+
+    An empty phone_number (4001 vs "Required: No", registry convoso.update.optional-vs-4001) and a
+    short numeric one (6008 "The phone number is invalid"?) are observed, never failed.
+    """
+    rule = "update with a non-numeric field gets 4002"
+    record = create_record(ctx, rule=rule)
+    record_id = record.get("id")
+    accepted = {
+        "phone_number": {4002: NOT_NUMERIC, 6008: "The phone number is invalid"},
+        "campaign_id": {4002: NOT_NUMERIC, 6004: "Unknown Campaign ID"},
+    }
+    for field, codes in accepted.items():
+        ex = call(ctx, UPDATE, id=record_id, **{field: "abc"})
+        code, _ = assert_error(ctx, ex, rule=f"{rule} ({field}=abc)", codes=codes, source=S000)
+        ctx.observe("convoso.update.non-numeric-field-code", {field: code})
+    for label, value in (("empty-field", ""), ("short-numeric", "123")):
+        ex = call(ctx, UPDATE, id=record_id, phone_number=value)
+        body = json_object(ex, f"{rule} (phone_number={value!r})", S000)
+        observed = "accepted" if body.get("success") is True else as_int(body.get("code"))
+        target = "convoso.update.optional-vs-4001" if not value else "convoso.error.6008-meaning"
+        ctx.observe(target, {label: observed})
+
+
+def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **fields: str) -> None:
+    """Assert a request with a bad token gets no service (000 Error Handling; status observed)."""
+    rule = f"{operation} with an invalid authentication token is refused"
+    ex = call(ctx, path, token=token, **fields)
+    source = f"{S000} (Error Handling: Invalid auth_token); Convoso glossary: 401/403"
+    error_body(ctx, ex, rule, source)
+    ctx.observe("convoso.auth.invalid-token", {"operation": operation, "status": ex.status})
+    if ex.status not in (200, 401, 403):
+        raise CheckFailed(
+            rule,
+            received=ex.summary(),
+            documented="HTTP 200, 401 or 403 with success false",
+            source=source,
+            exchange=ex,
+        )
+
+
+@check(
+    id="convoso.errors.search_with_an_invalid_or_missing_token_is_refused",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
+)
+def search_with_an_invalid_or_missing_token_is_refused(ctx: RunContext) -> None:
+    """A wrong or absent auth_token gets `success: false` with an error string, no records."""
+    refused(ctx, SEARCH, "search", token=f"{ctx.run_prefix}-invalid-token")
+    refused(ctx, SEARCH, "search", token=None)
+
+
+@check(
+    id="convoso.errors.insert_with_an_invalid_token_is_refused",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
+    writes=True,
+)
+def insert_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
+    """An insert with a wrong auth_token is refused (and therefore writes nothing)."""
+    ctx.require_writes()
+    refused(
+        ctx,
+        INSERT,
+        "insert",
+        token=f"{ctx.run_prefix}-invalid-token",
+        phone_number=ctx.fictional_phone(),
+        phone_code="1",
+        campaign_id="0",
+        reason=ctx.run_prefix,
+    )
+
+
+@check(
+    id="convoso.errors.update_with_an_invalid_token_is_refused",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
+    writes=True,
+)
+def update_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
+    """An update with a wrong auth_token is refused and leaves the record unchanged."""
+    rule = "update with an invalid authentication token is refused"
+    record = create_record(ctx, rule=rule)
+    refused(
+        ctx,
+        UPDATE,
+        "update",
+        token=f"{ctx.run_prefix}-invalid-token",
+        id=str(record.get("id")),
+        reason=f"{ctx.run_prefix} changed",
+    )
+    after = find(ctx, rule, id=record.get("id"))
+    if after and after[0].get("reason") != record.get("reason"):
+        raise CheckFailed(
+            rule,
+            received=f"reason changed to {after[0].get('reason')!r}",
+            documented="no change without a valid token",
+            source=S000,
+        )

@@ -1,0 +1,202 @@
+"""Convoso search: offset/limit paging over a result set (pages, order, totals, the end).
+
+Both documents define `offset` as the row offset, `limit` as the page size and `total` as the
+number of matching records. When writes are allowed the walks run over a small set this run
+created (filtered by its `reason`, so records other checks insert meanwhile cannot move the
+pages); otherwise over the target's whole data, bounded to a few pages.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from optout_conformance.checks.convoso_api import BOTH, dataset, records, search, short, total_of
+from optout_conformance.checks.registry import check
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.http import Exchange
+
+DATASET_SIZE = 7
+MAX_PAGES = 5
+
+
+@dataclass
+class Page:
+    """One page of a walk: where it starts, what it served, the total it reported."""
+
+    offset: int
+    ids: list[str]
+    total: int
+    exchange: Exchange
+
+
+def paged_set(ctx: RunContext, rule: str) -> dict[str, str]:
+    """Filters of the set to page over: this run's own records, or everything (read-only)."""
+    if ctx.writes_allowed:
+        return dataset(ctx, "pages", DATASET_SIZE, rule=rule)
+    return {}
+
+
+def page(ctx: RunContext, rule: str, filters: dict[str, str], offset: int, limit: int) -> Page:
+    ex = search(ctx, offset=offset, limit=limit, **filters)
+    body, items = records(ex, rule)
+    ids = ids_of(items)
+    if len(items) > limit:
+        raise CheckFailed(
+            rule,
+            received=f"{len(items)} records for limit={limit}",
+            documented="len(records) <= limit",
+            source=BOTH,
+            exchange=ex,
+        )
+    return Page(offset, ids, total_of(ex, body, rule), ex)
+
+
+def walk(ctx: RunContext, rule: str) -> tuple[list[Page], bool]:
+    """Pages of the set from offset 0; the flag says whether the walk reached the end."""
+    filters = paged_set(ctx, rule)
+    first = page(ctx, rule, filters, 0, 1)
+    total = first.total
+    if total < 2:
+        raise CheckSkipped(f"needs at least 2 records to page over (the target has {total})")
+    size = min(1000, max(2, -(-total // (MAX_PAGES - 1))))
+    pages = [
+        page(ctx, rule, filters, offset, size) for offset in range(0, min(total, size * MAX_PAGES), size)
+    ]
+    return pages, total <= size * MAX_PAGES
+
+
+@check(
+    id="convoso.pagination.consecutive_pages_are_disjoint_and_cover_the_total",
+    api="convoso",
+    family="pagination",
+    source=f"{BOTH} (offset: row offset; limit: page size; total: matching records)",
+    fast=False,
+)
+def consecutive_pages_are_disjoint_and_cover_the_total(ctx: RunContext) -> None:
+    """Walking offset 0, L, 2L, ... serves each record once, and all `total` of them."""
+    rule = "consecutive pages are disjoint and together serve `total` records"
+    pages, complete = walk(ctx, rule)
+    seen: dict[str, int] = {}
+    for p in pages:
+        for record_id in p.ids:
+            if record_id in seen:
+                raise CheckFailed(
+                    rule,
+                    received=f"record id {record_id} on the pages at offsets {seen[record_id]} "
+                    f"and {p.offset}",
+                    documented="pages at different offsets are disjoint",
+                    source=BOTH,
+                    exchange=p.exchange,
+                )
+            seen[record_id] = p.offset
+    total = pages[0].total
+    if complete and len(seen) != total:
+        raise CheckFailed(
+            rule,
+            received=f"{len(seen)} distinct records over {len(pages)} pages",
+            documented=f"total = {total} records",
+            source=BOTH,
+            exchange=pages[-1].exchange,
+        )
+
+
+@check(
+    id="convoso.pagination.total_is_the_same_on_every_page",
+    api="convoso",
+    family="pagination",
+    source=f"{BOTH} (total: total matching records)",
+    fast=False,
+)
+def total_is_the_same_on_every_page(ctx: RunContext) -> None:
+    """`total` counts the matching records, not the page: it does not change with the offset."""
+    rule = "total is the same on every page of one query"
+    pages, _ = walk(ctx, rule)
+    for p in pages[1:]:
+        if p.total != pages[0].total:
+            raise CheckFailed(
+                rule,
+                received=f"total {p.total} at offset {p.offset}, {pages[0].total} at offset 0",
+                documented="one total for the query",
+                source=BOTH,
+                exchange=p.exchange,
+            )
+
+
+@check(
+    id="convoso.pagination.identical_searches_return_the_same_order",
+    api="convoso",
+    family="pagination",
+    source=f"{BOTH} (offset paging); registry convoso.search.order (any order, stable)",
+)
+def identical_searches_return_the_same_order(ctx: RunContext) -> None:
+    """No order is documented, but offset paging needs one order: two identical calls agree."""
+    rule = "identical searches return the records in the same order"
+    first = search(ctx, limit=50)
+    _, a = records(first, rule)
+    second = search(ctx, limit=50)
+    _, b = records(second, rule)
+    ids_a, ids_b = ids_of(a), ids_of(b)
+    ctx.observe("convoso.search.order", "stable" if ids_a == ids_b else "unstable")
+    if ids_a != ids_b:
+        raise CheckFailed(
+            rule,
+            received=f"ids {short(ids_a, 80)} then {short(ids_b, 80)}",
+            documented="the same order (offset paging would skip or repeat records otherwise)",
+            source=BOTH,
+            exchange=second,
+        )
+
+
+@check(
+    id="convoso.pagination.last_page_serves_the_remaining_records",
+    api="convoso",
+    family="pagination",
+    source=f"{BOTH} (offset: row offset; total: matching records)",
+)
+def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
+    """offset = total - 2 with limit 5 serves exactly the last 2 records."""
+    rule = "the last page serves total - offset records"
+    filters = paged_set(ctx, rule)
+    total = page(ctx, rule, filters, 0, 1).total
+    if total < 2:
+        raise CheckSkipped(f"needs at least 2 records (the target has {total})")
+    if total - 2 > 100000:
+        raise CheckSkipped(f"the last page lies beyond offset 100000 (total {total})")
+    last = page(ctx, rule, filters, total - 2, 5)
+    if len(last.ids) != 2:
+        raise CheckFailed(
+            rule,
+            received=f"{len(last.ids)} records at offset {total - 2} (total {total})",
+            documented="2 records (total - offset)",
+            source=BOTH,
+            exchange=last.exchange,
+        )
+
+
+@check(
+    id="convoso.pagination.page_past_the_end_is_empty",
+    api="convoso",
+    family="pagination",
+    source=f"{BOTH} (offset: row offset)",
+)
+def page_past_the_end_is_empty(ctx: RunContext) -> None:
+    """An offset at or past `total` (within the maximum) succeeds with no records."""
+    rule = "a page past the end is empty"
+    filters = paged_set(ctx, rule)
+    total = page(ctx, rule, filters, 0, 1).total
+    if total > 100000:
+        raise CheckSkipped(f"the end lies beyond offset 100000 (total {total})")
+    past = page(ctx, rule, filters, total, 10)
+    if past.ids:
+        raise CheckFailed(
+            rule,
+            received=f"{len(past.ids)} records at offset {total} (total {total})",
+            documented="no records past the end",
+            source=BOTH,
+            exchange=past.exchange,
+        )
+
+
+def ids_of(items: list[dict[str, Any]]) -> list[str]:
+    return [str(r.get("id")) for r in items]

@@ -1,0 +1,158 @@
+"""Convoso reply shapes: success and error bodies against the profile-narrowed spec, and the
+disputed field formats (insert_date, global campaign_name, paging field types) per profile.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from optout_conformance.checks.convoso_api import (
+    BOTH,
+    GLOBAL_CAMPAIGN,
+    INSERT,
+    S000,
+    S001,
+    SEARCH,
+    UNKNOWN_CAMPAIGN,
+    UPDATE,
+    as_int,
+    call,
+    create_record,
+    insert,
+    records,
+    sample,
+    search,
+    short,
+    text,
+)
+from optout_conformance.checks.fingerprint import DATE_ONLY, DATE_TIME, field_kind, paging_follows
+from optout_conformance.checks.registry import check
+from optout_conformance.checks.shapes import assert_conforms
+from optout_conformance.runner.context import CheckFailed, RunContext
+
+
+@check(
+    id="convoso.shapes.search_replies_conform_to_the_spec",
+    api="convoso",
+    family="shapes",
+    source=f"{BOTH} (Response Fields, Error Codes); openapi/convoso-sms-opt-out.yaml",
+)
+def search_replies_conform_to_the_spec(ctx: RunContext) -> None:
+    """A search page and a 7231 error both match the search operation of the profile's spec."""
+    assert_conforms(ctx, search(ctx, limit=5), "post", SEARCH)
+    assert_conforms(ctx, search(ctx, offset="-1"), "post", SEARCH)
+
+
+@check(
+    id="convoso.shapes.insert_and_update_replies_conform_to_the_spec",
+    api="convoso",
+    family="shapes",
+    source=f"{S000} (Insert and Update Response Fields, Error Codes); openapi/convoso-sms-opt-out.yaml",
+    writes=True,
+)
+def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
+    """Insert and update successes ({success}, {success, data.id}) and errors (6006, 6056) conform."""
+    ctx.require_writes()
+    phone = ctx.fictional_phone()
+    assert_conforms(ctx, insert(ctx, phone, reason=f"{ctx.run_prefix} shapes"), "post", INSERT)
+    assert_conforms(
+        ctx, insert(ctx, phone, campaign_id=UNKNOWN_CAMPAIGN, reason=ctx.run_prefix), "post", INSERT
+    )
+    record = create_record(ctx, rule="update replies conform to the spec")
+    assert_conforms(ctx, call(ctx, UPDATE, id=record.get("id"), reason="Complaint"), "post", UPDATE)
+    assert_conforms(ctx, call(ctx, UPDATE, reason="Complaint"), "post", UPDATE)
+
+
+@check(
+    id="convoso.shapes.insert_date_has_the_profile_format",
+    api="convoso",
+    family="shapes",
+    source=f"{S000} (example insert_date 2026-03-03); {S001} (example insert_date 2024-04-22 17:01:31)",
+)
+def insert_date_has_the_profile_format(ctx: RunContext) -> None:
+    """insert_date is YYYY-MM-DD (000) or YYYY-MM-DD HH:MM:SS (001): the profile's, or either."""
+    rule = "insert_date has the documented format"
+    items = sample(ctx, rule, limit=50)
+    pinned = ctx.expect("convoso.record.insert_date-format")
+    formats = {"YYYY-MM-DD": DATE_ONLY, "YYYY-MM-DD HH:MM:SS": DATE_TIME}
+    allowed = {pinned: formats[pinned]} if pinned in formats else formats
+    for record in items:
+        value = text(record.get("insert_date"))
+        if not any(pattern.fullmatch(value) for pattern in allowed.values()):
+            raise CheckFailed(
+                rule,
+                received=f"insert_date {value!r} (record {record.get('id')})",
+                documented=" or ".join(allowed),
+                source=f"{S000}; {S001}",
+            )
+    first = text(items[0].get("insert_date"))
+    ctx.observe(
+        "convoso.record.insert_date-format", first, follows=S000 if DATE_ONLY.fullmatch(first) else S001
+    )
+
+
+@check(
+    id="convoso.shapes.global_campaign_name_follows_the_profile",
+    api="convoso",
+    family="shapes",
+    source=f"{S000} (global entry campaign_name 'Global SMS Opt-Out'); "
+    f"{S001} (campaign_name blank if not set)",
+)
+def global_campaign_name_follows_the_profile(ctx: RunContext) -> None:
+    """Global (campaign 0) records name it "Global SMS Opt-Out" (000) or "" (001); lenient: any string."""
+    rule = "the global campaign_name follows the profile"
+    items = [
+        r
+        for r in sample(ctx, rule, campaign_id=GLOBAL_CAMPAIGN, limit=20)
+        if as_int(r.get("campaign_id")) == 0
+    ]
+    pinned = ctx.expect("convoso.record.global-campaign_name")
+    for record in items:
+        name = record.get("campaign_name")
+        if not isinstance(name, str) or (isinstance(pinned, str) and name != pinned):
+            raise CheckFailed(
+                rule,
+                received=f"campaign_name {name!r} on global record {record.get('id')}",
+                documented=repr(pinned) if isinstance(pinned, str) else "a string",
+                source=f"{S000}; {S001}",
+            )
+    if items:
+        name = items[0].get("campaign_name")
+        ctx.observe(
+            "convoso.record.global-campaign_name",
+            name,
+            follows={"Global SMS Opt-Out": S000, "": S001}.get(str(name)),
+        )
+
+
+def allowed_kinds(pinned: Any, field: str) -> tuple[str, ...]:
+    """Registry kinds: integer | numeric-string | integer-or-numeric-string (None: either)."""
+    kind = pinned.get(field) if isinstance(pinned, dict) else None
+    if kind in ("integer", "numeric-string"):
+        return (kind,)
+    return ("integer", "numeric-string")
+
+
+@check(
+    id="convoso.shapes.paging_fields_have_the_profile_types",
+    api="convoso",
+    family="shapes",
+    source=f'{S000} (offset, limit, total integer); {S001} (total string; example "0", "10", "1")',
+)
+def paging_fields_have_the_profile_types(ctx: RunContext) -> None:
+    """offset/limit/total are integers (000) or, in 001, numeric strings for total (offset/limit either)."""
+    rule = "offset, limit and total have the documented types"
+    ex = search(ctx, limit=2)
+    body, _ = records(ex, rule)
+    pinned = ctx.expect("convoso.search.paging-field-types")
+    kinds = {name: field_kind(body.get(name)) for name in ("offset", "limit", "total")}
+    for name, kind in kinds.items():
+        if kind not in allowed_kinds(pinned, name):
+            raise CheckFailed(
+                rule,
+                received=f"{name} = {short(body.get(name))} ({kind})",
+                documented=" or ".join(allowed_kinds(pinned, name)),
+                source=f"{S000}; {S001}",
+                exchange=ex,
+            )
+    ctx.observe("convoso.search.paging-field-types", kinds, follows=paging_follows(kinds))
