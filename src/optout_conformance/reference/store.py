@@ -159,7 +159,13 @@ class Store:
     # -- Convoso -----------------------------------------------------------------------------
 
     def insert_convoso(
-        self, phone_number: str, phone_code: str, campaign_id: int, reason: str, purpose: str, insert_date: str
+        self,
+        phone_number: str,
+        phone_code: str,
+        campaign_id: int,
+        reason: str,
+        purpose: str,
+        insert_date: str,
     ) -> int:
         """Insert one record and return its id; DuplicateRecord when the unique key exists."""
         with self._lock:
@@ -273,7 +279,8 @@ class Store:
         """Record a stop; True when it is new, False when the same stop already existed."""
         with self._lock:
             cursor = self._db.execute(
-                "INSERT OR IGNORE INTO whatcounts_stops (phone, sender_code, realm, created) VALUES (?, ?, ?, ?)",
+                "INSERT OR IGNORE INTO whatcounts_stops (phone, sender_code, realm, created)"
+                " VALUES (?, ?, ?, ?)",
                 (phone, sender_code, realm, created),
             )
             self._wrote()
@@ -297,7 +304,8 @@ class Store:
             self._db.execute("BEGIN")
             try:
                 self._db.executemany(
-                    "INSERT INTO avaamo_entries (to_phone, from_phone, created_at, status) VALUES (?, ?, ?, ?)",
+                    "INSERT INTO avaamo_entries (to_phone, from_phone, created_at, status)"
+                    " VALUES (?, ?, ?, ?)",
                     rows,
                 )
                 inserted = self._db.total_changes - before

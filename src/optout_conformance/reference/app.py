@@ -1,0 +1,72 @@
+"""The reference server's ASGI application: one Starlette app serving the chosen APIs.
+
+Faulty variants (``faults/``) pass their service subclasses; the validating proxy and the
+``serve`` command use the defaults. Bad input never produces a 500: each service answers it in
+its own API's style, and the catch-all handler below exists only as a last line of defence.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Collection
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import BaseRoute
+
+from optout_conformance.apis import API_CHOICES, APIS
+from optout_conformance.errors import BadChoice
+from optout_conformance.reference.avaamo import AvaamoService
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.convoso import ConvosoService
+from optout_conformance.reference.seed import seed_if_empty
+from optout_conformance.reference.store import Store
+from optout_conformance.reference.whatcounts import WhatCountsService
+
+ALL_APIS: tuple[str, ...] = tuple(APIS)
+logger = logging.getLogger(__name__)
+
+
+async def internal_error(request: Request, exc: Exception) -> Response:
+    """Last line of defence: an unexpected exception becomes a short error, never a traceback.
+
+    The self-tests show no request reaches it; it is logged so that one would be noticed.
+    """
+    logger.error("unexpected error on %s %s: %r", request.method, request.url.path, exc)
+    if request.url.path.startswith("/bin/"):
+        return PlainTextResponse("FAILURE: Internal error", status_code=500)
+    return JSONResponse({"success": False, "error": "Internal server error"}, status_code=500)
+
+
+def create_app(
+    config: ReferenceConfig,
+    *,
+    convoso: type[ConvosoService] = ConvosoService,
+    whatcounts: type[WhatCountsService] = WhatCountsService,
+    avaamo: type[AvaamoService] = AvaamoService,
+    apis: Collection[str] = ALL_APIS,
+    store: Store | None = None,
+) -> Starlette:
+    """A Starlette app serving ``apis`` with the given service classes over one store.
+
+    Without ``store`` one is opened on ``config.db``. An empty store is seeded with
+    ``config.seed_records`` records; a store that has records keeps them as they are. The app's
+    ``state`` carries ``config``, ``store`` and ``services`` (name -> service instance).
+    """
+    unknown = [name for name in apis if name not in APIS]
+    if unknown:
+        raise BadChoice("--api", unknown[0], API_CHOICES)
+    store = store if store is not None else Store(config.db)
+    seed_if_empty(store, config)
+    classes: dict[str, Any] = {"convoso": convoso, "whatcounts": whatcounts, "avaamo": avaamo}
+    services = {name: classes[name](config, store) for name in APIS if name in apis}
+    routes: list[BaseRoute] = []
+    for service in services.values():
+        routes.extend(service.routes())
+    app = Starlette(routes=routes, exception_handlers={Exception: internal_error})
+    app.state.config = config
+    app.state.store = store
+    app.state.services = services
+    return app
