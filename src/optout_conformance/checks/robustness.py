@@ -1,0 +1,132 @@
+"""Robustness: long and odd input never crashes a target or makes it answer outside its documents.
+
+Per API, a 10,000-character phone, non-UTF-8 bytes, a JSON body where a form is documented and an
+empty request: each must be answered (no 5xx: Convoso's glossary makes 500 "server failed"), never
+with an HTML page or a traceback (000 shows JSON replies, 002 SUCCESS/FAILURE lines, 003 JSON),
+and with a reply of the documented shape; a request missing a required argument must be rejected.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from optout_conformance.checks.registry import check
+from optout_conformance.checks.response import assert_reply
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.http import Exchange
+
+LONG_PHONE = "5" * 10_000
+FORM = "application/x-www-form-urlencoded"
+CRASH_MARKERS = re.compile(r"Traceback \(most recent call last\)|<!doctype html|<html", re.IGNORECASE)
+SOURCES = {
+    "convoso": "000_4120ae5ce1e52dc7.txt (Error Handling: JSON replies); Convoso API glossary (500 = server "
+    "failed)",
+    "whatcounts": "002_b0345f491e7a5826.txt (Results: a SUCCESS or FAILURE message)",
+    "avaamo": "003_725be0800b974dd2.txt (Response attributes: a JSON page)",
+}
+
+
+@dataclass(frozen=True)
+class OddRequest:
+    """One unusual request and whether the documents oblige the target to reject it."""
+
+    label: str
+    method: str
+    path: str  # the spec path the reply is judged against
+    query: str = ""  # raw query string (may carry percent-encoded non-UTF-8 bytes)
+    body: bytes | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    negative: bool | None = None
+
+
+def send(ctx: RunContext, odd: OddRequest) -> Exchange:
+    target = odd.path + (f"?{odd.query}" if odd.query else "")
+    return ctx.http.request(odd.method, target, headers=odd.headers, content=odd.body)
+
+
+def looks_like_a_crash(ex: Exchange) -> bool:
+    return ex.content_type == "text/html" or bool(CRASH_MARKERS.search(ex.text[:5000]))
+
+
+def _convoso(ctx: RunContext) -> list[OddRequest]:
+    token = ctx.credentials.token or ""
+    form = {"content-type": FORM}
+    search = "/sms-opt-out/search"
+    return [
+        OddRequest("a 10,000-digit phone_number filter", "POST", search,
+                   body=f"auth_token={token}&phone_number={LONG_PHONE}".encode(), headers=form),
+        OddRequest("non-UTF-8 bytes in a form body", "POST", search,
+                   body=f"auth_token={token}&reason=".encode() + b"\xff\xfe\xfa", headers=form),
+        OddRequest("a JSON body instead of a form", "POST", search,
+                   body=json.dumps({"auth_token": token}).encode(),
+                   headers={"content-type": "application/json"}),
+        OddRequest("an empty body (no auth_token)", "POST", search, body=b"", headers=form, negative=True),
+    ]
+
+
+def _whatcounts(ctx: RunContext) -> list[OddRequest]:
+    c = ctx.credentials
+    # With writes allowed the real password goes out (a faulty target could store the stop);
+    # otherwise a wrong one, which still makes the target parse the whole request.
+    password = c.password if ctx.writes_allowed else f"{ctx.run_prefix}-wrong"
+    args = f"c=smsstopsubscribersend&r={c.realm}&p={password}&sender_code={c.sender_code}"
+    return [
+        OddRequest("a 10,000-digit phone", "GET", "/api_web", query=f"{args}&phone={LONG_PHONE}"),
+        OddRequest("non-UTF-8 bytes in the phone", "GET", "/api_web", query=f"{args}&phone=%FF%FE1",
+                   negative=True),
+        OddRequest("no arguments at all", "GET", "/api_web", negative=True),
+        OddRequest("a form body with non-UTF-8 bytes and no query", "POST", "/api_web",
+                   body=b"c=smsstopsubscribersend&phone=\xff\xfe", headers={"content-type": FORM}),
+    ]
+
+
+def _avaamo(ctx: RunContext) -> list[OddRequest]:
+    token = {"access-token": ctx.credentials.token or ""}
+    path = "/sms/opt-status.json"
+    return [
+        OddRequest("a 10,000-digit to_phone", "GET", path, query=f"to_phone={LONG_PHONE}", headers=token),
+        OddRequest("non-UTF-8 bytes in from_phone", "GET", path, query="from_phone=%FF%FE", headers=token),
+        OddRequest("empty page and per_page values", "GET", path, query="page=&per_page=", headers=token),
+        OddRequest("a JSON body on the GET", "GET", path, body=b'{"per_page": 1}',
+                   headers={**token, "content-type": "application/json"}),
+        OddRequest("no access-token and odd values", "GET", path, query="page=%FF&per_page=-1",
+                   negative=True),
+    ]
+
+
+REQUESTS: dict[str, Callable[[RunContext], list[OddRequest]]] = {
+    "convoso": _convoso, "whatcounts": _whatcounts, "avaamo": _avaamo,
+}
+
+
+def _odd_input_check(api: str) -> Callable[[RunContext], None]:
+    def odd_input_gets_a_documented_reply(ctx: RunContext) -> None:
+        """Long, non-UTF-8, wrongly encoded and empty requests get a documented reply, never a crash."""
+        needed = {"convoso": ctx.credentials.token, "avaamo": ctx.credentials.token,
+                  "whatcounts": ctx.credentials.realm and ctx.credentials.sender_code}[api]
+        if not needed:
+            raise CheckSkipped(f"credentials for {api} are needed")
+        for odd in REQUESTS[api](ctx):
+            ex = send(ctx, odd)
+            rule = f"{odd.label} gets a documented reply"
+            if ex.error is None and looks_like_a_crash(ex):
+                raise CheckFailed(rule, received=ex.summary(), documented="a documented reply, not an HTML "
+                                  "page or a traceback", source=SOURCES[api], exchange=ex)
+            # POST to WhatCounts is undocumented (registry whatcounts.http-method): only no crash.
+            if api == "whatcounts" and odd.method == "POST":
+                if ex.error or (ex.status or 0) >= 500:
+                    raise CheckFailed(rule, received=ex.summary(), documented="no server error",
+                                      source=SOURCES[api], exchange=ex)
+                continue
+            assert_reply(ctx, ex, odd.method, odd.path, negative=odd.negative)
+
+    odd_input_gets_a_documented_reply.__name__ = f"{api}_odd_input_gets_a_documented_reply"
+    return odd_input_gets_a_documented_reply
+
+
+for _api, _source in SOURCES.items():
+    check(id=f"{_api}.robustness.odd_input_gets_a_documented_reply", api=_api, family="robustness",
+          source=_source)(_odd_input_check(_api))
