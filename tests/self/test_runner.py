@@ -1,0 +1,266 @@
+"""The runner: target resolution, write safety, check outcomes, and robustness against hostile targets.
+
+Hostile targets are tiny Starlette apps served over real HTTP on 127.0.0.1; the checks run
+against them are the real catalog checks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from optout_conformance.checks.registry import CHECKS, CheckSpec, check, load_all
+from optout_conformance.config import RawSettings, resolve_settings
+from optout_conformance.errors import TargetUnreachable
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.runner.execute import RunLimits, run, run_api
+from optout_conformance.runner.targets import check_reachable, is_loopback
+
+REAL_CHECK = "convoso.limits.limit_1000_is_accepted_and_filled"
+CREDENTIALS = Credentials(token="t0ken", realm="r", password="p", sender_code="1")
+
+
+@contextmanager
+def serve(app: Starlette) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (ephemeral port) in a thread; yields the root URL."""
+    config = uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical",
+                            timeout_graceful_shutdown=1, lifespan="off")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert server.started, "test server did not start"
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def app_answering(endpoint) -> Starlette:  # type: ignore[no-untyped-def]
+    return Starlette(routes=[Route("/v1/{rest:path}", endpoint, methods=["GET", "POST"])])
+
+
+async def html_page(request: Request) -> Response:
+    return Response("<html><body>Maintenance</body></html>", media_type="text/html")
+
+
+async def broken_json(request: Request) -> Response:
+    return Response('{"success": tru', media_type="application/json")
+
+
+async def ten_megabytes(request: Request) -> Response:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(10):
+            yield b"x" * (1024 * 1024)
+
+    return StreamingResponse(chunks(), media_type="application/json")
+
+
+async def hanging(request: Request) -> Response:
+    await asyncio.sleep(1)
+    return JSONResponse({"success": True})
+
+
+async def trickling(request: Request) -> Response:
+    async def chunks():  # type: ignore[no-untyped-def]
+        for _ in range(20):
+            yield b" "
+            await asyncio.sleep(0.1)
+
+    return StreamingResponse(chunks(), media_type="application/json")
+
+
+async def reset_mid_body(request: Request) -> Response:
+    async def chunks():  # type: ignore[no-untyped-def]
+        yield b'{"success": true, "records": ['
+        raise ConnectionResetError("connection reset by the test server")
+
+    return StreamingResponse(chunks(), media_type="application/json")
+
+
+def run_real_check(base_url: str, *, timeout: float = 10.0) -> tuple[str, str, float]:
+    spec = load_all()[REAL_CHECK]
+    target = Target(api="convoso", base_url=base_url + "/v1", loopback=True)
+    result = run_api(target, CREDENTIALS, "lenient", [spec], RunLimits(timeout=timeout))
+    (outcome,) = result.checks
+    return outcome.status, f"{outcome.rule} {outcome.received}", outcome.duration
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "expected"),
+    [
+        pytest.param(html_page, "json", id="html_instead_of_json"),
+        pytest.param(broken_json, "json", id="invalid_json"),
+        pytest.param(ten_megabytes, "larger than", id="ten_megabyte_body"),
+        pytest.param(reset_mid_body, "", id="connection_reset_mid_body"),
+    ],
+)
+def test_hostile_target_is_reported_as_a_violation_not_a_crash(endpoint, expected) -> None:  # type: ignore[no-untyped-def]
+    with serve(app_answering(endpoint)) as url:
+        status, detail, _ = run_real_check(url)
+    assert status == "failed", detail
+    assert expected.lower() in detail.lower()
+
+
+def test_hanging_target_fails_after_the_per_request_timeout() -> None:
+    with serve(app_answering(hanging)) as url:
+        status, detail, elapsed = run_real_check(url, timeout=0.3)
+    assert status == "failed", detail
+    assert "timeout" in detail
+    assert elapsed < 0.9
+
+
+def test_a_body_trickling_past_the_timeout_is_cut_off() -> None:
+    with serve(app_answering(trickling)) as url:
+        status, detail, elapsed = run_real_check(url, timeout=0.5)
+    assert status == "failed", detail
+    assert "timeout" in detail
+    assert elapsed < 1.2
+
+
+def test_unreachable_target_is_reported_within_five_seconds() -> None:
+    started = time.perf_counter()
+    with pytest.raises(TargetUnreachable, match="connection refused"):
+        check_reachable("http://127.0.0.1:9/v1")
+    assert time.perf_counter() - started < 5
+
+
+def test_any_http_status_counts_as_reachable() -> None:
+    async def not_found(request: Request) -> Response:
+        return PlainTextResponse("nope", status_code=404)
+
+    with serve(app_answering(not_found)) as url:
+        check_reachable(url + "/v1")
+
+
+@pytest.mark.parametrize(
+    ("url", "loopback"),
+    [
+        ("http://127.0.0.1:8000/v1", True),
+        ("http://127.8.9.10/v1", True),
+        ("http://[::1]:8000/bin", True),
+        ("http://localhost:8000/api/v2", True),
+        ("https://api.convoso.com/v1", False),
+        ("http://10.0.0.1/v1", False),
+    ],
+)
+def test_loopback_detection_covers_127_slash_8_ipv6_and_localhost(url: str, loopback: bool) -> None:
+    assert is_loopback(url) is loopback
+
+
+@pytest.fixture
+def registered_checks() -> Iterator[dict[str, CheckSpec]]:
+    """Checks registered by a test, removed again afterwards (the catalog is process-wide)."""
+    load_all()
+    before = dict(CHECKS)
+    yield CHECKS
+    CHECKS.clear()
+    CHECKS.update(before)
+
+
+def _register_outcome_checks() -> list[CheckSpec]:
+    @check(id="avaamo.robustness.test_passes", api="avaamo", family="robustness", source="test")
+    def passes(ctx: RunContext) -> None:
+        ctx.http.get("/sms/opt-status.json")
+
+    @check(id="avaamo.robustness.test_fails", api="avaamo", family="robustness", source="test")
+    def fails(ctx: RunContext) -> None:
+        ex = ctx.http.get("/sms/opt-status.json")
+        raise CheckFailed("a rule", received="this", documented="that", source="003", exchange=ex)
+
+    @check(id="avaamo.robustness.test_skips", api="avaamo", family="robustness", source="test")
+    def skips(ctx: RunContext) -> None:
+        raise CheckSkipped("not applicable")
+
+    @check(id="avaamo.robustness.test_crashes", api="avaamo", family="robustness", source="test")
+    def crashes(ctx: RunContext) -> None:
+        {}["missing"]
+
+    @check(id="avaamo.robustness.test_writes", api="avaamo", family="robustness", source="test",
+           writes=True)
+    def writes(ctx: RunContext) -> None:
+        ctx.observe("avaamo.test.point", "wrote", follows=None)
+
+    names = ("test_passes", "test_fails", "test_skips", "test_crashes", "test_writes")
+    return [CHECKS[f"avaamo.robustness.{n}"] for n in names]
+
+
+async def avaamo_ok(request: Request) -> Response:
+    return JSONResponse({"entries": []})
+
+
+def test_each_outcome_becomes_its_status_and_a_crash_is_an_error_with_its_last_line(
+    registered_checks: dict[str, CheckSpec],
+) -> None:
+    specs = _register_outcome_checks()
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
+    with serve(app) as url:
+        target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
+        result = run_api(target, CREDENTIALS, "lenient", specs, RunLimits(workers=2))
+    statuses = {c.id.rsplit(".", 1)[-1]: c for c in result.checks}
+    assert statuses["test_passes"].status == "passed"
+    assert statuses["test_fails"].status == "failed"
+    assert statuses["test_fails"].exchange is not None
+    assert "t0ken" not in str(statuses["test_fails"].exchange)
+    assert statuses["test_skips"].status == "skipped"
+    assert statuses["test_crashes"].status == "error"
+    assert statuses["test_crashes"].rule == "KeyError: 'missing'"
+    assert statuses["test_writes"].status == "passed"
+    assert [o.check_id for o in result.observations if o.discrepancy_id == "avaamo.test.point"] == [
+        "avaamo.robustness.test_writes"
+    ]
+    tagged = {ex.check_id for ex in result.exchanges}
+    assert {"avaamo.robustness.test_passes", "avaamo.robustness.test_fails"} <= tagged
+
+
+def test_write_checks_are_skipped_on_a_remote_target_without_allow_writes(
+    registered_checks: dict[str, CheckSpec],
+) -> None:
+    writes = _register_outcome_checks()[-1]
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
+    with serve(app) as url:
+        # Served on loopback, but flagged as a remote target: only the flag decides.
+        remote = Target(api="avaamo", base_url=url + "/api/v2", loopback=False)
+        refused = run_api(remote, CREDENTIALS, "lenient", [writes], RunLimits())
+        allowed = run_api(remote, CREDENTIALS, "lenient", [writes], RunLimits(allow_writes=True))
+    assert refused.checks[0].status == "skipped"
+    assert "--allow-writes" in refused.checks[0].rule
+    assert allowed.checks[0].status == "passed"
+
+
+def test_a_run_against_a_loopback_url_uses_the_given_credentials(
+    registered_checks: dict[str, CheckSpec],
+) -> None:
+    seen: list[str] = []
+
+    async def record_token(request: Request) -> Response:
+        seen.append(request.headers.get("access-token", ""))
+        return JSONResponse({"entries": []})
+
+    @check(id="avaamo.auth.test_sends_token", api="avaamo", family="auth", source="test")
+    def sends_token(ctx: RunContext) -> None:
+        ctx.http.get("/sms/opt-status.json", headers={"access-token": ctx.credentials.token or ""})
+
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", record_token)])
+    with serve(app) as url:
+        settings = resolve_settings(
+            RawSettings(targets=(url + "/api/v2",), token="secret-1"), api="avaamo", environ={}
+        )
+        result = run(settings, RunLimits(check_ids=("avaamo.auth.test_sends_token",)))
+    assert result.exit_code == 0
+    assert "secret-1" in seen
+    assert result.apis[0].embedded is False
