@@ -1,0 +1,212 @@
+"""Reading vcrpy cassettes (any recorder's) into plain interactions, and naming their operation.
+
+A vcrpy cassette is YAML ``{version: 1, interactions: [{request: {method, uri, body, headers},
+response: {status: {code, message}, headers, body: {string}}}]}``; bodies are text, or bytes
+(``!!binary``), or ``null``. Header values are lists. This module reads that format without
+vcrpy's patching machinery, so ``validate`` and ``diff`` work on cassettes from other tools
+(pytest-recording, vcrpy in another project) as long as the traffic is to one of the three APIs.
+
+The API and operation of a request are recognised by path suffix (the host and the base path of a
+deployment vary): ``/sms-opt-out/search|insert|update`` (Convoso), ``/api_web`` (WhatCounts),
+``/sms/opt-status`` and ``/sms/opt-status.json`` (Avaamo).
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import zlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import yaml
+from vcr.serializers import yamlserializer
+
+from optout_conformance.errors import CassetteError
+
+CASSETTE_SUFFIXES = (".yaml", ".yml")
+
+# (path suffix, api, spec path template); longest suffixes first.
+OPERATIONS: tuple[tuple[str, str, str], ...] = (
+    ("/sms-opt-out/search", "convoso", "/sms-opt-out/search"),
+    ("/sms-opt-out/insert", "convoso", "/sms-opt-out/insert"),
+    ("/sms-opt-out/update", "convoso", "/sms-opt-out/update"),
+    ("/sms/opt-status.json", "avaamo", "/sms/opt-status.json"),
+    ("/sms/opt-status", "avaamo", "/sms/opt-status"),
+    ("/api_web", "whatcounts", "/api_web"),
+)
+
+
+def identify(path: str) -> tuple[str, str] | None:
+    """(api, spec path) for a request path, by suffix; None when it is none of the three APIs."""
+    trimmed = path.rstrip("/")
+    for suffix, api, spec_path in OPERATIONS:
+        if trimmed.endswith(suffix):
+            return api, spec_path
+    return None
+
+
+def _text(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return str(value)
+
+
+def _headers(raw: Any) -> dict[str, str]:
+    """Lowercase header name -> last value (vcrpy stores each header as a list)."""
+    headers: dict[str, str] = {}
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            if isinstance(value, list):
+                value = value[-1] if value else ""
+            headers[str(name).lower()] = _text(value)
+    return headers
+
+
+def _decoded(body: bytes, encoding: str) -> bytes:
+    """A response body as the client saw it (cassettes may keep the compressed bytes)."""
+    try:
+        if encoding == "gzip":
+            return gzip.decompress(body)
+        if encoding == "deflate":
+            return zlib.decompress(body)
+    except (OSError, zlib.error):
+        return body
+    return body
+
+
+@dataclass
+class Interaction:
+    """One recorded request and its response, with text bodies and lowercase header names."""
+
+    cassette: str
+    index: int
+    method: str
+    uri: str
+    request_headers: dict[str, str]
+    request_body: bytes
+    status: int
+    response_headers: dict[str, str]
+    response_body: bytes
+    api: str | None = None
+    spec_path: str | None = None
+    query: dict[str, list[str]] = field(default_factory=dict)
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.uri).path
+
+    @property
+    def label(self) -> str:
+        return f"{self.cassette} #{self.index + 1} {self.method} {self.path}"
+
+    @property
+    def request_content_type(self) -> str:
+        return self.request_headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def content_type(self) -> str:
+        return self.response_headers.get("content-type", "").split(";")[0].strip().lower()
+
+    @property
+    def text(self) -> str:
+        return self.response_body.decode("utf-8", "replace")
+
+    def form(self) -> dict[str, list[str]]:
+        """The request body read as a form (empty when it is not form-encoded text)."""
+        try:
+            return parse_qs(self.request_body.decode("utf-8"), keep_blank_values=True)
+        except (UnicodeDecodeError, ValueError):
+            return {}
+
+    def arguments(self) -> dict[str, list[str]]:
+        """Query-string and form-body arguments together (WhatCounts accepts both on POST)."""
+        merged = {k: list(v) for k, v in self.query.items()}
+        if self.request_content_type in ("application/x-www-form-urlencoded", ""):
+            for name, values in self.form().items():
+                merged.setdefault(name, []).extend(values)
+        return merged
+
+    def json(self) -> Any:
+        """The response body parsed as JSON, or None when it is not JSON."""
+        try:
+            return json.loads(self.text)
+        except ValueError:
+            return None
+
+
+def _body_bytes(value: Any) -> bytes:
+    if value is None:
+        return b""
+    if isinstance(value, bytes):
+        return value
+    if hasattr(value, "getvalue"):  # a BytesIO request body
+        return bytes(value.getvalue())
+    if isinstance(value, dict) and "string" in value:  # response body
+        return _body_bytes(value["string"])
+    return str(value).encode("utf-8")
+
+
+def load_cassette(path: str | Path) -> list[Interaction]:
+    """Every interaction of a vcrpy cassette file; CassetteError when it cannot be read as one."""
+    file = Path(path)
+    try:
+        # vcrpy's own safe loader: it also reads the few Python tags vcrpy writes (tuples, BytesIO).
+        data = yamlserializer.deserialize(file.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise CassetteError(f"cassette not found: {file}") from None
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise CassetteError(f"cannot read cassette {file}: {reason}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("interactions"), list):
+        raise CassetteError(
+            f"not a vcrpy cassette: {file}",
+            hint="a vcrpy cassette is YAML with a top-level 'interactions' list",
+        )
+    interactions: list[Interaction] = []
+    for index, raw in enumerate(data["interactions"]):
+        try:
+            request, response = raw["request"], raw["response"]
+            status = response["status"]
+            code = int(status["code"] if isinstance(status, dict) else status)
+            response_headers = _headers(response.get("headers"))
+            body = _decoded(_body_bytes(response.get("body")), response_headers.get("content-encoding", ""))
+            uri = str(request["uri"])
+            item = Interaction(
+                cassette=str(file),
+                index=index,
+                method=str(request["method"]).upper(),
+                uri=uri,
+                request_headers=_headers(request.get("headers")),
+                request_body=_body_bytes(request.get("body")),
+                status=code,
+                response_headers=response_headers,
+                response_body=body,
+                query=parse_qs(urlsplit(uri).query, keep_blank_values=True),
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise CassetteError(f"cassette {file}: interaction {index + 1} is malformed ({exc})") from None
+        found = identify(item.path)
+        if found:
+            item.api, item.spec_path = found
+        interactions.append(item)
+    return interactions
+
+
+def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
+    """The cassette files named, directories expanded (recursively, sorted); missing -> CassetteError."""
+    files: list[Path] = []
+    for raw in paths:
+        path = Path(raw)
+        if path.is_dir():
+            files += sorted(p for p in path.rglob("*") if p.suffix in CASSETTE_SUFFIXES and p.is_file())
+        elif path.exists():
+            files.append(path)
+        else:
+            raise CassetteError(f"cassette not found: {path}")
+    return files

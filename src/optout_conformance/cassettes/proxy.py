@@ -1,0 +1,202 @@
+"""``proxy``: a validating proxy between a client and an upstream API (or the reference server).
+
+The proxy serves the API's base path (``/v1``, ``/bin``, ``/api/v2``) on 127.0.0.1: point a client
+at ``http://127.0.0.1:PORT/v1`` instead of ``https://api.convoso.com/v1``. Every request is judged
+by :mod:`request_rules` *before* it is forwarded (limit above 1000, missing auth_token, JSON instead
+of form encoding, non-numeric phone, undocumented parameters, missing required fields, ...);
+every reply by the same response rules as ``validate``. Each finding is printed on the terminal
+and appended to a JSON file (a JSON array, rewritten whole after each request so it is always
+valid JSON), and the traffic is saved as one vcrpy cassette, with every credential value seen in
+a request (or given on the command line) scrubbed.
+
+The proxy forwards whatever the client sent, even when it breaks the rules: it reports, it does
+not block, so the client sees what the upstream really answers.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy as copying
+import json
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+import httpx
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+from vcr.request import Request as VcrRequest
+from vcr.serialize import serialize
+from vcr.serializers import yamlserializer
+
+from optout_conformance.apis import APIS
+from optout_conformance.cassettes.interactions import Interaction, identify
+from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
+from optout_conformance.cassettes.scrub import Scrubber, credential_values
+from optout_conformance.cassettes.validate import response_findings, spec_for
+
+MAX_BODY_BYTES = 1024 * 1024
+# Hop-by-hop and transport headers the proxy does not pass on.
+SKIPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding",
+                                     "accept-encoding", "keep-alive"})
+SKIPPED_RESPONSE_HEADERS = frozenset({"content-length", "connection", "transfer-encoding", "content-encoding",
+                                      "keep-alive", "date", "server"})
+CASSETTE_NAME = "proxy.yaml"
+VIOLATIONS_NAME = "violations.json"
+
+
+@dataclass
+class ProxyLog:
+    """Findings and traffic of a proxy session, written to ``out`` after every request."""
+
+    out: Path | None
+    secrets: set[str] = field(default_factory=set)
+    findings: list[dict[str, Any]] = field(default_factory=list)
+    traffic: list[tuple[VcrRequest, dict[str, Any]]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def scrubber(self) -> Scrubber:
+        return Scrubber(self.secrets)
+
+    @property
+    def violations(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["severity"] == VIOLATION]
+
+    def add(self, method: str, path: str, found: Iterable[Finding], request: VcrRequest,
+            response: dict[str, Any]) -> None:
+        with self.lock:
+            for finding in found:
+                self.findings.append({"time": round(time.time(), 3), "method": method, "path": path,
+                                      "part": finding.part, "severity": finding.severity,
+                                      "message": finding.message, "source": finding.source})
+            self.traffic.append((request, response))
+            self._write()
+
+    def _write(self) -> None:
+        if self.out is None:
+            return
+        self.out.mkdir(parents=True, exist_ok=True)
+        scrubber = self.scrubber
+        findings = scrubber.text(json.dumps(self.findings, indent=2))
+        (self.out / VIOLATIONS_NAME).write_text(findings + "\n", encoding="utf-8")
+        requests, responses = [], []
+        for request, response in self.traffic:
+            copy = VcrRequest(request.method, request.uri, request.body, dict(request.headers))
+            requests.append(scrubber.before_record_request(copy))
+            responses.append(scrubber.before_record_response(copying.deepcopy(response)))
+        text = serialize({"requests": requests, "responses": responses}, yamlserializer)
+        (self.out / CASSETTE_NAME).write_text(text, encoding="utf-8")
+
+
+def _media_type(value: str) -> str:
+    return value.split(";")[0].strip().lower()
+
+
+def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, profile: str = "auto",
+                     secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print,
+                     timeout: float = 10.0) -> Starlette:
+    """The proxy as an ASGI app: ``<base path>/<rest>`` is forwarded to ``upstream + /<rest>``."""
+    base_path = APIS[api].base_path
+    upstream = upstream.rstrip("/")
+    log = ProxyLog(Path(out) if out is not None else None, secrets={s for s in secrets if s})
+    clients: dict[str, httpx.AsyncClient] = {}
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        clients["upstream"] = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        try:
+            yield
+        finally:
+            await clients.pop("upstream").aclose()
+
+    async def forward(request: Request) -> Response:
+        body = await request.body()
+        path = request.url.path
+        query = request.url.query
+        headers = {k.lower(): v for k, v in request.headers.items()}
+        with log.lock:
+            log.secrets |= credential_values(f"{path}?{query}", headers, body)
+        found: list[Finding] = []
+        operation = identify(path)
+        spec: dict[str, Any] | None = None
+        if operation is None or operation[0] != api or not path.startswith(base_path):
+            found.append(Finding("request", VIOLATION, f"{path} is not an operation of the {api} API",
+                                 "openapi spec of " + api))
+        else:
+            spec = spec_for(api, profile)
+            found += request_findings(api, spec, request.method, operation[1],
+                                      query=parse_qs(query, keep_blank_values=True), headers=headers,
+                                      content_type=_media_type(headers.get("content-type", "")),
+                                      body=body)
+        target = upstream + path[len(base_path):] if path.startswith(base_path) else upstream + path
+        if query:
+            target += "?" + query
+        sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
+        try:
+            reply = await clients["upstream"].request(request.method, target, content=body,
+                                                      headers=sent_headers)
+            status, content, reply_headers = reply.status_code, reply.content, reply.headers
+            reason = reply.reason_phrase
+        except httpx.HTTPError as exc:
+            status, content, reason = 502, f"upstream failed: {type(exc).__name__}".encode(), "Bad Gateway"
+            reply_headers = httpx.Headers({"content-type": "text/plain"})
+        item = Interaction(cassette="proxy", index=len(log.traffic), method=request.method,
+                           uri=str(request.url), request_headers=headers, request_body=body, status=status,
+                           response_headers={k.lower(): v for k, v in reply_headers.items()},
+                           response_body=content, api=operation[0] if operation else None,
+                           spec_path=operation[1] if operation else None)
+        if spec is not None and status != 502:
+            found += response_findings(item, spec)
+        scrubber = Scrubber(log.secrets)
+        for finding in found:
+            if finding.severity == VIOLATION or (finding.severity == NOTE and finding.part == "response"):
+                echo(scrubber.text(f"{request.method} {path}: {finding.render()}"))
+        recorded = VcrRequest(request.method, target, body, {k: v for k, v in request.headers.items()})
+        response_record = {
+            "status": {"code": status, "message": reason},
+            "headers": {k: reply_headers.get_list(k) for k in reply_headers},
+            "body": {"string": content},
+        }
+        log.add(request.method, path, found, recorded, response_record)
+        out_headers = {k: v for k, v in reply_headers.items() if k.lower() not in SKIPPED_RESPONSE_HEADERS}
+        return Response(content, status_code=status, headers=out_headers)
+
+    methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+    app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)], lifespan=lifespan)
+    app.state.proxy_log = log
+    return app
+
+
+@contextlib.contextmanager
+def reference_upstream(api: str) -> Any:
+    """An embedded reference server on 127.0.0.1 (default settings); yields the API's base URL."""
+    from optout_conformance.reference.app import create_app
+    from optout_conformance.reference.config import ReferenceConfig
+    from optout_conformance.reference.server import EmbeddedServer
+
+    with EmbeddedServer(create_app(ReferenceConfig()), host="127.0.0.1", port=0) as server:
+        yield server.url(api)
+
+
+def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, profile: str = "auto",
+                secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print) -> None:
+    """Run the proxy on 127.0.0.1:port until interrupted (``upstream`` may be ``reference``)."""
+    import uvicorn
+
+    with contextlib.ExitStack() as stack:
+        if upstream == "reference":
+            from optout_conformance.runner.targets import embedded_credentials
+
+            upstream = stack.enter_context(reference_upstream(api))
+            secrets = [*secrets, *embedded_credentials().secrets()]
+        app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo)
+        echo(f"proxy for {api} on http://127.0.0.1:{port}{APIS[api].base_path} -> {upstream}"
+             + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
+        uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")).run()

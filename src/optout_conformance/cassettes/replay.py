@@ -1,0 +1,87 @@
+"""Replay a recording offline: the same checks, answered by the cassettes instead of a target.
+
+vcrpy runs in record mode ``none``: a request that is not in the check's cassette raises (with
+vcrpy's explanation of the closest recorded requests), which the runner reports as the check's
+``error``, never as a pass. No server is started and no packet leaves the process: the base URL
+is ``http://replay.invalid`` (a reserved name that never resolves) and matching ignores host and
+port.
+
+Credentials in a recording are ``REDACTED``; the replay sends exactly that as the token and the
+password, so it matches without knowing any secret. The WhatCounts realm and sender code come
+from the manifest.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from optout_conformance.apis import APIS
+from optout_conformance.cassettes import scenarios
+from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber
+from optout_conformance.checks.registry import CHECKS, load_all
+from optout_conformance.errors import CassetteError
+from optout_conformance.runner.context import Credentials, RunContext, Target
+from optout_conformance.runner.results import CheckResult
+
+REPLAY_ORIGIN = "http://replay.invalid"
+
+
+@dataclass
+class Replay:
+    """The outcome of replaying (part of) a recording, next to what the recording saw live."""
+
+    manifest: scenarios.Manifest
+    results: list[CheckResult] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+    def mismatches(self) -> list[str]:
+        """Checks whose replayed outcome differs from the live one (empty: replay == live)."""
+        lines = []
+        for result in self.results:
+            live = self.manifest.checks.get(result.id, {}).get("status")
+            if result.status != live:
+                lines.append(f"{result.id}: live {live}, replayed {result.status}"
+                             + (f" ({result.rule})" if result.rule else ""))
+        return lines
+
+
+def replay_context(manifest: scenarios.Manifest) -> RunContext:
+    """A run context bound to the replay origin, with the recording's profile and credentials."""
+    from optout_conformance.runner.execute import RunLimits, make_context
+
+    credentials = Credentials(token=PLACEHOLDER, realm=manifest.realm, password=PLACEHOLDER,
+                              sender_code=manifest.sender_code)
+    target = Target(api=manifest.api, base_url=REPLAY_ORIGIN + APIS[manifest.api].base_path)
+    ctx = make_context(target, credentials, manifest.profile, RunLimits(allow_writes=manifest.writes_allowed))
+    ctx.run_prefix = manifest.run_prefix
+    return ctx
+
+
+def replay(directory: str | Path, check_ids: Iterable[str] | None = None) -> Replay:
+    """Replay the recording in ``directory`` (all its checks, or only ``check_ids``)."""
+    folder = Path(directory)
+    manifest = scenarios.Manifest.load(folder)
+    load_all()
+    in_order = sorted(manifest.checks, key=lambda c: manifest.checks[c]["index"])
+    wanted = list(check_ids) if check_ids is not None else in_order
+    unknown = [c for c in wanted if c not in manifest.checks]
+    if unknown:
+        raise CassetteError(f"not in the recording {folder}: {', '.join(unknown)}")
+    outcome = Replay(manifest)
+    ctx = replay_context(manifest)
+    recorder = scenarios.make_vcr(Scrubber(()), "none")
+    try:
+        outcome.notes = scenarios.run_fingerprint(ctx, folder, recorder)
+        for check_id in wanted:
+            spec = CHECKS.get(check_id)
+            if spec is None:
+                outcome.results.append(CheckResult(id=check_id, api=manifest.api, family="", source="",
+                                                   status="error", rule="check no longer registered"))
+                continue
+            outcome.results.append(
+                scenarios.run_check(ctx, spec, manifest.checks[check_id]["index"], folder, recorder))
+    finally:
+        ctx.http.close()
+    return outcome

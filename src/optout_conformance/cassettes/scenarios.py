@@ -1,0 +1,131 @@
+"""The deterministic scenario set behind a recording, run through vcrpy: shared by record and replay.
+
+A scenario set is the fingerprint probes plus every targeted check of one API (the property phase
+is left out: its generated requests are not a fixed set). Each runs under its own vcrpy cassette,
+``<dir>/_fingerprint.yaml`` and ``<dir>/<check-id>.yaml``, so a check replays on its own.
+
+Requests are reproducible because every value a check invents is derived from the context: the run
+prefix is fixed (``oc-recording``) and the fictional phone sequence of check number *i* (in the
+order of the manifest) starts at ``i * 100``. ``RunContext.fictional_phone`` takes its area code
+from ``n // 100``, so the checks' numbers never collide on one server, and a check replayed alone
+sends the numbers it sent when recorded.
+
+``recording.json`` (the manifest, next to the cassettes) says what was recorded: API, run profile,
+server profile, the non-secret credentials (WhatCounts realm and sender code: see ``scrub``), each
+check's index and live outcome, and the fingerprint. Replay reads it back.
+
+Matching (record mode ``none`` on replay) is on method, path, query and body: not host or port,
+so a replay needs no server and no network at all.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import vcr
+
+from optout_conformance.cassettes.scrub import Scrubber
+from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.runner.context import RunContext
+from optout_conformance.runner.results import CheckResult
+
+RECORDING_PREFIX = "oc-recording"
+PHONES_PER_CHECK = 100
+MANIFEST = "recording.json"
+FINGERPRINT_CASSETTE = "_fingerprint.yaml"
+MATCH_ON = ("method", "path", "query", "body")
+# Response headers that differ on every run and carry nothing a check reads.
+VOLATILE_RESPONSE_HEADERS = ("date",)
+MANIFEST_VERSION = 1
+
+
+def scenario_checks(api: str) -> list[CheckSpec]:
+    """The targeted checks of an API in a stable order (the property phase is not a fixed scenario)."""
+    return sorted((c for c in checks_for(api) if c.family != "properties"), key=lambda c: c.id)
+
+
+def cassette_path(directory: Path, check_id: str) -> Path:
+    return directory / f"{check_id}.yaml"
+
+
+@dataclass
+class Manifest:
+    """What a recording directory holds and how it was made (no secret in it)."""
+
+    api: str
+    profile: str
+    server_profile: str | None
+    target: str
+    run_prefix: str
+    realm: str | None
+    sender_code: str | None
+    writes_allowed: bool
+    checks: dict[str, dict[str, Any]] = field(default_factory=dict)
+    fingerprint: dict[str, str] = field(default_factory=dict)
+    version: int = MANIFEST_VERSION
+
+    def save(self, directory: Path) -> Path:
+        path = directory / MANIFEST
+        path.write_text(json.dumps(asdict(self), indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, directory: Path) -> Manifest:
+        from optout_conformance.errors import CassetteError
+
+        path = directory / MANIFEST
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            return cls(**data)
+        except FileNotFoundError:
+            raise CassetteError(
+                f"no {MANIFEST} in {directory}: not a directory written by `record`",
+                hint="record one with `optout-conformance record --api API --out DIR`",
+            ) from None
+        except (OSError, ValueError, TypeError) as exc:
+            raise CassetteError(f"cannot read {path}: {exc}") from None
+
+
+def drop_volatile_headers(response: dict[str, Any]) -> dict[str, Any]:
+    headers = response.get("headers", {})
+    for name in list(headers):
+        if name.lower() in VOLATILE_RESPONSE_HEADERS:
+            del headers[name]
+    return response
+
+
+def make_vcr(scrubber: Scrubber, record_mode: str) -> vcr.VCR:
+    """A vcrpy configuration: our matching, credential scrubbing both ways, readable YAML bodies."""
+    return vcr.VCR(
+        record_mode=record_mode,
+        match_on=MATCH_ON,
+        before_record_request=scrubber.before_record_request,
+        before_record_response=[drop_volatile_headers, scrubber.before_record_response],
+        decode_compressed_response=True,
+        serializer="yaml",
+    )
+
+
+def run_fingerprint(ctx: RunContext, directory: Path, recorder: vcr.VCR) -> list[str]:
+    """The fingerprint probes under ``_fingerprint.yaml``; returns the runner's notes."""
+    from optout_conformance.runner.execute import fingerprint
+
+    ctx._phones = itertools.count(0)
+    with recorder.use_cassette(str(directory / FINGERPRINT_CASSETTE)):
+        return fingerprint(ctx)
+
+
+def run_check(ctx: RunContext, spec: CheckSpec, index: int, directory: Path,
+              recorder: vcr.VCR) -> CheckResult:
+    """One check under its own cassette, with the phone sequence of its index (never raises)."""
+    from optout_conformance.runner.execute import run_check as execute_check
+
+    # Check i owns fictional numbers i*100 .. i*100+99; the fingerprint probes own block 0, so
+    # check indexes start at 1.
+    ctx._phones = itertools.count(index * PHONES_PER_CHECK)
+    with recorder.use_cassette(str(cassette_path(directory, spec.id))):
+        return execute_check(ctx, spec)

@@ -1,0 +1,160 @@
+"""``validate``: judge every recorded interaction of any vcrpy cassette against the specs and registry.
+
+Requests are held to :mod:`request_rules` (form encoding, documented parameters, bounds, required
+fields). Replies are held to the response rules the live checks use
+(:func:`optout_conformance.checks.response.reply_violations`: documented shape for the profile,
+WhatCounts SUCCESS/FAILURE text, documented error codes per operation) plus one more: a Convoso
+error that carries a code carries that code's documented message for the operation (or one of the
+documented variants: 6058's text differs between 000 and 001, 6008's between operations).
+
+Profile ``auto`` (the default) and ``lenient`` accept every documented variant: a cassette has no
+probes to fingerprint, so "auto" cannot pin anything and reads as "any documented variant".
+
+Nothing printed shows a credential: every value of a credential field found in the cassettes'
+requests is replaced by ``REDACTED`` in the report, wherever it appears.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
+from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
+from optout_conformance.cassettes.scrub import Scrubber, credential_values
+
+
+def spec_for(api: str, profile: str) -> dict[str, Any]:
+    """The spec a cassette is judged by: auto (no probes in a cassette) reads as lenient."""
+    from optout_conformance import specs
+
+    return specs.load_spec(api, "lenient" if profile in ("auto", "lenient") else profile)
+
+
+def _code(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
+        return int(value)
+    return None
+
+
+def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | None:
+    """A coded Convoso error must carry the message documented for that code on that operation."""
+    from optout_conformance.checks.response import documented_errors
+
+    body = item.json()
+    if item.api != "convoso" or not isinstance(body, dict) or body.get("success") not in (False, "false"):
+        return None
+    code = _code(body.get("code"))
+    if code is None:
+        return None
+    documented_here = documented_errors(spec, "post", item.spec_path or "")
+    entries = [e for e in documented_here if _code(e.get("code")) == code]
+    if not entries:
+        return None  # an undocumented code is documented_error_code's finding
+    texts = {str(t).strip().lower() for e in entries
+             for t in [e.get("message"), *(e.get("variants") or [])] if t}
+    message = body.get("message", body.get("error"))
+    if isinstance(message, str) and message.strip().lower() in texts:
+        return None
+    documented = " or ".join(sorted({str(e.get("message")) for e in entries}))
+    return Finding("response", VIOLATION, f"code {code} with message {message!r}; documented: {documented!r}",
+                   SOURCES["convoso"] + " (Error Codes table of the operation)")
+
+
+def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
+    """Every finding about one reply: server errors, shape, text reply, error code and message."""
+    from optout_conformance.checks.response import Reply, reply_violations
+
+    assert item.api is not None and item.spec_path is not None
+    source = SOURCES[item.api]
+    if item.status >= 500:
+        return [Finding("response", VIOLATION, f"HTTP {item.status}: a server error",
+                        "Convoso glossary: 500 = server failed; no document makes a request error a "
+                        "server failure")]
+    reply = Reply(item.method, item.spec_path, item.status, item.content_type, item.text)
+    findings = [Finding("response", VIOLATION, f"{v.rule}: {v.received}; documented: {v.documented}",
+                        v.source)
+                for v in reply_violations(reply, spec, negative=None)]
+    message = error_message_finding(item, spec)
+    if message:
+        findings.append(message)
+    if item.status >= 400 and not findings and item.status not in (400, 401, 403, 404, 413):
+        findings.append(Finding("response", NOTE, f"HTTP {item.status} (no document gives error statuses)",
+                                source))
+    return findings
+
+
+def validate_interaction(item: Interaction, profile: str = "auto", *, requests: bool = True) -> list[Finding]:
+    """Findings for one interaction (request and reply); a non-API request gets one note."""
+    if item.api is None or item.spec_path is None:
+        return [Finding("request", NOTE, "not a request to one of the opt-out APIs (skipped)", "-")]
+    spec = spec_for(item.api, profile)
+    findings: list[Finding] = []
+    if requests:
+        findings += request_findings(item.api, spec, item.method, item.spec_path, query=item.query,
+                                     headers=item.request_headers, content_type=item.request_content_type,
+                                     body=item.request_body)
+    findings += response_findings(item, spec)
+    return findings
+
+
+@dataclass
+class ValidationReport:
+    """The findings of every interaction of every cassette validated, and what to hide when printing."""
+
+    files: list[Path] = field(default_factory=list)
+    results: list[tuple[Interaction, list[Finding]]] = field(default_factory=list)
+    scrubber: Scrubber = field(default_factory=lambda: Scrubber(()))
+
+    @property
+    def violations(self) -> int:
+        return sum(1 for _, fs in self.results for f in fs if f.severity == VIOLATION)
+
+    @property
+    def notes(self) -> int:
+        return sum(1 for _, fs in self.results for f in fs if f.severity == NOTE)
+
+    @property
+    def exit_code(self) -> int:
+        return 1 if self.violations else 0
+
+    def render(self, *, notes: bool = True) -> str:
+        lines: list[str] = []
+        current = None
+        for item, found in self.results:
+            shown = [f for f in found if notes or f.severity == VIOLATION]
+            if not shown:
+                continue
+            if item.cassette != current:
+                current = item.cassette
+                lines.append(current)
+            lines.append(f"  #{item.index + 1} {item.method} {item.path} -> HTTP {item.status}")
+            lines += [f"    {f.render()}" for f in shown]
+        bad = sum(1 for _, fs in self.results if any(f.severity == VIOLATION for f in fs))
+        lines.append(
+            f"validated {len(self.results)} interaction(s) in {len(self.files)} cassette(s): "
+            f"{self.violations} violation(s) in {bad} interaction(s), {self.notes} note(s)"
+        )
+        return self.scrubber.text("\n".join(lines))
+
+
+def validate_paths(paths: Iterable[str | Path], profile: str = "auto", *,
+                   requests: bool = True) -> ValidationReport:
+    """Validate every cassette named (directories expanded); CassetteError on an unreadable file."""
+    report = ValidationReport(files=cassette_files(paths))
+    loaded = [(file, load_cassette(file)) for file in report.files]
+    secrets: set[str] = set()
+    for _, items in loaded:
+        for item in items:
+            secrets |= credential_values(item.uri, item.request_headers, item.request_body)
+    report.scrubber = Scrubber(secrets)
+    for _, items in loaded:
+        for item in items:
+            report.results.append((item, validate_interaction(item, profile, requests=requests)))
+    return report
