@@ -1,0 +1,213 @@
+"""The command line: exit codes, messages for bad options and unreachable targets, option precedence."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import uvicorn
+from click.testing import CliRunner
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from optout_conformance.checks.registry import CHECKS, CheckSpec, check, load_all
+from optout_conformance.cli import cli
+from optout_conformance.config import RawSettings, resolve_settings
+from optout_conformance.errors import BadChoice, ConfigError, UsageError
+from optout_conformance.runner.context import CheckFailed, RunContext
+
+CLOSED_PORT_URL = "http://127.0.0.1:9/v1"
+
+
+@contextmanager
+def serve(app: Starlette) -> Iterator[str]:
+    """Serve ``app`` on 127.0.0.1 (ephemeral port) in a thread; yields the root URL."""
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="critical",
+                                           lifespan="off", timeout_graceful_shutdown=1))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 5
+    while not server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    port = server.servers[0].sockets[0].getsockname()[1]
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(timeout=5)
+
+
+def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+    """Run the CLI in-process with every OPTOUT_CONFORMANCE_* variable unset except ``env``."""
+    names = ("TARGET", "TOKEN", "REALM", "PASSWORD", "SENDER_CODE", "PROFILE", "CONFIG")
+    clean: dict[str, str | None] = {f"OPTOUT_CONFORMANCE_{name}": None for name in names}
+    return CliRunner().invoke(cli, list(args), env={**clean, **(env or {})})
+
+
+@pytest.mark.parametrize(
+    ("args", "value", "choice"),
+    [
+        (["run", "--api", "convosoo"], "'convosoo'", "whatcounts"),
+        (["run", "--profile", "strict"], "'strict'", "lenient"),
+        (["discrepancies", "--format", "yaml"], "'yaml'", "markdown"),
+    ],
+)
+def test_a_bad_option_value_names_the_value_and_the_choices_and_exits_2(
+    args: list[str], value: str, choice: str
+) -> None:
+    result = invoke(*args)
+    assert result.exit_code == 2
+    assert value in result.output
+    assert choice in result.output
+    assert "Traceback" not in result.output
+
+
+def test_an_unknown_option_is_a_click_usage_error_with_exit_2() -> None:
+    result = invoke("run", "--no-such-option")
+    assert result.exit_code == 2
+    assert "No such option" in result.output
+
+
+def test_an_unreachable_target_is_one_line_with_exit_2_within_five_seconds() -> None:
+    started = time.perf_counter()
+    result = invoke("run", "--api", "convoso", "--target", CLOSED_PORT_URL, "--token", "t")
+    assert time.perf_counter() - started < 5
+    assert result.exit_code == 2
+    first, *rest = result.output.strip().splitlines()
+    assert first == f"error: target unreachable: {CLOSED_PORT_URL} (connection refused)"
+    assert all(line.startswith("hint:") for line in rest)
+
+
+def test_a_remote_target_without_its_credentials_is_a_usage_error() -> None:
+    result = invoke("run", "--api", "whatcounts", "--target", "http://127.0.0.1:9/bin", "--realm", "r")
+    assert result.exit_code == 2
+    assert "needs a password" in result.output
+
+
+def test_run_help_shows_examples_and_the_precedence() -> None:
+    result = invoke("run", "--help")
+    assert result.exit_code == 0
+    assert "Examples:" in result.output
+    assert "command line > environment" in result.output
+
+
+@pytest.fixture
+def avaamo_checks() -> Iterator[dict[str, CheckSpec]]:
+    """Two test checks (one passing, one failing), removed from the catalog afterwards."""
+    load_all()
+    before = dict(CHECKS)
+
+    @check(id="avaamo.robustness.cli_test_passes", api="avaamo", family="robustness", source="test")
+    def passes(ctx: RunContext) -> None:
+        ctx.http.get("/sms/opt-status.json", headers={"access-token": ctx.credentials.token or ""})
+
+    @check(id="avaamo.robustness.cli_test_fails", api="avaamo", family="robustness", source="003 test")
+    def fails(ctx: RunContext) -> None:
+        ex = ctx.http.get("/sms/opt-status.json", headers={"access-token": ctx.credentials.token or ""})
+        raise CheckFailed("entries is a list", received="{}", documented="[]", source="003", exchange=ex)
+
+    yield CHECKS
+    CHECKS.clear()
+    CHECKS.update(before)
+
+
+@pytest.fixture
+def avaamo_url() -> Iterator[str]:
+    async def opt_status(request: Request) -> Response:
+        return JSONResponse({"entries": []})
+
+    with serve(Starlette(routes=[Route("/api/v2/sms/opt-status.json", opt_status)])) as url:
+        yield url + "/api/v2"
+
+
+def test_run_exits_0_when_every_check_passes(avaamo_checks: object, avaamo_url: str) -> None:
+    result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
+                    "--check", "avaamo.robustness.cli_test_passes", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+    assert result.exit_code == 0, result.output
+    assert "Result: conformant (exit 0)" in result.output
+
+
+def test_run_exits_1_on_a_failure_and_shows_rule_and_curl_without_the_secret(
+    avaamo_checks: object, avaamo_url: str, tmp_path: Path
+) -> None:
+    report = tmp_path / "out" / "report.json"
+    result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--check",
+                    "avaamo.robustness.cli_test_fails", "--report-json", str(report),
+                    "--junitxml", str(tmp_path / "junit.xml"), "--html", str(tmp_path / "r.html"),
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t"})
+    assert result.exit_code == 1, result.output
+    assert "FAILED avaamo.robustness.cli_test_fails" in result.output
+    assert "curl" in result.output
+    assert "OPTOUT_CONFORMANCE_TOKEN" in result.output
+    assert "s3cr3t" not in result.output
+    assert json.loads(report.read_text())["exit_code"] == 1
+    assert (tmp_path / "junit.xml").is_file() and (tmp_path / "r.html").is_file()
+
+
+def test_command_line_beats_environment_beats_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "conformance.toml"
+    config.write_text(
+        '[targets]\nconvoso = "http://127.0.0.1:1/v1"\n'
+        '[credentials]\ntoken = "from-file"\nrealm = "file-realm"\n[run]\nprofile = "official"\n'
+    )
+    environ = {"OPTOUT_CONFORMANCE_CONFIG": str(config), "OPTOUT_CONFORMANCE_TOKEN": "from-env"}
+    from_env = resolve_settings(RawSettings(), environ=environ)
+    assert from_env.credentials.token == "from-env"
+    assert from_env.credentials.realm == "file-realm"
+    assert from_env.profile == "official"
+    assert from_env.apis == ("convoso",)
+    from_cli = resolve_settings(RawSettings(token="from-cli", profile="lenient",
+                                            targets=("http://127.0.0.2:2/v1",)), api="convoso",
+                                environ=environ)
+    assert from_cli.credentials.token == "from-cli"
+    assert from_cli.profile == "lenient"
+    assert from_cli.targets == {"convoso": "http://127.0.0.2:2/v1"}
+
+
+def test_no_target_anywhere_means_the_embedded_server_for_all_three_apis() -> None:
+    settings = resolve_settings(RawSettings(), environ={})
+    assert settings.embedded
+    assert settings.apis == ("convoso", "whatcounts", "avaamo")
+    assert settings.profile == "auto"
+
+
+def test_several_targets_select_the_apis_they_name() -> None:
+    settings = resolve_settings(
+        RawSettings(targets=("avaamo=http://127.0.0.1:8000/api/v2", "convoso=http://127.0.0.1:8000/v1"),
+                    token="t"),
+        environ={},
+    )
+    assert settings.apis == ("convoso", "avaamo")
+
+
+def test_a_host_root_with_all_apis_gets_each_base_path() -> None:
+    settings = resolve_settings(
+        RawSettings(targets=("http://127.0.0.1:8000",), token="t", realm="r", password="p", sender_code="1"),
+        environ={},
+    )
+    assert settings.targets == {
+        "convoso": "http://127.0.0.1:8000/v1",
+        "whatcounts": "http://127.0.0.1:8000/bin",
+        "avaamo": "http://127.0.0.1:8000/api/v2",
+    }
+
+
+@pytest.mark.parametrize(
+    ("raw", "error"),
+    [
+        (RawSettings(targets=("http://127.0.0.1:8000/v1",)), UsageError),
+        (RawSettings(targets=("sms=http://127.0.0.1:8000/v1",)), BadChoice),
+        (RawSettings(targets=("ftp://host/v1",)), UsageError),
+        (RawSettings(config="/nonexistent/conformance.toml"), ConfigError),
+    ],
+)
+def test_ambiguous_or_malformed_targets_are_usage_errors(raw: RawSettings, error: type) -> None:
+    with pytest.raises(error):
+        resolve_settings(raw, environ={})
