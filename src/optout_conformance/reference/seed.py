@@ -13,7 +13,7 @@ from optout_conformance.reference.config import PURPOSE, ReferenceConfig
 from optout_conformance.reference.store import Store
 
 REASONS = ("User Request", "Complaint", "", "Unsubscribe", "STOP Reply", "Regulatory", "")
-PURPOSES = ("Marketing", "", "Promotional", "Transactional", "Reminder", "", "Survey", "Notification")
+PURPOSES = ("Marketing", "", "Promotional", "Transactional", "Reminder", "", "Survey", "Notification", "")
 # Lines per area code (10000 minus the 100 reserved for the checks' writes) and area codes 200..999.
 LINES_PER_AREA = 9900
 MAX_SEED = LINES_PER_AREA * 800

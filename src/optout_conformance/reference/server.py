@@ -3,11 +3,13 @@ or in the foreground until Ctrl-C (the ``serve`` command)."""
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Iterator
 from types import TracebackType
+from typing import Any
 
 import uvicorn
 from starlette.types import ASGIApp
@@ -23,7 +25,9 @@ START_TIMEOUT = 10.0
 
 def bind(host: str, port: int) -> socket.socket:
     """A listening TCP socket (port 0 = any free port), so the port is known before serving."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    # proto must say TCP: asyncio sets TCP_NODELAY on accepted connections only then, and without
+    # it every keep-alive response waits ~40 ms (Nagle against delayed ACK).
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -134,3 +138,17 @@ def serve_forever(
     finally:
         sock.close()
     echo("reference server stopped")
+
+
+@contextlib.contextmanager
+def running_reference(config: ReferenceConfig | None = None, **app_options: Any) -> Iterator[EmbeddedServer]:
+    """A reference app (``create_app(config, **app_options)``) served on 127.0.0.1 for a ``with``
+    block; the store it opened is closed afterwards unless the caller passed its own."""
+    config = config if config is not None else ReferenceConfig()
+    app = create_app(config, **app_options)
+    try:
+        with EmbeddedServer(app) as server:
+            yield server
+    finally:
+        if "store" not in app_options:
+            app.state.store.close()
