@@ -1,0 +1,238 @@
+"""Detection power: run the suite against every catalog entry and count what it catches.
+
+Each entry is served over real HTTP on 127.0.0.1 (``EmbeddedServer``) and the suite runs
+against it the way ``optout-conformance run`` does (``runner.execute``: fingerprint probes, then
+the checks, each through ``run_check``), once per run profile the entry lists. The order of
+checks differs from a plain run on purpose: for a fault, the checks named in ``detected_by``
+run first and the run stops at the first failure (the time to detect); a faithful variant gets
+every check, and any failure or harness error is a false alarm.
+
+``--workers N`` runs N entries at once in separate processes (the server and the checks of one
+entry share a process, so threads alone would leave the second core idle).
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import statistics
+import time
+from collections.abc import Callable, Collection
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from optout_conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from optout_conformance.faults import catalog
+from optout_conformance.faults.catalog import Fault
+
+# The per-request timeout of a detection run: a fault never makes a check wait longer.
+REQUEST_TIMEOUT = 5.0
+# A variant's checks stop being started after this many seconds (each check is bounded by its
+# own requests and their timeout, so a run always ends).
+VARIANT_BUDGET = 90.0
+# Seeded records: more than 1000, so that a server serving more than the documented maximum
+# page (limit 1000) or the wrong default page size shows it.
+SEED_RECORDS = 1200
+
+
+@dataclass
+class VariantOutcome:
+    """What the suite did against one catalog entry."""
+
+    name: str
+    api: str
+    kind: str
+    profiles: list[str]
+    # fault: detected | missed; faithful: passed | false-alarm
+    verdict: str
+    # Check ids that failed (for a fault, in the order they failed; the first is what caught it).
+    caught_by: list[str] = field(default_factory=list)
+    # A fault caught only by checks outside its detected_by: detected, but flagged.
+    unexpected: bool = False
+    # Checks that crashed (harness bugs): never a detection; a false alarm on a faithful variant.
+    errors: list[str] = field(default_factory=list)
+    # One line per failure: check id and rule (what a false alarm or a detection said).
+    messages: list[str] = field(default_factory=list)
+    checks_run: int = 0
+    seconds: float = 0.0
+    note: str = ""
+
+    @property
+    def is_fault(self) -> bool:
+        return self.kind == "fault"
+
+
+@dataclass
+class DetectionResult:
+    """Every outcome, in catalog order, and the summary figures."""
+
+    outcomes: list[VariantOutcome] = field(default_factory=list)
+    duration: float = 0.0
+
+    @property
+    def faults(self) -> list[VariantOutcome]:
+        return [o for o in self.outcomes if o.is_fault]
+
+    @property
+    def faithful(self) -> list[VariantOutcome]:
+        return [o for o in self.outcomes if not o.is_fault]
+
+    @property
+    def detected(self) -> int:
+        return sum(1 for o in self.faults if o.verdict == "detected")
+
+    @property
+    def false_alarms(self) -> int:
+        return sum(1 for o in self.faithful if o.verdict == "false-alarm")
+
+    @property
+    def median_seconds(self) -> float | None:
+        times = [o.seconds for o in self.faults if o.verdict == "detected"]
+        return statistics.median(times) if times else None
+
+    @property
+    def exit_code(self) -> int:
+        ok = self.detected == len(self.faults) and self.false_alarms == 0
+        return EXIT_OK if ok else EXIT_VIOLATIONS
+
+    def summary(self) -> str:
+        line = (
+            f"detected {self.detected}/{len(self.faults)} faults, "
+            f"false alarms {self.false_alarms}/{len(self.faithful)} faithful variants"
+        )
+        if self.median_seconds is not None:
+            line += f" (median time to detect {self.median_seconds:.2f} s)"
+        return line
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "detected": self.detected,
+            "faults": len(self.faults),
+            "false_alarms": self.false_alarms,
+            "faithful": len(self.faithful),
+            "median_seconds": self.median_seconds,
+            "duration": round(self.duration, 3),
+            "outcomes": [asdict(o) for o in self.outcomes],
+        }
+
+
+def ordered_checks(entry: Fault, checks: list[Any]) -> list[Any]:
+    """A fault's detected_by checks first (in the order it names them), then the rest."""
+    first = [c for name in entry.detected_by for c in checks if c.id == name]
+    return first + [c for c in checks if c.id not in entry.detected_by]
+
+
+def run_variant(name: str, *, budget: float = VARIANT_BUDGET) -> VariantOutcome:
+    """Serve one entry on 127.0.0.1 and run the suite against it in each of its profiles."""
+    from optout_conformance.reference.config import ReferenceConfig
+    from optout_conformance.reference.server import EmbeddedServer
+    from optout_conformance.runner.context import Target
+    from optout_conformance.runner.execute import RunLimits, make_context, run_check, select_checks
+    from optout_conformance.runner.execute import fingerprint as run_fingerprint
+    from optout_conformance.runner.targets import embedded_credentials
+
+    entry = catalog.get(name)
+    outcome = VariantOutcome(
+        name=entry.name, api=entry.api, kind=entry.kind, profiles=list(entry.profiles),
+        verdict="missed" if entry.is_fault else "passed",
+    )
+    started = time.perf_counter()
+    deadline = started + budget
+    limits = RunLimits(timeout=REQUEST_TIMEOUT)
+    config = ReferenceConfig(
+        profile=entry.server_profile or "community", seed_records=SEED_RECORDS
+    )
+    caught_in: set[str] = set()
+    with EmbeddedServer(entry.build(config, apis=[entry.api]), host="127.0.0.1", port=0) as server:
+        target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
+        for profile in entry.profiles:
+            ctx = make_context(target, embedded_credentials(), profile, limits)
+            try:
+                for note in run_fingerprint(ctx):
+                    outcome.note = note
+                for spec in ordered_checks(entry, select_checks(entry.api, limits)):
+                    if time.perf_counter() > deadline:
+                        outcome.note = f"stopped after the {budget:g} s budget"
+                        break
+                    result = run_check(ctx, spec)
+                    outcome.checks_run += 1
+                    if result.status == "error":
+                        outcome.errors.append(spec.id)
+                        outcome.messages.append(f"[{profile}] {spec.id}: error: {result.rule}")
+                    elif result.status == "failed":
+                        outcome.caught_by.append(spec.id)
+                        outcome.messages.append(f"[{profile}] {spec.id}: {result.rule}")
+                        if entry.is_fault:
+                            caught_in.add(profile)
+                            break
+            finally:
+                ctx.http.close()
+    outcome.seconds = time.perf_counter() - started
+    if entry.is_fault:
+        if caught_in == set(entry.profiles):
+            outcome.verdict = "detected"
+            outcome.unexpected = not any(c in entry.detected_by for c in outcome.caught_by)
+    elif outcome.caught_by or outcome.errors:
+        outcome.verdict = "false-alarm"
+    return outcome
+
+
+def _run_in_worker(name: str) -> VariantOutcome:
+    return run_variant(name)
+
+
+def run_detection(
+    apis: Collection[str] | None = None,
+    names: Collection[str] | None = None,
+    *,
+    workers: int = 1,
+    echo: Callable[[str], None] | None = print,
+) -> DetectionResult:
+    """Run the suite against every selected entry; ``echo`` gets the table, row by row."""
+    entries = catalog.select(apis, names)
+    started = time.perf_counter()
+    say = echo or (lambda _line: None)
+    say(table_header())
+    outcomes: dict[str, VariantOutcome] = {}
+    if workers <= 1 or len(entries) <= 1:
+        for entry in entries:
+            outcomes[entry.name] = run_variant(entry.name)
+            say(table_row(outcomes[entry.name]))
+    else:
+        # spawn: a forked copy of a process that runs server threads can deadlock.
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            futures = {pool.submit(_run_in_worker, entry.name): entry.name for entry in entries}
+            for future in as_completed(futures):
+                outcome = future.result()
+                outcomes[outcome.name] = outcome
+                say(table_row(outcome))
+    result = DetectionResult(
+        outcomes=[outcomes[e.name] for e in entries], duration=time.perf_counter() - started
+    )
+    say(result.summary())
+    return result
+
+
+COLUMNS = "{name:<46} {api:<10} {verdict:<11} {seconds:>6}  {caught}"
+
+
+def table_header() -> str:
+    return COLUMNS.format(name="fault", api="API", verdict="verdict", seconds="sec", caught="caught by")
+
+
+def table_row(outcome: VariantOutcome) -> str:
+    """One line of the table: name, API, verdict, seconds and the check(s) that failed.
+
+    ``(!)`` flags a fault caught only by checks outside its detected_by; a faithful variant's
+    false alarm lists the checks that failed on it.
+    """
+    caught = ", ".join(outcome.caught_by + [f"{e} (error)" for e in outcome.errors]) or "-"
+    if outcome.unexpected:
+        caught += "  (!) not by its detected_by checks"
+    if outcome.note:
+        caught += f"  [{outcome.note}]"
+    return COLUMNS.format(
+        name=outcome.name, api=outcome.api, verdict=outcome.verdict,
+        seconds=f"{outcome.seconds:.2f}", caught=caught,
+    )

@@ -1,0 +1,149 @@
+"""WhatCounts faults: the reference ``WhatCountsService`` with one realistic deviation each.
+
+Each class overrides one method; its docstring names the bug, the rule of
+002_b0345f491e7a5826.txt it breaks, and the clause.
+"""
+
+from __future__ import annotations
+
+from starlette.responses import PlainTextResponse, Response
+
+from optout_conformance.faults.catalog import fault
+from optout_conformance.reference.whatcounts import ALIASES, StopFailure, WhatCountsService
+
+ERRORS = "whatcounts.errors."
+STATE = "whatcounts.state."
+
+
+@fault("whatcounts-short-aliases-ignored", api="whatcounts", family="errors",
+       detected_by=(STATE + "long_and_short_argument_names_give_the_same_outcome",))
+class ShortAliasesIgnored(WhatCountsService):
+    """Reads only the long argument names (cmd, realm, pwd); c, r and p count as missing.
+
+    Breaks: the Arguments table gives both forms, "cmd=smsstopsubscribersend" and
+    "c=smsstopsubscribersend", "realm=" and "r=", "pwd=" and "p=" (002_b0345f491e7a5826.txt);
+    its own example uses the short forms.
+    """
+
+    def argument(self, arguments: dict[str, str], name: str) -> str:
+        return arguments.get(name, "")
+
+
+@fault("whatcounts-long-aliases-ignored", api="whatcounts", family="errors",
+       detected_by=(STATE + "long_and_short_argument_names_give_the_same_outcome",))
+class LongAliasesIgnored(WhatCountsService):
+    """Reads only the short argument names (c, r, p); cmd, realm and pwd count as missing.
+
+    Breaks: the Arguments table gives both forms, "cmd=" / "c=", "realm=" / "r=", "pwd=" / "p="
+    (002_b0345f491e7a5826.txt).
+    """
+
+    def argument(self, arguments: dict[str, str], name: str) -> str:
+        return arguments.get(ALIASES[name], "")
+
+
+@fault("whatcounts-wrong-success-text", api="whatcounts", family="shapes",
+       detected_by=(STATE + "valid_stop_replies_the_documented_success_text",))
+class WrongSuccessText(WhatCountsService):
+    """Answers a successful stop with "SUCCESS: Contact unsubscribed".
+
+    Breaks: "Successful results return: SUCCESS: Stopping message to phone was successful"
+    (002_b0345f491e7a5826.txt, Example and Results).
+    """
+
+    def success_response(self) -> Response:
+        return PlainTextResponse("SUCCESS: Contact unsubscribed")
+
+
+@fault("whatcounts-failure-without-reason", api="whatcounts", family="errors",
+       detected_by=(ERRORS + "wrong_realm_fails",))
+class FailureWithoutReason(WhatCountsService):
+    """Answers every failure with a bare "FAILURE:" and no reason.
+
+    Breaks: "The result format is: FAILURE: [Reason]" (002_b0345f491e7a5826.txt, Failure).
+    """
+
+    def failure_response(self, reason: str) -> Response:
+        return PlainTextResponse("FAILURE:")
+
+
+@fault("whatcounts-failure-as-http-500", api="whatcounts", family="robustness",
+       detected_by=(ERRORS + "wrong_realm_fails",))
+class FailureAsHttp500(WhatCountsService):
+    """Answers every failure with HTTP 500 (an unhandled validation exception).
+
+    Breaks: "The command will fail if ... an argument is invalid. The result format is:
+    FAILURE: [Reason]" (002_b0345f491e7a5826.txt): an invalid argument is a documented FAILURE,
+    not a server failure.
+    """
+
+    def failure_response(self, reason: str) -> Response:
+        return PlainTextResponse(f"FAILURE: {reason}", status_code=500)
+
+
+@fault("whatcounts-non-numeric-phone-accepted", api="whatcounts", family="errors",
+       detected_by=(ERRORS + "non_numeric_phone_fails",))
+class NonNumericPhoneAccepted(WhatCountsService):
+    """Stops any non-empty phone, "(206) 555-1212" included.
+
+    Breaks: Phone "Numeric phone number for the contacts. Do not include special characters
+    (such as parenthesis or dash)" (002_b0345f491e7a5826.txt, Arguments).
+    """
+
+    def check_phone(self, phone: str) -> str:
+        if phone == "":
+            raise StopFailure("Missing required argument: phone")
+        return phone
+
+
+@fault("whatcounts-password-not-checked", api="whatcounts", family="auth",
+       detected_by=(ERRORS + "wrong_password_fails",))
+class PasswordNotChecked(WhatCountsService):
+    """Accepts any password for a known realm.
+
+    Breaks: Password "This is required, and the command will fail if the realm and password do
+    not match" (002_b0345f491e7a5826.txt, Arguments).
+    """
+
+    def check_password(self, password: str) -> None:
+        return None
+
+
+@fault("whatcounts-realm-not-checked", api="whatcounts", family="auth",
+       detected_by=(ERRORS + "wrong_realm_fails",))
+class RealmNotChecked(WhatCountsService):
+    """Accepts any realm (the account is taken from the password alone).
+
+    Breaks: Realm "the command will fail if the realm and password do not match"
+    (002_b0345f491e7a5826.txt, Arguments); public fact: a wrong realm answers
+    "FAILURE: Unable to determine customer account (realm)".
+    """
+
+    def check_realm(self, realm: str) -> None:
+        return None
+
+
+@fault("whatcounts-missing-sender-code-accepted", api="whatcounts", family="errors",
+       detected_by=(ERRORS + "missing_phone_or_sender_code_fails",))
+class MissingSenderCodeAccepted(WhatCountsService):
+    """Falls back to the account's first sender code when sender_code is missing.
+
+    Breaks: Sender Code "Req? Yes" (002_b0345f491e7a5826.txt, Arguments; "The command requires
+    the following arguments: Command, Realm, Password, Phone Number, and Sender Code").
+    """
+
+    def check_sender_code(self, sender_code: str) -> str:
+        return super().check_sender_code(sender_code or self.config.sender_codes[0])
+
+
+@fault("whatcounts-missing-command-accepted", api="whatcounts", family="errors",
+       detected_by=(ERRORS + "missing_command_realm_or_password_fails",))
+class MissingCommandAccepted(WhatCountsService):
+    """Runs smsstopsubscribersend when no command is given (the endpoint's default command).
+
+    Breaks: Command "Req? Yes" (002_b0345f491e7a5826.txt, Arguments).
+    """
+
+    def check_command(self, command: str) -> None:
+        if command:
+            super().check_command(command)

@@ -1,0 +1,110 @@
+"""The fault catalog itself: its size, its documentation, its check references, its apps."""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+import pytest
+from starlette.testclient import TestClient
+
+from optout_conformance.apis import APIS
+from optout_conformance.checks.registry import load_all
+from optout_conformance.errors import BadChoice
+from optout_conformance.faults.catalog import FAMILIES, FAULTS, build_app
+from optout_conformance.faults.detect import DetectionResult, VariantOutcome, ordered_checks, table_row
+from optout_conformance.reference.config import ReferenceConfig
+
+SEED_FILE = re.compile(r"00[0-3]_[0-9a-f]{16}\.txt")
+FAULT_ENTRIES = [f for f in FAULTS.values() if f.kind == "fault"]
+FAITHFUL_ENTRIES = [f for f in FAULTS.values() if f.kind == "faithful"]
+
+
+def test_catalog_has_at_least_forty_faults() -> None:
+    assert len(FAULT_ENTRIES) >= 40
+
+
+def test_every_api_has_faults_and_faithful_variants() -> None:
+    for api in APIS:
+        assert any(f.api == api for f in FAULT_ENTRIES), api
+        assert any(f.api == api for f in FAITHFUL_ENTRIES), api
+
+
+def test_every_family_is_covered_by_some_fault() -> None:
+    assert {f.family for f in FAULT_ENTRIES} == set(FAMILIES)
+
+
+@pytest.mark.parametrize("entry", FAULTS.values(), ids=lambda f: f.name)
+def test_every_entry_has_a_docstring_citing_a_seed_file(entry) -> None:
+    assert entry.summary and entry.summary == entry.description.splitlines()[0]
+    assert SEED_FILE.search(entry.description) or "glossary" in entry.description.lower(), entry.name
+
+
+@pytest.mark.parametrize("entry", FAULT_ENTRIES, ids=lambda f: f.name)
+def test_every_detected_by_id_names_a_registered_check_of_its_api(entry) -> None:
+    checks = load_all()
+    for check_id in entry.detected_by:
+        assert check_id in checks, f"{entry.name}: {check_id} is not a registered check"
+        assert checks[check_id].api == entry.api
+
+
+def test_faithful_variants_name_no_detecting_check_and_at_least_one_profile() -> None:
+    for entry in FAITHFUL_ENTRIES:
+        assert entry.detected_by == ()
+        assert entry.profiles
+
+
+def test_names_are_kebab_case_and_start_with_their_api() -> None:
+    for name, entry in FAULTS.items():
+        assert re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)+", name), name
+        assert name.startswith(entry.api + "-")
+
+
+@pytest.mark.parametrize("entry", FAULTS.values(), ids=lambda f: f.name)
+def test_build_app_serves_each_entry(entry) -> None:
+    config = ReferenceConfig(seed_records=5)
+    app = build_app(entry.name, config)
+    paths = {"convoso": "/v1/sms-opt-out/search", "whatcounts": "/bin/api_web",
+             "avaamo": "/api/v2/sms/opt-status.json"}
+    with TestClient(app, raise_server_exceptions=False) as client:
+        response = client.get(paths[entry.api]) if entry.api != "convoso" else client.post(
+            paths[entry.api], data={"auth_token": "reference-token"}
+        )
+    assert isinstance(response, httpx.Response)
+    assert response.status_code < 600
+
+
+def test_build_app_with_an_unknown_name_is_a_bad_choice_naming_the_valid_ones() -> None:
+    with pytest.raises(BadChoice) as raised:
+        build_app("convoso-no-such-fault", ReferenceConfig(seed_records=0))
+    assert raised.value.value == "convoso-no-such-fault"
+    assert "convoso-limit-above-max-served" in raised.value.choices
+
+
+def test_build_app_uses_the_server_profile_an_entry_needs() -> None:
+    pinned = [f for f in FAULTS.values() if f.server_profile == "official"]
+    assert pinned
+    assert pinned[0].config_for(ReferenceConfig(seed_records=0)).profile == "official"
+
+
+def test_detected_by_checks_run_first() -> None:
+    entry = FAULT_ENTRIES[0]
+    checks = list(load_all().values())
+    ordered = ordered_checks(entry, [c for c in checks if c.api == entry.api])
+    assert [c.id for c in ordered[: len(entry.detected_by)]] == list(entry.detected_by)
+
+
+def test_summary_line_counts_detections_and_false_alarms() -> None:
+    result = DetectionResult(outcomes=[
+        VariantOutcome("convoso-a", "convoso", "fault", ["auto"], "detected", ["x"], seconds=1.0),
+        VariantOutcome("convoso-b", "convoso", "fault", ["auto"], "missed"),
+        VariantOutcome("convoso-c", "convoso", "faithful", ["auto"], "false-alarm", ["y"]),
+        VariantOutcome("convoso-d", "convoso", "faithful", ["auto"], "passed"),
+    ])
+    assert result.summary().startswith("detected 1/2 faults, false alarms 1/2 faithful variants")
+    assert result.exit_code == 1
+
+
+def test_a_fault_caught_outside_its_detected_by_is_flagged_in_the_table() -> None:
+    outcome = VariantOutcome("convoso-a", "convoso", "fault", ["auto"], "detected", ["z"], unexpected=True)
+    assert "(!)" in table_row(outcome)
