@@ -268,3 +268,24 @@ def test_a_run_against_a_loopback_url_uses_the_given_credentials(
     assert result.exit_code == 0
     assert "secret-1" in seen
     assert result.apis[0].embedded is False
+
+
+def test_curl_reproduction_expands_the_credential_variable_in_a_shell() -> None:
+    import shlex
+    import subprocess
+
+    from optout_conformance.runner.http import Exchange
+
+    exchange = Exchange(
+        method="POST", url="http://127.0.0.1:8000/v1/sms-opt-out/search",
+        data={"auth_token": "tok-123", "reason": 'a"b$c'}, headers={"access-token": "tok-123"},
+        secrets={"tok-123": "$OPTOUT_CONFORMANCE_TOKEN"},
+    )
+    command = exchange.curl()
+    assert "tok-123" not in command
+    # Print the words the shell would pass to curl, with the variable set.
+    script = "OPTOUT_CONFORMANCE_TOKEN=XYZ; printf '%s\\n' " + command.removeprefix("curl ")
+    words = subprocess.run(["bash", "-c", script], capture_output=True, text=True, check=True).stdout
+    assert words.splitlines() == shlex.split(command.replace("${OPTOUT_CONFORMANCE_TOKEN}", "XYZ"))[1:]
+    assert "auth_token=XYZ" in words.splitlines()
+    assert 'reason=a"b$c' in words.splitlines()

@@ -8,6 +8,7 @@ variable a user would set (``$OPTOUT_CONFORMANCE_TOKEN`` ...).
 from __future__ import annotations
 
 import json
+import re
 import shlex
 import threading
 import time
@@ -80,12 +81,23 @@ class Exchange:
             for name, value in self.data.items():
                 parts += ["--data-urlencode", f"{name}={value}"]
         parts.append(self.full_url())
-        # Quote, then let the shell expand the credential variables inside double quotes.
-        quoted = " ".join(shlex.quote(p) for p in parts)
-        for secret, variable in self.secrets.items():
-            if secret:
-                quoted = quoted.replace(secret, "'\"${" + variable.lstrip("$") + "}\"'")
-        return quoted
+        return " ".join(self._shell_word(p) for p in parts)
+
+    def _shell_word(self, word: str) -> str:
+        """One shell word; a word holding a credential is double-quoted with the credential as
+        ``${VARIABLE}`` (expanded by the shell) and everything else escaped."""
+        secrets = {s: v for s, v in self.secrets.items() if s and s in word}
+        if not secrets:
+            return shlex.quote(word)
+        pattern = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
+        pieces = re.split(f"({pattern})", word)
+        out = []
+        for piece in pieces:
+            if piece in secrets:
+                out.append("${" + secrets[piece].lstrip("$") + "}")
+            else:
+                out.append(re.sub(r'([\\"$`])', r"\\\1", piece))
+        return '"' + "".join(out) + '"'
 
     def summary(self, limit: int = 300) -> str:
         """One line for a report: status, content type and the start of the body."""

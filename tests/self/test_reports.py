@@ -1,0 +1,126 @@
+"""The reports: JSON follows the shipped schema, JUnit parses, HTML is one self-contained file,
+the terminal report fits 80 columns and shows failures, fingerprint and error-code coverage."""
+
+from __future__ import annotations
+
+import json
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from optout_conformance.report import html, json_report, junit, terminal
+from optout_conformance.report.coverage import error_code_coverage
+from optout_conformance.runner.context import Observation
+from optout_conformance.runner.http import Exchange
+from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
+
+SECRET = "tok-123"
+
+
+def exchange(body: dict[str, object], check_id: str | None, path: str = "/sms-opt-out/insert") -> Exchange:
+    return Exchange(
+        method="POST", url="http://127.0.0.1:8000/v1" + path, data={"auth_token": SECRET, "campaign_id": "9"},
+        status=200, response_headers={"content-type": "application/json"}, text=json.dumps(body),
+        check_id=check_id, secrets={SECRET: "$OPTOUT_CONFORMANCE_TOKEN"},
+    )
+
+
+@pytest.fixture
+def run_result() -> RunResult:
+    unknown_campaign = exchange({"success": False, "code": 6006, "error": "Invalid Campaign ID"},
+                                "convoso.errors.insert_with_an_unknown_campaign_gets_6006")
+    stray = exchange({"success": False, "code": 6008, "error": "The phone number already exists"}, None)
+    failing = exchange({"success": True}, "convoso.limits.limit_1000_is_accepted_and_filled",
+                       "/sms-opt-out/search")
+    convoso = ApiResult(
+        api="convoso", base_url="http://127.0.0.1:8000/v1", embedded=True, profile="auto",
+        effective_profile="official", writes_allowed=True,
+        checks=[
+            CheckResult("convoso.errors.insert_with_an_unknown_campaign_gets_6006", "convoso", "errors",
+                        "000_4120ae5ce1e52dc7.txt (Insert: 6006 Invalid Campaign ID)", "passed",
+                        doc="An unknown campaign_id on insert answers code 6006."),
+            CheckResult("convoso.limits.limit_1000_is_accepted_and_filled", "convoso", "limits",
+                        "000_4120ae5ce1e52dc7.txt (limit: max 1000)", "failed",
+                        rule="search with limit=1000 succeeds with min(total, 1000) records " * 2,
+                        received="0 records of total 150", documented="150 records (limit max 1000)",
+                        exchange=failing.to_dict()),
+            CheckResult("convoso.state.writes", "convoso", "state", "000", "skipped",
+                        rule="writes are not allowed on this target (pass --allow-writes)", writes=True),
+            CheckResult("convoso.shapes.crashes", "convoso", "shapes", "000", "error",
+                        rule="KeyError: 'records'"),
+        ],
+        fingerprint=[FingerprintPoint("convoso.search.limit-default", "limit default", 100,
+                                      "001_5cae901d395a1be8.txt")],
+        observations=[Observation("convoso.search.order", "id ascending", None, "convoso.pagination.x")],
+        exchanges=[unknown_campaign, stray, failing],
+        duration=1.5,
+    )
+    return RunResult(apis=[convoso], started_at="2026-01-01T00:00:00+00:00", duration=1.6,
+                     options={"profile": "auto"})
+
+
+def test_json_report_validates_against_the_shipped_schema(run_result: RunResult, tmp_path: Path) -> None:
+    path = json_report.write_json(run_result, tmp_path / "report.json")
+    document = json.loads(path.read_text())
+    json_report.validate(document)
+    assert document["schema_version"] == json_report.SCHEMA_VERSION
+    assert document["exit_code"] == 1
+    assert document["totals"] == {"total": 4, "passed": 1, "failed": 1, "skipped": 1, "error": 1}
+
+
+def test_json_report_never_contains_a_credential(run_result: RunResult) -> None:
+    assert SECRET not in json_report.render_json(run_result)
+
+
+def test_junit_report_has_one_testcase_per_check_with_classname_per_api(
+    run_result: RunResult, tmp_path: Path
+) -> None:
+    root = ET.parse(junit.write_junit(run_result, tmp_path / "junit.xml")).getroot()
+    cases = root.findall("./testsuite/testcase")
+    assert len(cases) == 4
+    assert all(c.get("classname", "").startswith("optout_conformance.convoso.") for c in cases)
+    assert len(root.findall(".//failure")) == 1
+    assert len(root.findall(".//error")) == 1
+    assert len(root.findall(".//skipped")) == 1
+    assert root.get("failures") == "1"
+
+
+def test_html_report_is_one_file_without_external_assets(run_result: RunResult, tmp_path: Path) -> None:
+    page = html.write_html(run_result, tmp_path / "report.html").read_text()
+    assert page.startswith("<!DOCTYPE html>")
+    assert not re.search(r"""(src|href)\s*=\s*["']?(https?:)?//""", page)
+    assert "<script" not in page
+    assert "limit default" in page
+    assert SECRET not in page
+
+
+def test_terminal_report_fits_80_columns_except_the_curl_line(run_result: RunResult) -> None:
+    text = terminal.render(run_result)
+    long_lines = [line for line in text.splitlines() if len(line) > 80]
+    assert all(line.lstrip().startswith("curl ") for line in long_lines), long_lines
+
+
+def test_terminal_report_shows_failure_fingerprint_and_error_code_coverage(run_result: RunResult) -> None:
+    text = terminal.render(run_result)
+    assert "FAILED convoso.limits.limit_1000_is_accepted_and_filled" in text
+    assert "Received: 0 records of total 150" in text
+    assert "$OPTOUT_CONFORMANCE_TOKEN" in text or "${OPTOUT_CONFORMANCE_TOKEN}" in text
+    assert "limit default: 100 -> 001_5cae901d395a1be8.txt" in text
+    assert "convoso.search.order" in text
+    assert "Result: NOT conformant (exit 1)" in text
+    assert "\x1b[" not in text
+
+
+def test_terminal_report_is_coloured_only_when_asked(run_result: RunResult) -> None:
+    assert "\x1b[" in terminal.render(run_result, colour=True)
+
+
+def test_error_code_coverage_tells_triggered_from_seen_from_not_seen(run_result: RunResult) -> None:
+    rows = {(row.operation, row.code): row.status for row in error_code_coverage(run_result.apis[0])}
+    if not rows:
+        pytest.skip("the Convoso spec has no x-error-codes yet")
+    assert rows[("/sms-opt-out/insert", 6006)] == "triggered"
+    assert rows[("/sms-opt-out/insert", 6008)] == "seen"
+    assert rows[("/sms-opt-out/insert", 6080)] == "not seen"
