@@ -1,0 +1,114 @@
+"""The cassette commands: ``record``, ``validate``, ``diff``, ``proxy`` (added to the main CLI).
+
+Target and credential options are the shared ones of ``optout_conformance.cli_options`` (same
+precedence as ``run``: command line > environment > config file > embedded reference server).
+Exit codes: 0 clean, 1 violations or drift, 2 usage error or an unreadable cassette
+(``errors.CassetteError``, printed by the main CLI as ``error: …``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from optout_conformance.apis import APIS, PROFILES, check_profile, resolve_apis
+from optout_conformance.cli_options import settings_from, target_options
+from optout_conformance.errors import UsageError
+
+RECORD_EPILOG = """\b
+Examples:
+  optout-conformance record --api convoso --profile official --out cassettes/convoso/official
+  OPTOUT_CONFORMANCE_TOKEN=... optout-conformance record --api convoso \\
+      --target https://api.convoso.com/v1 --out recordings/convoso-live
+"""
+
+
+@click.command(epilog=RECORD_EPILOG)
+@target_options()
+@click.option("--out", required=True, metavar="DIR",
+              help="Directory for the cassettes (one per check) and recording.json; with --api all, "
+              "one subdirectory per API.")
+@click.option("--allow-writes", is_flag=True,
+              help="Record the write checks on a non-loopback target too (fictional 555-01XX numbers).")
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              metavar="SECONDS", help="Per-request timeout.")
+def record(out: str, allow_writes: bool, timeout: float, **options: object) -> None:
+    """Record an API's checks as scrubbed vcrpy cassettes (for offline replay, diff, validate)."""
+    from optout_conformance.cassettes.record import record as record_api
+
+    settings = settings_from(**options)  # type: ignore[arg-type]
+    apis = settings.apis
+    failed = False
+    for api in apis:
+        directory = Path(out) / api if len(apis) > 1 else Path(out)
+        recording = record_api(
+            api, directory, target=settings.targets.get(api), credentials=settings.credentials,
+            profile=settings.profile, allow_writes=allow_writes, timeout=timeout,
+        )
+        for result in recording.results:
+            if result.status != "passed":
+                click.echo(f"  {result.status:<7} {result.id}: {result.rule}")
+        for note in recording.notes:
+            click.echo(f"  note: {note.splitlines()[0]}")
+        click.echo(recording.summary())
+        failed = failed or any(r.status in ("failed", "error") for r in recording.results)
+    raise SystemExit(1 if failed else 0)
+
+
+@click.command()
+@click.argument("cassettes", nargs=-1, required=True, metavar="CASSETTE…")
+@click.option("--profile", default="auto", show_default=True, metavar="|".join(PROFILES),
+              help="Variant to hold replies to where the Convoso documents disagree (auto and lenient: "
+              "any documented variant).")
+@click.option("--skip-requests", is_flag=True,
+              help="Judge only the replies (for recordings of this suite: its negative probes break "
+              "the request rules on purpose).")
+@click.option("--no-notes", is_flag=True, help="Show violations only.")
+def validate(cassettes: tuple[str, ...], profile: str, skip_requests: bool, no_notes: bool) -> None:
+    """Check every interaction of vcrpy cassettes (any recorder's) against the specs and registry."""
+    from optout_conformance.cassettes.validate import validate_paths
+
+    check_profile(profile)
+    report = validate_paths(cassettes, profile, requests=not skip_requests)
+    click.echo(report.render(notes=not no_notes))
+    raise SystemExit(report.exit_code)
+
+
+@click.command()
+@click.argument("old", metavar="OLD")
+@click.argument("new", metavar="NEW")
+def diff(old: str, new: str) -> None:
+    """Drift report between two recordings of the same scenarios (files or directories)."""
+    from optout_conformance.cassettes.diff import diff_paths
+
+    report = diff_paths(old, new)
+    click.echo(report.render())
+    raise SystemExit(report.exit_code)
+
+
+@click.command()
+@click.option("--api", required=True, metavar="|".join(APIS), help="The API the client talks to.")
+@click.option("--upstream", required=True, metavar="URL|reference",
+              help="The API's base URL (…/v1, …/bin, …/api/v2), or `reference` for an embedded "
+              "reference server.")
+@click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True,
+              help="Port on 127.0.0.1.")
+@click.option("--out", default=None, metavar="DIR",
+              help="Write violations.json and the traffic as a vcrpy cassette (proxy.yaml) here.")
+@click.option("--profile", default="auto", show_default=True, metavar="|".join(PROFILES),
+              help="Variant replies are held to (auto: any documented variant).")
+@click.option("--token", default=None, help="A credential to scrub from the cassette even if no request "
+              "carries it (credentials seen in requests are always scrubbed).")
+def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, token: str | None) -> None:
+    """A validating proxy on 127.0.0.1: judges each request, forwards it, records the traffic."""
+    from optout_conformance.cassettes.proxy import serve_proxy
+
+    apis = resolve_apis(api)
+    if len(apis) != 1:
+        raise UsageError("proxy serves one API: pass --api convoso, whatcounts or avaamo")
+    check_profile(profile)
+    serve_proxy(apis[0], upstream, port, out=out, profile=profile, secrets=[token], echo=click.echo)
+
+
+commands = [record, validate, diff, proxy]
