@@ -19,6 +19,7 @@ from optout_conformance.checks.convoso_api import (
     S001,
     as_int,
     assert_error,
+    create_record,
     is_error,
     json_object,
     records,
@@ -172,6 +173,45 @@ def phone_number_and_phone_code_filters_return_only_matches(ctx: RunContext) -> 
     )
 
 
+def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, str]:
+    """Search ``field``=-BLANK- and -NOTBLANK-; each must serve only its side.
+
+    When a side has no record and writes are allowed, one is created (blank: the field omitted),
+    and the search must then serve it. Returns "filter" / "not a filter" per value; with
+    ``strict`` a side that is not filtered fails.
+    """
+    results = {}
+    for value, wanted in ((BLANK, True), (NOTBLANK, False)):
+        rule = f"{field}={value} returns only records with {'an empty' if wanted else 'a non-empty'} {field}"
+        keep = blank(field, wanted)
+        ex = search(ctx, limit=1000, **{field: value})
+        _, items = records(ex, rule)
+        created = None
+        if not items and ctx.writes_allowed:
+            content = {"reason": f"{ctx.run_prefix} {field}", "purpose": "Survey"}
+            if wanted:
+                content[field] = ""
+            created = create_record(
+                ctx, rule=rule, reason=content["reason"], purpose=content["purpose"] or None
+            )
+            ex = search(ctx, limit=1000, **{field: value})
+            _, items = records(ex, rule)
+        served = created is None or str(created.get("id")) in {str(r.get("id")) for r in items}
+        results[value] = "filter" if served and all(keep(r) for r in items) else "not a filter"
+        if strict:
+            check_records(rule, ex, {field: value}, keep)
+            if not served and created is not None:
+                raise CheckFailed(
+                    rule,
+                    received=f"the record {created.get('id')} with {field} "
+                    f"{created.get(field)!r} is not served",
+                    documented=f"every record matching {field}={value}",
+                    source=BOTH,
+                    exchange=ex,
+                )
+    return results
+
+
 @check(
     id="convoso.filters.reason_blank_and_notblank_split_the_records",
     api="convoso",
@@ -180,20 +220,7 @@ def phone_number_and_phone_code_filters_return_only_matches(ctx: RunContext) -> 
 )
 def reason_blank_and_notblank_split_the_records(ctx: RunContext) -> None:
     """reason=-BLANK- returns only records without reason, -NOTBLANK- only records with one."""
-    assert_filtered(
-        ctx,
-        "reason=-BLANK- returns only records without reason",
-        BOTH,
-        {"reason": BLANK},
-        blank("reason", True),
-    )
-    assert_filtered(
-        ctx,
-        "reason=-NOTBLANK- returns only records with a reason",
-        BOTH,
-        {"reason": NOTBLANK},
-        blank("reason", False),
-    )
+    split_by_blank(ctx, "reason", strict=True)
 
 
 @check(
@@ -205,15 +232,7 @@ def reason_blank_and_notblank_split_the_records(ctx: RunContext) -> None:
 def purpose_blank_and_notblank_follow_the_profile(ctx: RunContext) -> None:
     """001 makes -BLANK-/-NOTBLANK- purpose filters (strict in official); 000 is silent (observed)."""
     strict = ctx.expect("convoso.search.purpose-blank-filters") == "purpose -BLANK-/-NOTBLANK- are filters"
-    results = {}
-    for value, wanted in ((BLANK, True), (NOTBLANK, False)):
-        rule = f"purpose={value} filters on {'empty' if wanted else 'non-empty'} purpose"
-        ex = search(ctx, purpose=value, limit=1000)
-        _, items = records(ex, rule)
-        honoured = all(blank("purpose", wanted)(r) for r in items)
-        results[value] = "filter" if honoured else "not a filter"
-        if strict and not honoured:
-            check_records(rule, ex, {"purpose": value}, blank("purpose", wanted))
+    results = split_by_blank(ctx, "purpose", strict=strict)
     ctx.observe(
         "convoso.search.purpose-blank-filters",
         results,

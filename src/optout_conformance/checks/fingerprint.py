@@ -22,7 +22,6 @@ from optout_conformance.checks.convoso_api import (
     S000,
     S001,
     as_int,
-    insert,
     is_error,
     json_object,
     message_of,
@@ -153,7 +152,9 @@ def probe_purpose_blank_filter(ctx: RunContext) -> None:
     """purpose=-BLANK-: 001 makes it a filter; a target that ignores it can only follow 000."""
     _, items = records(search(ctx, purpose=BLANK, limit=100), "fingerprint: purpose -BLANK-")
     filled = [r for r in items if r.get("purpose") not in (None, "")]
-    if filled:
+    if not items:
+        ctx.observe("convoso.search.purpose-blank-filters", "inconclusive (no records served)")
+    elif filled:
         pin(
             ctx,
             "convoso.search.purpose-blank-filters",
@@ -168,13 +169,13 @@ def probe_purpose_blank_filter(ctx: RunContext) -> None:
 
 
 def probe_6058_message(ctx: RunContext) -> None:
-    """An over-long reason (writes): a 6058 answer's message is 000's or 001's text."""
-    if not ctx.writes_allowed:
-        ctx.observe("convoso.error.6058-message", "not probed (writes not allowed)")
-        return
-    reason = f"{ctx.run_prefix} " + "r" * 300
-    ex = insert(ctx, ctx.fictional_phone(), reason=reason)
-    body = json_object(ex, "fingerprint: 6058", S000)
+    """A search with a 300-character reason: a 6058 answer's message is 000's or 001's text.
+
+    Search is the one operation both documents list 6058 for (001 documents only search, so an
+    insert's 6058 text is 000's in every profile and identifies nothing).
+    """
+    ex = search(ctx, reason="r" * 300, limit=1)
+    body = json_object(ex, "fingerprint: 6058", f"{S000}; {S001}")
     if as_int(body.get("code")) != 6058:
         ctx.observe("convoso.error.6058-message", f"inconclusive (no 6058: {ex.summary(120)})")
         return
@@ -261,6 +262,9 @@ def describe(ctx: RunContext) -> list[str]:
         value = observation.observed
         if isinstance(value, dict):
             value = ", ".join(f"{k} {v}" for k, v in value.items())
+        elif value == "":
+            value = '""'
+
         line = f"{label}: {value} -> {observation.follows or 'no document decides'}"
         profile = ctx.fingerprint.get(observation.discrepancy_id)
         if profile and observation.follows in PROFILE_OF:

@@ -1,0 +1,141 @@
+"""The Convoso targeted checks against the embedded reference server, over real HTTP.
+
+Every check passes against the reference in both server profiles (run with the matching profile,
+with ``auto`` after the fingerprint, and with ``lenient``), and a few one-behaviour faulty
+variants of the reference prove that the named checks can fail.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from optout_conformance.checks import fingerprint
+from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.convoso import ConvosoService
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.runner.http import HttpClient
+
+SEED_RECORDS = 150
+
+
+def serve(tmp: Path, profile: str, convoso: type[ConvosoService] = ConvosoService) -> EmbeddedServer:
+    config = ReferenceConfig(profile=profile, db=str(tmp / f"{profile}-{convoso.__name__}.db"),
+                             seed_records=SEED_RECORDS)
+    return EmbeddedServer(create_app(config, convoso=convoso, apis=("convoso",)))
+
+
+def context(server: EmbeddedServer, profile: str) -> RunContext:
+    config = ReferenceConfig()
+    url = server.url("convoso")
+    return RunContext(
+        target=Target(api="convoso", base_url=url, embedded=True, loopback=True),
+        credentials=Credentials(token=config.token),
+        profile=profile,
+        http=HttpClient(url, timeout=5.0),
+    )
+
+
+# The modules written as this file's subject (checks_for also lists robustness and properties checks).
+TARGETED_MODULES = ("convoso_limits", "convoso_pagination", "convoso_errors", "convoso_filters",
+                    "convoso_state", "convoso_shapes")
+
+
+def targeted_checks() -> list[CheckSpec]:
+    return [c for c in checks_for("convoso") if c.function.__module__.rsplit(".", 1)[-1] in TARGETED_MODULES]
+
+
+def outcome(ctx: RunContext, spec: CheckSpec) -> str:
+    """'passed', 'skipped: …' or 'failed: …' for one check run in its own view of ``ctx``."""
+    ctx.current_check = spec.id
+    try:
+        spec.function(ctx)
+    except CheckFailed as failure:
+        return f"failed: {failure.message}\n  {failure.exchange.summary() if failure.exchange else ''}"
+    except CheckSkipped as skip:
+        return f"skipped: {skip.reason}"
+    return "passed"
+
+
+@pytest.fixture(scope="module", params=["community", "official"])
+def reference(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[EmbeddedServer, str]]:
+    """A reference server of one profile (shared by the runs of this module) and that profile."""
+    with serve(tmp_path_factory.mktemp("convoso"), request.param) as server:
+        yield server, request.param
+
+
+@pytest.mark.parametrize("run_profile", ["same", "auto", "lenient"])
+def test_every_convoso_check_passes_against_the_reference(
+    reference: tuple[EmbeddedServer, str], run_profile: str
+) -> None:
+    server, server_profile = reference
+    profile = server_profile if run_profile == "same" else run_profile
+    ctx = context(server, profile)
+    if profile == "auto":
+        fingerprint.detect(ctx)
+    checks = targeted_checks()
+    assert len(checks) >= 30
+    results = {spec.id: outcome(ctx, spec) for spec in checks}
+    problems = {check_id: text for check_id, text in results.items() if text != "passed"}
+    assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
+
+
+class CommunityServingOfficialDefault(ConvosoService):
+    """Bug: a community server whose default page is 001's 100 instead of 000's 1000."""
+
+    def default_limit(self) -> int:
+        return 100
+
+
+class OffsetMaximumNotEnforced(ConvosoService):
+    """Bug: any offset is accepted; 7231 is never given for an offset above the maximum."""
+
+    def max_offset(self) -> int:
+        return 10**12
+
+
+class BlankStoredLiterally(ConvosoService):
+    """Bug: -BLANK- on update is stored as the text "-BLANK-" instead of clearing the field."""
+
+    def clear_blank(self, value: str) -> str:
+        return value
+
+
+class IdFilterIgnored(ConvosoService):
+    """Bug: the id filter is ignored; search id=X returns every record."""
+
+    def filter_id(self, value: str):  # type: ignore[no-untyped-def]
+        return None
+
+
+class PagesOverlap(ConvosoService):
+    """Bug: every page after the first starts one record early, so neighbouring pages overlap."""
+
+    def page(self, where, offset, limit):  # type: ignore[no-untyped-def]
+        return super().page(where, max(0, offset - 1), limit)
+
+
+@pytest.mark.parametrize(
+    ("faulty", "check_id"),
+    [
+        (CommunityServingOfficialDefault, "convoso.limits.omitted_limit_serves_the_documented_default_page_size"),
+        (OffsetMaximumNotEnforced, "convoso.limits.offset_above_the_maximum_gets_7231"),
+        (BlankStoredLiterally, "convoso.state.blank_clears_reason_and_purpose"),
+        (IdFilterIgnored, "convoso.filters.id_filter_returns_exactly_that_record"),
+        (PagesOverlap, "convoso.pagination.consecutive_pages_are_disjoint_and_cover_the_total"),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else value.rsplit(".", 1)[-1],
+)
+def test_a_faulty_reference_fails_the_named_check(
+    faulty: type[ConvosoService], check_id: str, tmp_path: Path
+) -> None:
+    spec = {c.id: c for c in targeted_checks()}[check_id]
+    with serve(tmp_path, "community", faulty) as server:
+        assert outcome(context(server, "community"), spec).startswith("failed: ")
