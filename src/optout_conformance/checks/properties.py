@@ -38,6 +38,9 @@ FAST_EXAMPLES = 5
 WRITE_OPERATIONS = frozenset(
     {"insertSmsOptOut", "updateSmsOptOut", "smsStopSubscriberSend", "smsStopSubscriberSendPost"}
 )
+# Undocumented or disputed variants of another operation (POST for WhatCounts' GET, Avaamo's path
+# without .json): the same parameters, so a fifth of the budget is enough to see them answer alike.
+VARIANT_OPERATIONS = frozenset({"smsStopSubscriberSendPost", "getSmsOptStatusWithoutSuffix"})
 CHECKS = (not_a_server_error, response_schema_conformance, *RESPONSE_CHECKS)
 
 
@@ -124,7 +127,8 @@ def _coverage_cases(schema: Any, operation: Any, limit: int) -> Iterable[Case]:
         generation_config=config,
     )
     context = AuthContext(operation=operation, app=operation.app)
-    for case in itertools.islice(cases, limit):
+    documented = (case for case in cases if case.method.upper() == operation.method.upper())
+    for case in itertools.islice(documented, limit):
         set_on_generated_case(case, context, None)
         yield case
 
@@ -152,10 +156,12 @@ def run_property_phase(
             operation = loaded.ok()
             outcome = OperationOutcome(operation.label)
             result.outcomes.append(outcome)
-            if operation.definition.raw.get("operationId") in WRITE_OPERATIONS and not writes:
+            operation_id = operation.definition.raw.get("operationId")
+            if operation_id in WRITE_OPERATIONS and not writes:
                 outcome.skipped = "writes are not allowed on this target"
                 continue
-            _run_operation(operation, schema, api, credentials, outcome, session, max_examples, seed,
+            budget = max(2, max_examples // 5) if operation_id in VARIANT_OPERATIONS else max_examples
+            _run_operation(operation, schema, api, credentials, outcome, session, budget, seed,
                            coverage, redact)
     finally:
         session.close()
@@ -202,7 +208,7 @@ def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentia
         except hypothesis.errors.Unsatisfiable:
             continue
     if coverage and not outcome.failure:
-        for case in _coverage_cases(schema, operation, max_examples):
+        for case in _coverage_cases(schema, operation, max(2, max_examples // 2)):
             try:
                 run_case(case)
             except _OperationFailed:

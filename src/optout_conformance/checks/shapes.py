@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+import jsonschema_rs
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 from referencing import Registry, Resource
@@ -75,9 +76,23 @@ class _SpecValidators:
     """Validators for schemas inside one spec document, keyed by JSON pointer (cached)."""
 
     def __init__(self, spec: dict[str, Any]) -> None:
+        self.spec = spec
         resource = Resource.from_contents(spec, default_specification=DRAFT202012)
         self.registry: Registry = Registry().with_resource(SPEC_URI, resource)
         self._cache: dict[str, Draft202012Validator] = {}
+        self._fast: dict[str, Any] = {}
+
+    def fast_at(self, schema_pointer: str) -> Any:
+        """A jsonschema-rs validator (replies can hold 1000 records: pure Python is too slow there).
+
+        The root is the spec itself with a ``$ref`` to the schema, so local ``$ref``s resolve.
+        """
+        validator = self._fast.get(schema_pointer)
+        if validator is None:
+            root = {**self.spec, "$ref": "#" + schema_pointer}
+            validator = jsonschema_rs.Draft202012Validator(root)
+            self._fast[schema_pointer] = validator
+        return validator
 
     def at(self, schema_pointer: str) -> Draft202012Validator:
         validator = self._cache.get(schema_pointer)
@@ -107,11 +122,16 @@ def json_path(error: ValidationError) -> str:
     return text
 
 
+def _rs_path(parts: list[Any]) -> str:
+    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
+
+
 def schema_errors(spec: dict[str, Any], schema_pointer: str, instance: Any) -> list[str]:
-    """Every error of ``instance`` against the schema at ``schema_pointer``, most relevant first."""
-    validator = validators_for(spec).at(schema_pointer)
-    errors = sorted(validator.iter_errors(instance), key=lambda e: (len(e.absolute_path), str(e.path)))
-    return [f"{json_path(e)}: {e.message}" for e in errors]
+    """Every error of ``instance`` against the schema at ``schema_pointer``, shallowest first."""
+    validator = validators_for(spec).fast_at(schema_pointer)
+    errors = sorted(validator.iter_errors(instance),
+                    key=lambda e: (len(e.instance_path), str(e.instance_path)))
+    return [f"{_rs_path(list(e.instance_path))}: {e.message}" for e in errors]
 
 
 def _status_keys(status: int) -> Iterator[str]:
@@ -211,10 +231,16 @@ def _field_value(values: list[str], schema: dict[str, Any], validator: Draft2020
     """The reading of a sent field that its schema accepts (the raw text when none does)."""
     if isinstance(schema, dict) and schema.get("type") == "array":
         return values
-    for reading in _wire_readings(values[-1]):
+    readings = _wire_readings(values[-1])
+    for reading in readings:
         if validator.is_valid(reading):
             return reading
-    return values[-1]
+    # None fits: report against the reading of the declared type (an integer below its minimum
+    # is a bound error, not a type error).
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    types: dict[str, type] = {"integer": int, "number": float, "boolean": bool}
+    wanted = types.get(declared) if isinstance(declared, str) else None
+    return next((r for r in readings if wanted is not None and type(r) is wanted), values[-1])
 
 
 def _is_disputed(spec: dict[str, Any], node: Any) -> bool:
@@ -351,6 +377,24 @@ def validate_request(
         disputed = _is_disputed(spec, prop) if prop else False
         errors.append(RequestError("body", name, error.message, disputed, str(error.validator)))
     return errors
+
+
+def disputed_fields(spec: dict[str, Any], method: str, path: str) -> set[str]:
+    """Names of the operation's parameters and form fields marked ``x-discrepancy``."""
+    operation = find_operation(spec, method, path)
+    if operation is None:
+        return set()
+    item = resolve(spec, spec["paths"][path])
+    names = set()
+    for parameter in [*item.get("parameters", []), *operation.get("parameters", [])]:
+        parameter = resolve(spec, parameter)
+        if "x-discrepancy" in parameter or _is_disputed(spec, parameter.get("schema")):
+            names.add(parameter.get("name", ""))
+    body = resolve(spec, operation.get("requestBody")) or {}
+    for media in body.get("content", {}).values():
+        properties = resolve(spec, media.get("schema", {})).get("properties", {})
+        names |= {name for name, prop in properties.items() if _is_disputed(spec, prop)}
+    return names
 
 
 def _error_field(error: ValidationError) -> str | None:
