@@ -11,6 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
 
 from optout_conformance.checks import fingerprint
 from optout_conformance.checks.registry import CheckSpec, checks_for
@@ -25,8 +29,9 @@ SEED_RECORDS = 150
 
 
 def serve(tmp: Path, profile: str, convoso: type[ConvosoService] = ConvosoService) -> EmbeddedServer:
-    config = ReferenceConfig(profile=profile, db=str(tmp / f"{profile}-{convoso.__name__}.db"),
-                             seed_records=SEED_RECORDS)
+    config = ReferenceConfig(
+        profile=profile, db=str(tmp / f"{profile}-{convoso.__name__}.db"), seed_records=SEED_RECORDS
+    )
     return EmbeddedServer(create_app(config, convoso=convoso, apis=("convoso",)))
 
 
@@ -42,8 +47,14 @@ def context(server: EmbeddedServer, profile: str) -> RunContext:
 
 
 # The modules written as this file's subject (checks_for also lists robustness and properties checks).
-TARGETED_MODULES = ("convoso_limits", "convoso_pagination", "convoso_errors", "convoso_filters",
-                    "convoso_state", "convoso_shapes")
+TARGETED_MODULES = (
+    "convoso_limits",
+    "convoso_pagination",
+    "convoso_errors",
+    "convoso_filters",
+    "convoso_state",
+    "convoso_shapes",
+)
 
 
 def targeted_checks() -> list[CheckSpec]:
@@ -125,7 +136,10 @@ class PagesOverlap(ConvosoService):
 @pytest.mark.parametrize(
     ("faulty", "check_id"),
     [
-        (CommunityServingOfficialDefault, "convoso.limits.omitted_limit_serves_the_documented_default_page_size"),
+        (
+            CommunityServingOfficialDefault,
+            "convoso.limits.omitted_limit_serves_the_documented_default_page_size",
+        ),
         (OffsetMaximumNotEnforced, "convoso.limits.offset_above_the_maximum_gets_7231"),
         (BlankStoredLiterally, "convoso.state.blank_clears_reason_and_purpose"),
         (IdFilterIgnored, "convoso.filters.id_filter_returns_exactly_that_record"),
@@ -139,3 +153,31 @@ def test_a_faulty_reference_fails_the_named_check(
     spec = {c.id: c for c in targeted_checks()}[check_id]
     with serve(tmp_path, "community", faulty) as server:
         assert outcome(context(server, "community"), spec).startswith("failed: ")
+
+
+def hostile_app(body: str, status: int, media_type: str) -> Starlette:
+    """A target that answers every request with the same body."""
+
+    async def answer(request: Request) -> Response:
+        return Response(body, status_code=status, media_type=media_type)
+
+    return Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "media_type"),
+    [
+        ("<html><body>Maintenance</body></html>", 200, "text/html"),
+        ('{"success": true, "records": [', 200, "application/json"),
+        ('{"success": false, "error": "Internal error"}', 500, "application/json"),
+    ],
+    ids=["html", "invalid-json", "http-500"],
+)
+def test_no_check_passes_or_crashes_against_a_target_answering_garbage(
+    body: str, status: int, media_type: str
+) -> None:
+    with EmbeddedServer(hostile_app(body, status, media_type)) as server:
+        ctx = context(server, "lenient")
+        results = {spec.id: outcome(ctx, spec) for spec in targeted_checks()}
+    passed = [check_id for check_id, text in results.items() if text == "passed"]
+    assert not passed

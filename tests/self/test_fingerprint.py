@@ -44,7 +44,10 @@ def probed(server: EmbeddedServer, api: str) -> RunContext:
     ctx = RunContext(
         target=Target(api=api, base_url=url, embedded=True, loopback=True),
         credentials=Credentials(
-            token=config.token, realm=config.realm, password=config.password, sender_code=config.sender_codes[0]
+            token=config.token,
+            realm=config.realm,
+            password=config.password,
+            sender_code=config.sender_codes[0],
         ),
         profile="auto",
         http=HttpClient(url, timeout=5.0),
@@ -70,8 +73,10 @@ def test_auto_then_pins_the_variant_the_server_showed(reference: tuple[EmbeddedS
 def test_the_description_names_value_document_and_profile(reference: tuple[EmbeddedServer, str]) -> None:
     server, profile = reference
     lines = describe(probed(server, "convoso"))
-    expected = {"community": f"limit default: 1000 -> {S000} (community)",
-                "official": f"limit default: 100 -> {S001} (official)"}[profile]
+    expected = {
+        "community": f"limit default: 1000 -> {S000} (community)",
+        "official": f"limit default: 100 -> {S001} (official)",
+    }[profile]
     assert expected in lines
     assert any(line.startswith("offset max: ") for line in lines)
 

@@ -20,7 +20,7 @@ from optout_conformance.checks.convoso_api import (
     short,
     total_of,
 )
-from optout_conformance.checks.fingerprint import observed_default, probe_offset_max
+from optout_conformance.checks.fingerprint import observed_default, offset_between_maxima
 from optout_conformance.checks.registry import check
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
 
@@ -175,7 +175,7 @@ def offset_above_the_maximum_gets_7231(ctx: RunContext) -> None:
         source=source,
     )
     if pinned is None:
-        probe_offset_max(ctx)
+        ctx.observe("convoso.search.offset-max", *offset_between_maxima(ctx))
 
 
 @check(

@@ -18,17 +18,30 @@ from optout_conformance.checks.convoso_api import (
     as_int,
     call,
     create_record,
+    error_body,
     insert,
     records,
     sample,
     search,
     short,
+    success,
     text,
 )
 from optout_conformance.checks.fingerprint import DATE_ONLY, DATE_TIME, field_kind, paging_follows
 from optout_conformance.checks.registry import check
 from optout_conformance.checks.shapes import assert_conforms
 from optout_conformance.runner.context import CheckFailed, RunContext
+from optout_conformance.runner.http import Exchange
+
+
+def conforms(ctx: RunContext, ex: Exchange, path: str, *, succeeds: bool) -> None:
+    """The reply is the success (or error) the request calls for, and matches the spec."""
+    rule = f"POST {path} {'succeeds' if succeeds else 'is refused'} with a documented body"
+    if succeeds:
+        success(ex, rule, BOTH if path == SEARCH else S000)
+    else:
+        error_body(ctx, ex, rule, BOTH if path == SEARCH else S000)
+    assert_conforms(ctx, ex, "post", path)
 
 
 @check(
@@ -39,8 +52,8 @@ from optout_conformance.runner.context import CheckFailed, RunContext
 )
 def search_replies_conform_to_the_spec(ctx: RunContext) -> None:
     """A search page and a 7231 error both match the search operation of the profile's spec."""
-    assert_conforms(ctx, search(ctx, limit=5), "post", SEARCH)
-    assert_conforms(ctx, search(ctx, offset="-1"), "post", SEARCH)
+    conforms(ctx, search(ctx, limit=5), SEARCH, succeeds=True)
+    conforms(ctx, search(ctx, offset="-1"), SEARCH, succeeds=False)
 
 
 @check(
@@ -54,13 +67,12 @@ def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
     """Insert and update successes ({success}, {success, data.id}) and errors (6006, 6056) conform."""
     ctx.require_writes()
     phone = ctx.fictional_phone()
-    assert_conforms(ctx, insert(ctx, phone, reason=f"{ctx.run_prefix} shapes"), "post", INSERT)
-    assert_conforms(
-        ctx, insert(ctx, phone, campaign_id=UNKNOWN_CAMPAIGN, reason=ctx.run_prefix), "post", INSERT
-    )
+    conforms(ctx, insert(ctx, phone, reason=f"{ctx.run_prefix} shapes"), INSERT, succeeds=True)
+    refused = insert(ctx, phone, campaign_id=UNKNOWN_CAMPAIGN, reason=ctx.run_prefix)
+    conforms(ctx, refused, INSERT, succeeds=False)
     record = create_record(ctx, rule="update replies conform to the spec")
-    assert_conforms(ctx, call(ctx, UPDATE, id=record.get("id"), reason="Complaint"), "post", UPDATE)
-    assert_conforms(ctx, call(ctx, UPDATE, reason="Complaint"), "post", UPDATE)
+    conforms(ctx, call(ctx, UPDATE, id=record.get("id"), reason="Complaint"), UPDATE, succeeds=True)
+    conforms(ctx, call(ctx, UPDATE, reason="Complaint"), UPDATE, succeeds=False)
 
 
 @check(

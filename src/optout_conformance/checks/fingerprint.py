@@ -117,16 +117,19 @@ def probe_default_search(ctx: RunContext) -> None:
     pin(ctx, "convoso.record.insert_date-format", dates[0] if dates else "no records", follows)
 
 
-def probe_offset_max(ctx: RunContext) -> None:
+def offset_between_maxima(ctx: RunContext) -> tuple[str, str | None]:
     """offset=500000 lies above 000's maximum and within 001's: success -> 001, 7231 -> 000."""
     ex = search(ctx, offset=500000, limit=1)
-    body = json_object(ex, "fingerprint: offset 500000", f"{S000}; {S001}")
+    body = json_object(ex, "search with offset 500000", f"{S000}; {S001}")
     if not is_error(ex, body):
-        pin(ctx, "convoso.search.offset-max", "offset 500000 accepted", S001)
-    elif as_int(body.get("code")) == 7231:
-        pin(ctx, "convoso.search.offset-max", "offset 500000 -> 7231", S000)
-    else:
-        ctx.observe("convoso.search.offset-max", f"inconclusive: {ex.summary(120)}")
+        return "offset 500000 accepted", S001
+    if as_int(body.get("code")) == 7231:
+        return "offset 500000 -> 7231", S000
+    return f"inconclusive: {ex.summary(120)}", None
+
+
+def probe_offset_max(ctx: RunContext) -> None:
+    pin(ctx, "convoso.search.offset-max", *offset_between_maxima(ctx))
 
 
 def probe_global_campaign_name(ctx: RunContext) -> None:
