@@ -6,6 +6,7 @@ The defaults are the ones ``docs/architecture.md`` fixes (credentials, campaigns
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
@@ -73,12 +74,13 @@ class ReferenceConfig:
         if self.max_body_bytes < 1:
             raise ConfigError(f"max_body_bytes must be >= 1, got {self.max_body_bytes}")
 
+    @functools.cached_property
+    def campaigns_by_id(self) -> dict[int, Campaign]:
+        return {campaign.id: campaign for campaign in self.campaigns}
+
     def campaign(self, campaign_id: int) -> Campaign | None:
         """The configured campaign with this id, or None when the id is unknown."""
-        for campaign in self.campaigns:
-            if campaign.id == campaign_id:
-                return campaign
-        return None
+        return self.campaigns_by_id.get(campaign_id)
 
 
 # Keys a config file may set; `campaigns` and `now` are code-level only.

@@ -17,8 +17,7 @@ from __future__ import annotations
 import sqlite3
 import threading
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from optout_conformance.reference.config import MEMORY_DB
 
@@ -77,9 +76,10 @@ class DuplicateRecord(Exception):
     """A write collided with the (phone_number, phone_code, campaign_id) unique key."""
 
 
-@dataclass(frozen=True)
-class ConvosoRecord:
-    """One Convoso SMS opt-out record as stored; insert_date is ``YYYY-MM-DD HH:MM:SS`` (UTC)."""
+class ConvosoRecord(NamedTuple):
+    """One Convoso SMS opt-out record as stored; insert_date is ``YYYY-MM-DD HH:MM:SS`` (UTC).
+
+    A named tuple rather than a dataclass: a page builds up to 1000 of them per request."""
 
     id: int
     phone_number: str
@@ -90,8 +90,7 @@ class ConvosoRecord:
     insert_date: str
 
 
-@dataclass(frozen=True)
-class AvaamoEntry:
+class AvaamoEntry(NamedTuple):
     """One Avaamo opt-status entry; created_at is UNIX epoch seconds."""
 
     id: int
@@ -214,6 +213,8 @@ class Store:
         """Records matching ``where``, ordered by id ascending, from ``offset``, at most ``limit``."""
         sql, params = where
         with self._lock:
+            if offset >= self._count("convoso_records", where):
+                return []  # past the end: no index walk at all
             if not sql:
                 dense_start = self._dense_start(offset)
                 if dense_start is not None:
@@ -221,14 +222,14 @@ class Store:
                         f"SELECT {CONVOSO_COLUMNS} FROM convoso_records WHERE id >= ? ORDER BY id LIMIT ?",
                         (dense_start, limit),
                     ).fetchall()
-                    return [ConvosoRecord(*row) for row in rows]
+                    return list(map(ConvosoRecord._make, rows))
             clause = f" WHERE {sql}" if sql else ""
             rows = self._db.execute(
                 f"SELECT {CONVOSO_COLUMNS} FROM convoso_records WHERE id IN"
                 f" (SELECT id FROM convoso_records{clause} ORDER BY id LIMIT ? OFFSET ?) ORDER BY id",
                 (*params, limit, offset),
             ).fetchall()
-        return [ConvosoRecord(*row) for row in rows]
+        return list(map(ConvosoRecord._make, rows))
 
     def _dense_start(self, offset: int) -> int | None:
         """The id at ``offset`` when ids are 1-step dense (no gaps), else None."""
@@ -337,4 +338,4 @@ class Store:
                 " ORDER BY created_at DESC, id DESC",
                 (*params, limit, offset),
             ).fetchall()
-        return [AvaamoEntry(*row) for row in rows]
+        return list(map(AvaamoEntry._make, rows))
