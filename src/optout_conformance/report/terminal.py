@@ -143,9 +143,11 @@ def _observations(out: _Writer, api: ApiResult) -> None:
         return
     out.line()
     out.line("  Observations (points no document decides; reported, never failed):")
-    for obs in rest:
-        follows = f" -> {obs.follows}" if obs.follows else ""
-        out.wrapped(f"{obs.discrepancy_id}: {_short(obs.observed)}{follows}", "    ", "      ")
+    # The same observation made by several checks is shown once, with how often it was made.
+    grouped = Counter((o.discrepancy_id, _short(o.observed), o.follows) for o in rest)
+    for (discrepancy_id, observed, follows), times in grouped.items():
+        text = f"{discrepancy_id}: {observed}" + (f" -> {follows}" if follows else "")
+        out.wrapped(text + (f" (x{times})" if times > 1 else ""), "    ", "      ")
 
 
 def _summary(out: _Writer, run: RunResult) -> None:
