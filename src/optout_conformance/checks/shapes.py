@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 from jsonschema import Draft202012Validator
-from jsonschema.exceptions import ValidationError
+from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -122,16 +122,19 @@ def json_path(error: ValidationError) -> str:
     return text
 
 
-def _rs_path(parts: list[Any]) -> str:
-    return "$" + "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in parts)
-
-
 def schema_errors(spec: dict[str, Any], schema_pointer: str, instance: Any) -> list[str]:
-    """Every error of ``instance`` against the schema at ``schema_pointer``, shallowest first."""
-    validator = validators_for(spec).fast_at(schema_pointer)
-    errors = sorted(validator.iter_errors(instance),
-                    key=lambda e: (len(e.instance_path), str(e.instance_path)))
-    return [f"{_rs_path(list(e.instance_path))}: {e.message}" for e in errors]
+    """Every error of ``instance`` against the schema at ``schema_pointer``, the most relevant first.
+
+    jsonschema-rs decides (fast); only an invalid instance is validated again with ``jsonschema``,
+    whose ``best_match`` looks inside ``oneOf`` branches for the error that explains the failure.
+    """
+    validators = validators_for(spec)
+    if validators.fast_at(schema_pointer).is_valid(instance):
+        return []
+    errors = list(validators.at(schema_pointer).iter_errors(instance))
+    best = best_match(errors)
+    ordered = ([best] if best is not None else []) + [e for e in errors if e is not best]
+    return [f"{json_path(e)}: {e.message[:300]}" for e in ordered]
 
 
 def _status_keys(status: int) -> Iterator[str]:

@@ -1,0 +1,184 @@
+"""The response rules on hand-written replies, and reply/request validation against the specs."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from optout_conformance import specs
+from optout_conformance.checks import response, shapes
+from optout_conformance.checks.response import Reply
+
+SEARCH = "/sms-opt-out/search"
+INSERT = "/sms-opt-out/insert"
+STOP = "/api_web"
+OPT_STATUS = "/sms/opt-status.json"
+RECORD = {"id": "1", "phone_number": "5551234567", "phone_code": "1", "reason": "", "purpose": "",
+          "insert_date": "2026-03-03", "campaign_id": "0", "campaign_name": "Global SMS Opt-Out"}
+
+
+@pytest.fixture(scope="module")
+def convoso() -> dict:
+    return specs.load_spec("convoso", "community")
+
+
+@pytest.fixture(scope="module")
+def whatcounts() -> dict:
+    return specs.load_spec("whatcounts")
+
+
+@pytest.fixture(scope="module")
+def avaamo() -> dict:
+    return specs.load_spec("avaamo")
+
+
+def convoso_reply(body: object, status: int = 200, path: str = SEARCH) -> Reply:
+    return Reply("POST", path, status, "application/json", json.dumps(body))
+
+
+def stop_reply(text: str, status: int = 200) -> Reply:
+    return Reply("GET", STOP, status, "text/plain", text)
+
+
+def test_success_line_of_whatcounts_conforms() -> None:
+    assert response.text_reply_conforms(stop_reply("SUCCESS: Stopping message to phone was successful\n")) is None
+
+
+def test_failure_with_a_reason_conforms() -> None:
+    assert response.text_reply_conforms(stop_reply("FAILURE: Unable to determine customer account (realm)")) is None
+
+
+@pytest.mark.parametrize("text", ["FAILURE:", "FAILURE:   ", "OK", "<html><body>500</body></html>",
+                                  "SUCCESS: done"])
+def test_whatcounts_reply_in_neither_documented_form_is_a_violation(text: str) -> None:
+    violation = response.text_reply_conforms(stop_reply(text))
+    assert violation is not None
+    assert "002_b0345f491e7a5826.txt" in violation.source
+
+
+def test_success_false_body_counts_as_a_rejection() -> None:
+    found = response.rejection(convoso_reply({"success": False, "code": "6006", "message": "Invalid Campaign ID"}))
+    assert found == response.Rejection("body", 6006, "Invalid Campaign ID")
+
+
+def test_failure_line_counts_as_a_rejection() -> None:
+    found = response.rejection(stop_reply("FAILURE: Invalid phone"))
+    assert found is not None and found.level == "body" and found.message == "Invalid phone"
+
+
+def test_success_body_is_not_a_rejection() -> None:
+    assert response.rejection(convoso_reply({"success": True}, path=INSERT)) is None
+
+
+def test_documented_error_code_passes(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "code": 7231, "message": "Invalid offset value"})
+    assert response.documented_error_code(reply, convoso) is None
+
+
+def test_error_code_of_another_operation_is_a_violation(convoso: dict) -> None:
+    # 6004 is update's code; search documents 6006 for an unknown campaign.
+    reply = convoso_reply({"success": False, "code": 6004, "message": "Unknown Campaign ID"})
+    violation = response.documented_error_code(reply, convoso)
+    assert violation is not None
+    assert "code 6004" in violation.received and "6006" in violation.documented
+
+
+def test_accepted_negative_request_is_a_violation(convoso: dict) -> None:
+    reply = convoso_reply({"success": True}, path=INSERT)
+    violation = response.body_level_rejection(reply, convoso, True, "body auth_token: missing")
+    assert violation is not None and "auth_token" in violation.received
+
+
+def test_negative_request_rejected_in_the_body_passes(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "error": "Invalid authentication token"})
+    assert response.body_level_rejection(reply, convoso, True) is None
+
+
+def test_valid_request_refused_with_a_documented_code_passes(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "code": 6008, "message": "The phone number already exists"},
+                          path=INSERT)
+    assert response.body_level_rejection(reply, convoso, False) is None
+
+
+def test_valid_request_refused_without_a_documented_error_is_a_violation(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "error": "Something else"}, status=400)
+    violation = response.body_level_rejection(reply, convoso, False)
+    assert violation is not None and violation.received.startswith("rejected: HTTP 400")
+
+
+def test_refusal_naming_a_disputed_field_that_was_sent_is_not_judged(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "error": "Invalid insert_date value"}, status=400)
+    assert response.body_level_rejection(reply, convoso, False, disputed_sent={"insert_date"}) is None
+
+
+def test_whatcounts_failure_for_valid_arguments_is_documented(whatcounts: dict) -> None:
+    assert response.body_level_rejection(stop_reply("FAILURE: no subscription"), whatcounts, False) is None
+
+
+def test_unknown_negativity_judges_nothing(convoso: dict) -> None:
+    assert response.body_level_rejection(convoso_reply({"success": True}), convoso, None) is None
+
+
+def test_search_reply_with_a_missing_record_field_violates_the_shape(convoso: dict) -> None:
+    record = {k: v for k, v in RECORD.items() if k != "campaign_name"}
+    reply = convoso_reply({"success": True, "offset": 0, "limit": 1000, "total": 1, "records": [record]})
+    violation = response.profile_shape_conforms(reply, convoso)
+    assert violation is not None
+    assert "campaign_name" in violation.received
+
+
+def test_search_reply_of_the_documented_shape_conforms(convoso: dict) -> None:
+    reply = convoso_reply({"success": True, "offset": 0, "limit": 1000, "total": 1, "records": [RECORD]})
+    assert response.profile_shape_conforms(reply, convoso) is None
+
+
+def test_undocumented_error_status_is_left_to_the_registry(avaamo: dict) -> None:
+    reply = Reply("GET", OPT_STATUS, 401, "application/json", '{"error": "Invalid access token"}')
+    assert response.profile_shape_conforms(reply, avaamo) is None
+
+
+def test_validate_response_names_the_json_path_of_the_error(avaamo: dict) -> None:
+    body = {"current_page": 1, "per_page": 25, "total_entries": 1, "total_pages": 1, "time_token": 1.5,
+            "entries": [{"to_phone": "+1", "from_phone": "+2", "created_at": 1, "status": "maybe",
+                         "current_status": "opt-in"}]}
+    errors = shapes.validate_response(avaamo, "GET", OPT_STATUS, 200, "application/json", json.dumps(body))
+    assert errors and errors[0].startswith("$.entries[0].status:")
+
+
+def test_validate_response_reports_a_body_that_is_not_json(avaamo: dict) -> None:
+    errors = shapes.validate_response(avaamo, "GET", OPT_STATUS, 200, "application/json", "<html>")
+    assert errors == ["$: body is not JSON (Expecting value at position 0)"]
+
+
+def test_request_without_auth_token_breaks_the_required_rule(convoso: dict) -> None:
+    errors = shapes.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+                                     content_type="application/x-www-form-urlencoded", body=b"limit=5")
+    assert [(e.field, e.keyword) for e in errors] == [("auth_token", "required")]
+    assert response.counts_as_negation(errors[0])
+
+
+def test_numeric_form_values_are_read_as_integers_on_the_wire(convoso: dict) -> None:
+    errors = shapes.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+                                     content_type="application/x-www-form-urlencoded",
+                                     body=b"auth_token=t&limit=5&offset=0&campaign_id=-1")
+    assert errors == []
+
+
+def test_bound_of_a_disputed_field_does_not_make_a_request_negative(convoso: dict) -> None:
+    errors = shapes.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+                                     content_type="application/x-www-form-urlencoded",
+                                     body=b"auth_token=t&limit=5000")
+    assert errors and errors[0].disputed
+    assert not any(response.counts_as_negation(e) for e in errors)
+
+
+def test_missing_alias_pair_is_a_missing_argument(whatcounts: dict) -> None:
+    query = {"c": ["smsstopsubscribersend"], "p": ["x"], "phone": ["1"], "sender_code": ["2"]}
+    errors = shapes.validate_request(whatcounts, "GET", STOP, query=query, headers={}, content_type="", body=b"")
+    assert [e.message for e in errors] == ["one of realm / r is required"]
+
+
+def test_missing_access_token_is_a_security_negation(avaamo: dict) -> None:
+    errors = shapes.validate_request(avaamo, "GET", OPT_STATUS, query={}, headers={}, content_type="", body=b"")
+    assert [e.keyword for e in errors] == ["security"]
