@@ -42,11 +42,13 @@ def stop_reply(text: str, status: int = 200) -> Reply:
 
 
 def test_success_line_of_whatcounts_conforms() -> None:
-    assert response.text_reply_conforms(stop_reply("SUCCESS: Stopping message to phone was successful\n")) is None
+    reply = stop_reply("SUCCESS: Stopping message to phone was successful\n")
+    assert response.text_reply_conforms(reply) is None
 
 
 def test_failure_with_a_reason_conforms() -> None:
-    assert response.text_reply_conforms(stop_reply("FAILURE: Unable to determine customer account (realm)")) is None
+    reply = stop_reply("FAILURE: Unable to determine customer account (realm)")
+    assert response.text_reply_conforms(reply) is None
 
 
 @pytest.mark.parametrize("text", ["FAILURE:", "FAILURE:   ", "OK", "<html><body>500</body></html>",
@@ -58,7 +60,8 @@ def test_whatcounts_reply_in_neither_documented_form_is_a_violation(text: str) -
 
 
 def test_success_false_body_counts_as_a_rejection() -> None:
-    found = response.rejection(convoso_reply({"success": False, "code": "6006", "message": "Invalid Campaign ID"}))
+    reply = convoso_reply({"success": False, "code": "6006", "message": "Invalid Campaign ID"})
+    found = response.rejection(reply)
     assert found == response.Rejection("body", 6006, "Invalid Campaign ID")
 
 
@@ -175,10 +178,12 @@ def test_bound_of_a_disputed_field_does_not_make_a_request_negative(convoso: dic
 
 def test_missing_alias_pair_is_a_missing_argument(whatcounts: dict) -> None:
     query = {"c": ["smsstopsubscribersend"], "p": ["x"], "phone": ["1"], "sender_code": ["2"]}
-    errors = shapes.validate_request(whatcounts, "GET", STOP, query=query, headers={}, content_type="", body=b"")
+    errors = shapes.validate_request(whatcounts, "GET", STOP, query=query, headers={}, content_type="",
+                                     body=b"")
     assert [e.message for e in errors] == ["one of realm / r is required"]
 
 
 def test_missing_access_token_is_a_security_negation(avaamo: dict) -> None:
-    errors = shapes.validate_request(avaamo, "GET", OPT_STATUS, query={}, headers={}, content_type="", body=b"")
+    errors = shapes.validate_request(avaamo, "GET", OPT_STATUS, query={}, headers={}, content_type="",
+                                     body=b"")
     assert [e.keyword for e in errors] == ["security"]
