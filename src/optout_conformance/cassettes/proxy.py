@@ -110,11 +110,17 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        clients["upstream"] = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
         try:
             yield
         finally:
-            await clients.pop("upstream").aclose()
+            if "upstream" in clients:
+                await clients.pop("upstream").aclose()
+
+    def upstream_client() -> httpx.AsyncClient:
+        """One client per proxy, made on first use (servers may run the app without lifespan)."""
+        if "upstream" not in clients:
+            clients["upstream"] = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+        return clients["upstream"]
 
     async def forward(request: Request) -> Response:
         body = await request.body()
@@ -140,7 +146,7 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             target += "?" + query
         sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
         try:
-            reply = await clients["upstream"].request(request.method, target, content=body,
+            reply = await upstream_client().request(request.method, target, content=body,
                                                       headers=sent_headers)
             status, content, reply_headers = reply.status_code, reply.content, reply.headers
             reason = reply.reason_phrase

@@ -99,6 +99,13 @@ def _operation_properties(spec: dict[str, Any], method: str, spec_path: str) -> 
     return names
 
 
+def _required_fields(spec: dict[str, Any], method: str, spec_path: str) -> list[str]:
+    operation = shapes.find_operation(spec, method, spec_path) or {}
+    body = shapes.resolve(spec, operation.get("requestBody") or {})
+    schema = shapes.resolve(spec, body.get("content", {}).get(FORM, {}).get("schema", {}))
+    return [str(name) for name in schema.get("required", [])]
+
+
 def convoso_findings(spec: dict[str, Any], method: str, spec_path: str, query: dict[str, list[str]],
                      headers: dict[str, str], content_type: str, body: bytes) -> list[Finding]:
     """Convoso: form encoding, documented fields, required fields, bounds, numeric fields, 6080."""
@@ -118,6 +125,10 @@ def convoso_findings(spec: dict[str, Any], method: str, spec_path: str, query: d
     if unknown:
         findings.append(Finding("request", VIOLATION, f"undocumented parameter(s): {', '.join(unknown)}",
                                 CONVOSO_SOURCE))
+    for name in _required_fields(spec, method, spec_path):
+        if name in form and not (_first(form, name) or "").strip():
+            findings.append(Finding("request", VIOLATION, f"{name}: required (Required: Yes) but sent empty",
+                                    CONVOSO_SOURCE))
     for name in ("phone_number", "phone_code"):
         value = _first(form, name)
         if value and not DIGITS.match(value):
