@@ -161,7 +161,7 @@ def error_body(ctx: RunContext, ex: Exchange, rule: str, source: str) -> dict[st
     only a 5xx fails. The shape follows ``convoso.error.body-shape``.
     """
     body = json_object(ex, rule, source)
-    ctx.observe("convoso.error.http-status", ex.status)
+    observe_once(ctx, "convoso.error.http-status", ex.status)
     if body.get("success") is not False:
         raise CheckFailed(
             rule,
@@ -179,6 +179,12 @@ def error_body(ctx: RunContext, ex: Exchange, rule: str, source: str) -> dict[st
             exchange=ex,
         )
     return body
+
+
+def observe_once(ctx: RunContext, discrepancy_id: str, observed: Any, follows: str | None = None) -> None:
+    """Observe a value unless the run already recorded the same one for the same point."""
+    if not any(o.discrepancy_id == discrepancy_id and o.observed == observed for o in list(ctx.observations)):
+        ctx.observe(discrepancy_id, observed, follows=follows)
 
 
 def message_of(body: Mapping[str, Any]) -> str | None:

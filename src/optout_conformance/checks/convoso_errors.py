@@ -31,6 +31,7 @@ INVALID_CAMPAIGN = {6006: "Invalid Campaign ID"}
 UNKNOWN_CAMPAIGN_CODE = {6004: "Unknown Campaign ID"}
 ID_ERROR = {6056: "Missing or Invalid value for ID"}
 NOT_NUMERIC = "must be numeric"
+PURPOSE_REQUIRED = {6080: "The purpose field is mandatory for campaigns of type 'Purpose'"}
 
 
 def campaign_codes(ctx: RunContext, operation: str) -> dict[int, str]:
@@ -222,7 +223,7 @@ def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) 
         ctx,
         ex,
         rule="insert into the purpose campaign without purpose gets 6080",
-        codes={6080: "The purpose field is mandatory for campaigns of type 'Purpose'"},
+        codes=PURPOSE_REQUIRED,
         source=S000,
     )
 
@@ -235,7 +236,8 @@ def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) 
     writes=True,
 )
 def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
-    """Non-numeric phone_number -> 4002 (or 6008 invalid); non-numeric campaign_id -> 4002 (or 6004).
+    """Non-numeric phone_number -> 4002 (or 6008 invalid); phone_code -> 4002 (or 6026);
+    campaign_id -> 4002 (or 6004): the update table lists both codes for each.
 
     An empty phone_number (4001 vs "Required: No", registry convoso.update.optional-vs-4001) and a
     short numeric one (6008 "The phone number is invalid"?) are observed, never failed.
@@ -245,6 +247,7 @@ def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
     record_id = record.get("id")
     accepted = {
         "phone_number": {4002: NOT_NUMERIC, 6008: "The phone number is invalid"},
+        "phone_code": {4002: NOT_NUMERIC, 6026: "Missing or Invalid Country Code"},
         "campaign_id": {4002: NOT_NUMERIC, 6004: "Unknown Campaign ID"},
     }
     for field, codes in accepted.items():
@@ -257,6 +260,22 @@ def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
         observed = "accepted" if body.get("success") is True else as_int(body.get("code"))
         target = "convoso.update.optional-vs-4001" if not value else "convoso.error.6008-meaning"
         ctx.observe(target, {label: observed})
+
+
+@check(
+    id="convoso.errors.update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080",
+    api="convoso",
+    family="errors",
+    source=f"{S000} (Update: purpose -BLANK- to clear; 6080 The purpose field is mandatory for campaigns "
+    "of type 'Purpose')",
+    writes=True,
+)
+def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: RunContext) -> None:
+    """A record of the purpose type (-1) cannot lose its purpose: purpose=-BLANK- -> 6080."""
+    rule = "clearing the purpose of a purpose-type record gets 6080"
+    record = create_record(ctx, rule=rule, campaign_id=PURPOSE_CAMPAIGN, purpose="Marketing")
+    ex = call(ctx, UPDATE, id=record.get("id"), purpose="-BLANK-")
+    assert_error(ctx, ex, rule=rule, codes=PURPOSE_REQUIRED, source=S000)
 
 
 def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **fields: str) -> None:
