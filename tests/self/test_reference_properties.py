@@ -2,7 +2,8 @@
 
 This is the proof that the reference is faithful to the specs: generated requests of every
 operation get documented replies under the response rules (body-level rejections included). A
-one-behaviour faulty WhatCounts service shows that the same phase does fail.
+one-behaviour faulty WhatCounts service shows that the same phase does fail. The robustness
+checks' odd requests get documented replies from the reference of every API too.
 """
 
 from __future__ import annotations
@@ -13,11 +14,15 @@ import pytest
 
 from optout_conformance import specs
 from optout_conformance.apis import APIS
+from optout_conformance.checks import robustness
 from optout_conformance.checks.properties import run_property_phase
+from optout_conformance.checks.registry import CHECKS
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.whatcounts import WhatCountsService
-from optout_conformance.runner.context import Credentials
+from optout_conformance.runner.context import Credentials, RunContext, Target
+from optout_conformance.runner.http import HttpClient
 
 EXAMPLES = 8
 # api, server profile, spec profile: Convoso in both server profiles (each held to its narrowed
@@ -89,3 +94,15 @@ def test_write_operations_are_skipped_when_writes_are_not_allowed(tmp_path: Path
     skipped = {o.label for o in result.outcomes if o.skipped}
     assert skipped == {"POST /sms-opt-out/insert", "POST /sms-opt-out/update"}
     assert not result.failures
+
+
+@pytest.mark.parametrize("api", list(APIS))
+def test_odd_input_gets_documented_replies_from_the_reference(api: str, tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=20)
+    with EmbeddedServer(create_app(config, apis=(api,))) as server:
+        url = server.url(api)
+        ctx = RunContext(target=Target(api=api, base_url=url, embedded=True, loopback=True),
+                         credentials=credentials(config), profile="lenient",
+                         http=HttpClient(url, timeout=5.0))
+        CHECKS[f"{api}.robustness.odd_input_gets_a_documented_reply"].function(ctx)
+    assert len(ctx.http.exchanges) == len(robustness.REQUESTS[api](ctx))
