@@ -20,16 +20,17 @@ request must stay distinguishable from a right one. The sender code is the publi
 
 vcrpy gaps this module covers (see ../shared/STYLE.md): its ``filter_post_data_parameters`` runs
 for POST only and reads a body as JSON only for the exact ``application/json`` type; here every
-method, body and content type is scrubbed by value, and both the raw and the URL-encoded forms of
-a value are replaced.
+method, body and content type is scrubbed by value, in any mix of raw and percent-encoded
+characters.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
-from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
+from urllib.parse import parse_qsl, urlsplit
 
 PLACEHOLDER = "REDACTED"
 
@@ -38,11 +39,23 @@ CREDENTIAL_FIELDS = frozenset({"auth_token", "p", "pwd", "password"})
 CREDENTIAL_HEADERS = frozenset({"access-token", "authorization"})
 
 
-def _encoded_forms(secret: str) -> list[str]:
-    """The spellings a secret may take on the wire: raw, form-encoded, URL-encoded, JSON-escaped."""
-    forms = {secret, quote_plus(secret), quote(secret, safe=""), json.dumps(secret)[1:-1]}
-    # Longest first, so a form that contains another is replaced whole.
-    return sorted((f for f in forms if f), key=len, reverse=True)
+def _pattern(secret: str) -> str:
+    """A regex matching the secret in any mix of raw and percent-encoded characters.
+
+    Clients encode unevenly: a check that builds a query string by hand may leave ``&`` raw and
+    let httpx encode a space as ``%20``; a form encoder writes a space as ``+``. Each character of
+    the secret may therefore appear raw, as its UTF-8 bytes percent-encoded (either case), or
+    (a space) as ``+``. The JSON-escaped spelling (quotes, backslashes, non-ASCII) is one more
+    alternative of the whole secret.
+    """
+    parts = []
+    for char in secret:
+        encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
+        options = [re.escape(char), f"(?i:{re.escape(encoded)})"] + ([r"\+"] if char == " " else [])
+        parts.append("(?:" + "|".join(options) + ")")
+    escaped = json.dumps(secret)[1:-1]
+    whole = "".join(parts)
+    return whole if escaped == secret else f"(?:{whole}|{re.escape(escaped)})"
 
 
 class Scrubber:
@@ -51,22 +64,20 @@ class Scrubber:
     def __init__(self, secrets: Iterable[str | None]) -> None:
         values = {s for s in secrets if s and s != PLACEHOLDER}
         self.secrets = tuple(sorted(values, key=len, reverse=True))
-        self._forms = [form for s in self.secrets for form in _encoded_forms(s)]
+        patterns = [_pattern(secret) for secret in self.secrets]
+        self._text = re.compile("|".join(patterns)) if patterns else None
+        self._bytes = re.compile("|".join(patterns).encode("utf-8")) if patterns else None
 
     def __bool__(self) -> bool:
         return bool(self.secrets)
 
     def text(self, value: str) -> str:
-        for form in self._forms:
-            value = value.replace(form, PLACEHOLDER)
-        return value
+        return self._text.sub(PLACEHOLDER, value) if self._text else value
 
     def data(self, value: Any) -> Any:
         """Scrub bytes, text, or the strings inside lists and dicts; anything else unchanged."""
         if isinstance(value, bytes):
-            for form in self._forms:
-                value = value.replace(form.encode(), PLACEHOLDER.encode())
-            return value
+            return self._bytes.sub(PLACEHOLDER.encode(), value) if self._bytes else value
         if isinstance(value, str):
             return self.text(value)
         if isinstance(value, list):
@@ -77,7 +88,7 @@ class Scrubber:
 
     def contains_secret(self, value: str | bytes) -> bool:
         raw = value.decode("utf-8", "replace") if isinstance(value, bytes) else value
-        return any(form in raw for form in self._forms)
+        return bool(self._text and self._text.search(raw))
 
     # vcrpy hooks -------------------------------------------------------------------------------
 
