@@ -1,0 +1,16 @@
+"""Avaamo SMS Opt Status: every registered check as one pytest test, against the session's target."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from optout_conformance.checks.registry import CheckSpec
+
+API = "avaamo"
+
+
+def test_avaamo_target_keeps_the_documented_rule(
+    check: CheckSpec, conforms: Callable[[CheckSpec], None]
+) -> None:
+    """``check`` is parametrized by tests/conformance/conftest.py: one test per registered check."""
+    conforms(check)

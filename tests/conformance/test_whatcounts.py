@@ -1,0 +1,16 @@
+"""WhatCounts Stop Sending SMS: every registered check as one pytest test, against the session's target."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from optout_conformance.checks.registry import CheckSpec
+
+API = "whatcounts"
+
+
+def test_whatcounts_target_keeps_the_documented_rule(
+    check: CheckSpec, conforms: Callable[[CheckSpec], None]
+) -> None:
+    """``check`` is parametrized by tests/conformance/conftest.py: one test per registered check."""
+    conforms(check)
