@@ -104,8 +104,10 @@ def test_recording_twice_gives_the_same_requests(tmp_path: Path) -> None:
     first, second = tmp_path / "a", tmp_path / "b"
     record("whatcounts", first)  # its checks write (stops of fictional numbers)
     record("whatcounts", second)
+    def requests(path: Path) -> list[vcr.request.Request]:
+        return vcr.serialize.deserialize(path.read_text(), vcr.serializers.yamlserializer)[0]
+
     for cassette in sorted(first.glob("*.yaml")):
-        old = vcr.serialize.deserialize(cassette.read_text(), vcr.serializers.yamlserializer)[0]
-        new = vcr.serialize.deserialize((second / cassette.name).read_text(), vcr.serializers.yamlserializer)[0]
+        old, new = requests(cassette), requests(second / cassette.name)
         assert [(r.method, r.path, r.query, r.body) for r in old] == [
             (r.method, r.path, r.query, r.body) for r in new], cassette.name
