@@ -24,7 +24,7 @@ from optout_conformance.reference.whatcounts import WhatCountsService
 from optout_conformance.runner.context import Credentials, RunContext, Target
 from optout_conformance.runner.http import HttpClient
 
-EXAMPLES = 8
+EXAMPLES = 5
 # api, server profile, spec profile: Convoso in both server profiles (each held to its narrowed
 # spec) and to the permissive spec; WhatCounts and Avaamo have one document each.
 RUNS = [
