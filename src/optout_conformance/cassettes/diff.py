@@ -30,10 +30,16 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
-from optout_conformance.cassettes.scrub import CREDENTIAL_FIELDS, Scrubber, credential_values
+from optout_conformance.cassettes.scrub import (
+    CREDENTIAL_FIELDS,
+    REPORT_MIN_SECRET_LENGTH,
+    Scrubber,
+    credential_values,
+)
 
 RUN_PREFIX = re.compile(r"oc-[A-Za-z0-9_-]+")
 FICTIONAL_PHONE = re.compile(r"(?<![0-9])1?[2-9][0-9]{2}55501[0-9]{2}(?![0-9])")
+MAX_SHOWN = 60  # longer request values are shown (and matched) by their start and length
 TIME_FIELDS = frozenset({"start_time", "end_time"})
 DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
@@ -45,8 +51,8 @@ def normalise(name: str, value: str) -> str:
         return "<credential>"
     if name in TIME_FIELDS:
         return "<time>"
-    value = RUN_PREFIX.sub("<run>", value)
-    return FICTIONAL_PHONE.sub("<phone>", value)
+    value = FICTIONAL_PHONE.sub("<phone>", RUN_PREFIX.sub("<run>", value))
+    return value if len(value) <= MAX_SHOWN else f"{value[:20]}…({len(value)} characters)"
 
 
 def request_key(item: Interaction) -> str:
@@ -278,5 +284,5 @@ def diff_paths(old: str | Path, new: str | Path) -> DiffReport:
         for item in old_items + new_items:
             secrets |= credential_values(item.uri, item.request_headers, item.request_body)
         report.cassettes.append(diff_cassettes(name, old_items, new_items))
-    report.scrubber = Scrubber(secrets)
+    report.scrubber = Scrubber(secrets, min_length=REPORT_MIN_SECRET_LENGTH)
     return report

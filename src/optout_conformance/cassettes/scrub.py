@@ -33,6 +33,10 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 PLACEHOLDER = "REDACTED"
+# Reports about cassettes we did not record (validate, diff) hide credential values found in them
+# wherever they appear; values this short would blank out ordinary words of the report, and no
+# real token or password is that short, so those are hidden only where a field shows them.
+REPORT_MIN_SECRET_LENGTH = 4
 
 # Credential fields: form/query field names (Convoso, WhatCounts) and header names (Avaamo).
 CREDENTIAL_FIELDS = frozenset({"auth_token", "p", "pwd", "password"})
@@ -61,8 +65,8 @@ def _pattern(secret: str) -> str:
 class Scrubber:
     """Replaces known secret values with ``REDACTED`` in text, bytes and vcrpy records."""
 
-    def __init__(self, secrets: Iterable[str | None]) -> None:
-        values = {s for s in secrets if s and s != PLACEHOLDER}
+    def __init__(self, secrets: Iterable[str | None], *, min_length: int = 1) -> None:
+        values = {s for s in secrets if s and s != PLACEHOLDER and len(s) >= min_length}
         self.secrets = tuple(sorted(values, key=len, reverse=True))
         patterns = [_pattern(secret) for secret in self.secrets]
         self._text = re.compile("|".join(patterns)) if patterns else None

@@ -23,7 +23,7 @@ from typing import Any
 
 from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
 from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
-from optout_conformance.cassettes.scrub import Scrubber, credential_values
+from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber, credential_values
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:
@@ -153,7 +153,7 @@ def validate_paths(paths: Iterable[str | Path], profile: str = "auto", *,
     for _, items in loaded:
         for item in items:
             secrets |= credential_values(item.uri, item.request_headers, item.request_body)
-    report.scrubber = Scrubber(secrets)
+    report.scrubber = Scrubber(secrets, min_length=REPORT_MIN_SECRET_LENGTH)
     for _, items in loaded:
         for item in items:
             report.results.append((item, validate_interaction(item, profile, requests=requests)))
