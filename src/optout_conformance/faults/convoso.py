@@ -269,11 +269,10 @@ class WrongCodeForUnknownCampaign(ConvosoService):
     Breaks: 6006 "Invalid Campaign ID" (000_4120ae5ce1e52dc7.txt, Insert error codes).
     """
 
-    def validate_insert_campaign(self, value: str) -> int:
-        try:
-            return super().validate_insert_campaign(value)
-        except ConvosoError:
-            raise ConvosoError(6009, value) from None
+    def error_response(self, code: int, operation: str) -> Response:
+        if code == 6006 and operation == "insert":
+            return JSONResponse({"success": False, "code": 6009, "error": "Invalid Campaign ID"})
+        return super().error_response(code, operation)
 
 
 @fault("convoso-wrong-message-for-duplicate", api="convoso", family="errors",

@@ -68,12 +68,14 @@ class ReasonBlankInverted(ConvosoService):
 
 
 @fault("convoso-insert-date-filter-ignored", api="convoso", family="filters",
-       detected_by=(FILTERS + "insert_date_filter_returns_records_of_that_day",))
+       detected_by=(FILTERS + "insert_date_filter_returns_records_of_that_day",),
+       profiles=("community",), server_profile="community")
 class InsertDateFilterIgnored(ConvosoService):
     """Ignores the insert_date filter.
 
-    Breaks: insert_date "Filter by insert date (YYYY-MM-DD)" (000_4120ae5ce1e52dc7.txt), binding
-    in the community profile; 001_5cae901d395a1be8.txt lists the filter too.
+    Breaks: insert_date "Filter by insert date (YYYY-MM-DD)" (000_4120ae5ce1e52dc7.txt), which
+    the community profile pins; 001_5cae901d395a1be8.txt says "format varies by implementation",
+    so only the community run can hold a target to it.
     """
 
     def filter_insert_date(self, value: str) -> Where | None:
