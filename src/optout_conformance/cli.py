@@ -133,15 +133,15 @@ Precedence: command line > config file ([reference] table) > defaults.
 
 
 @cli.command(epilog=SERVE_EPILOG)
-@api_option()
+@api_option(help="Which API to serve (all: the three on one port).")
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
 @profile_option(SERVER_PROFILES)
 @click.option("--db", default=None, metavar="PATH", help="SQLite file (default: in memory).")
 @click.option("--seed-records", type=click.IntRange(min=0), default=None, metavar="N",
               help="Records seeded into an empty database.")
-@credential_options(multiple_sender_codes=True)
-@config_option()
+@credential_options(server=True)
+@config_option(help="TOML file; its [reference] table (or top level) sets the server's settings.")
 @click.option("--fault", default=None, metavar="NAME",
               help="Serve a faulty variant from the catalog (see `optout-conformance faults`).")
 def serve(api: str, host: str, port: int, profile: str | None, db: str | None, seed_records: int | None,

@@ -33,11 +33,11 @@ def _compose(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
-def api_option(default: str = "all") -> Callable[[F], F]:
-    return click.option(
-        "--api", default=default, show_default=True, metavar="|".join(API_CHOICES),
-        help="Which API to check (all: every API that has a target, or all three embedded).",
-    )
+def api_option(
+    default: str = "all",
+    help: str = "Which API to check (all: every API that has a target, or all three embedded).",
+) -> Callable[[F], F]:
+    return click.option("--api", default=default, show_default=True, metavar="|".join(API_CHOICES), help=help)
 
 
 def target_option() -> Callable[[F], F]:
@@ -60,28 +60,27 @@ def profile_option(choices: tuple[str, ...] = PROFILES, default: str | None = No
     )
 
 
-def credential_options(*, multiple_sender_codes: bool = False) -> Callable[[F], F]:
-    """--token, --realm, --password, --sender-code (repeatable for a server)."""
+def credential_options(*, server: bool = False) -> Callable[[F], F]:
+    """--token, --realm, --password, --sender-code: a target's credentials (read from the
+    environment too), or with ``server=True`` the credentials a server accepts (repeatable
+    --sender-code; no environment, so a shell's target secrets never leak into a server)."""
+    env = (lambda name: "") if server else (lambda name: f" Env: OPTOUT_CONFORMANCE_{name}.")
     return _compose(
         click.option("--token", default=None, metavar="TOKEN",
-                     help="Convoso auth_token / Avaamo access-token. Env: OPTOUT_CONFORMANCE_TOKEN."),
-        click.option("--realm", default=None, metavar="REALM",
-                     help="WhatCounts realm. Env: OPTOUT_CONFORMANCE_REALM."),
+                     help="Convoso auth_token / Avaamo access-token." + env("TOKEN")),
+        click.option("--realm", default=None, metavar="REALM", help="WhatCounts realm." + env("REALM")),
         click.option("--password", default=None, metavar="PASSWORD",
-                     help="WhatCounts password. Env: OPTOUT_CONFORMANCE_PASSWORD."),
-        click.option("--sender-code", "sender_codes" if multiple_sender_codes else "sender_code",
-                     default=None, multiple=multiple_sender_codes, metavar="CODE",
-                     help="WhatCounts sender code" + (" (repeatable)." if multiple_sender_codes else
-                                                      ". Env: OPTOUT_CONFORMANCE_SENDER_CODE.")),
+                     help="WhatCounts password." + env("PASSWORD")),
+        click.option("--sender-code", "sender_codes" if server else "sender_code", default=None,
+                     multiple=server, metavar="CODE",
+                     help="WhatCounts sender code." + (" Repeatable." if server else env("SENDER_CODE"))),
     )
 
 
-def config_option() -> Callable[[F], F]:
-    return click.option(
-        "--config", "config_path", default=None, metavar="PATH",
-        help="TOML file with [targets], [credentials], [run] (and [reference] for serve). "
-        "Env: OPTOUT_CONFORMANCE_CONFIG.",
-    )
+def config_option(
+    help: str = "TOML file with [targets], [credentials], [run]. Env: OPTOUT_CONFORMANCE_CONFIG.",
+) -> Callable[[F], F]:
+    return click.option("--config", "config_path", default=None, metavar="PATH", help=help)
 
 
 def target_options() -> Callable[[F], F]:
