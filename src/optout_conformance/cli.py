@@ -35,7 +35,7 @@ class ReportedError(click.ClickException):
     def __init__(self, error: OptoutConformanceError) -> None:
         super().__init__(error.message)
         self.error = error
-        self.exit_code = error.exit_code
+        self.exit_code = error.exit_code  # type: ignore[misc]  # per instance: the error decides
 
     def show(self, file: Any = None) -> None:
         click.echo(self.error.render(), err=True)

@@ -122,7 +122,7 @@ class RunContext:
 
     def expect(self, discrepancy_id: str) -> Any:
         """The value the profile in force pins for a registry entry, or None (any variant allowed)."""
-        from optout_conformance import registry
+        from optout_conformance.registry import expectation
 
         profile = self.profile
         if profile == "auto":
@@ -130,7 +130,7 @@ class RunContext:
             if shown is None:
                 return None
             profile = shown
-        return registry.expectation(discrepancy_id, profile)
+        return expectation(discrepancy_id, profile)
 
     def observe(self, discrepancy_id: str, observed: Any, follows: str | None = None) -> None:
         with self._lock:
@@ -139,9 +139,9 @@ class RunContext:
             )
 
     def spec(self) -> dict[str, Any]:
-        from optout_conformance import specs
+        from optout_conformance.specs import load_spec
 
-        return specs.load_spec(self.api, self.effective_profile)
+        return load_spec(self.api, self.effective_profile)
 
     def fictional_phone(self) -> str:
         """A fictional 10-digit US number, NPA-555-01XX (555-0100..0199 are reserved for fiction).
