@@ -112,7 +112,15 @@ def run(report_json: str | None, junitxml: str | None, html_path: str | None, ve
     settings = settings_from(**options)
     limits = limits_from(settings, **options)
     colour = sys.stdout.isatty() if color is None else color
-    result = execute(settings, limits)
+    progress = None
+    if sys.stderr.isatty():
+        # One mark per finished check (. F E s) while the run is in progress; stderr only.
+        def progress(outcome: Any) -> None:
+            click.echo(terminal.progress_mark(outcome), nl=False, err=True)
+
+    result = execute(settings, limits, progress=progress)
+    if progress is not None:
+        click.echo(err=True)
     click.echo(terminal.render(result, colour=colour, verbose=verbose), color=colour)
     for path, writer in ((report_json, json_report.write_json), (junitxml, junit.write_junit),
                          (html_path, html.write_html)):

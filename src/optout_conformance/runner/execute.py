@@ -25,8 +25,6 @@ from optout_conformance.runner.http import DEFAULT_TIMEOUT, HttpClient, RateLimi
 from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
 
-# `--fast`: the property phase's budget unless --max-examples says otherwise.
-FAST_MAX_EXAMPLES = 5
 SEED_FILES = {"community": "000_4120ae5ce1e52dc7.txt", "official": "001_5cae901d395a1be8.txt"}
 WRITES_SKIP_REASON = "writes are not allowed on this target (pass --allow-writes)"
 
@@ -103,16 +101,14 @@ def make_context(
     http = HttpClient(
         target.base_url, timeout=limits.timeout, rate=rate, secrets=credentials.secrets()
     )
-    max_examples = limits.max_examples
-    if max_examples is None and limits.fast:
-        max_examples = FAST_MAX_EXAMPLES
+    # max_examples None: the property phase picks its own budget (a small one when ctx.fast).
     return RunContext(
         target=target,
         credentials=credentials,
         profile=profile,
         http=http,
         allow_writes=limits.allow_writes,
-        max_examples=max_examples,
+        max_examples=limits.max_examples,
         seed=limits.seed,
         fast=limits.fast,
     )
