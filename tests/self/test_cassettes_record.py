@@ -111,3 +111,25 @@ def test_recording_twice_gives_the_same_requests(tmp_path: Path) -> None:
         old, new = requests(cassette), requests(second / cassette.name)
         assert [(r.method, r.path, r.query, r.body) for r in old] == [
             (r.method, r.path, r.query, r.body) for r in new], cassette.name
+
+
+def test_record_command_writes_a_recording_and_exits_0(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from optout_conformance.cli import cli
+
+    result = CliRunner().invoke(cli, ["record", "--api", "avaamo", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert "check(s) of avaamo" in result.output
+    assert Manifest.load(tmp_path).api == "avaamo"
+
+
+def test_record_command_with_an_unreachable_target_exits_2(tmp_path: Path) -> None:
+    from click.testing import CliRunner
+
+    from optout_conformance.cli import cli
+
+    result = CliRunner().invoke(cli, ["record", "--api", "convoso", "--target", "http://127.0.0.1:9/v1",
+                                      "--token", "t0ken", "--out", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert "unreachable" in result.output

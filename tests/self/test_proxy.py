@@ -111,3 +111,30 @@ def test_unknown_path_is_a_violation(proxied: tuple[str, Path, list[str]]) -> No
     with httpx.Client(timeout=10) as client:
         client.post(url + "/sms-opt-out/delete", data={"auth_token": TOKEN})
     assert "is not an operation of the convoso API" in violations(out)[0]["message"]
+
+
+def test_whatcounts_requests_are_judged_with_both_alias_forms(
+    reference: EmbeddedServer, tmp_path: Path
+) -> None:
+    app = create_proxy_app("whatcounts", reference.url("whatcounts"), out=tmp_path, echo=lambda _: None)
+    with EmbeddedServer(app) as proxy, httpx.Client(timeout=10) as client:
+        good = client.get(proxy.url("whatcounts") + "/api_web", params={
+            "realm": "reference", "pwd": "reference-pass", "cmd": "smsstopsubscribersend",
+            "phone": "12025550105", "sender_code": "120162701555"})
+        bad = client.get(proxy.url("whatcounts") + "/api_web", params={
+            "r": "reference", "c": "smsstopsubscribersend", "phone": "(202) 555-0106"})
+    assert good.text == "SUCCESS: Stopping message to phone was successful"
+    assert bad.text.startswith("FAILURE:")
+    messages = [f["message"] for f in violations(tmp_path)]
+    assert sorted(messages) == sorted(["missing password (pwd= or p=)", "missing sender_code",
+                                       "phone '(202) 555-0106' is not numeric (no special characters)"])
+
+
+def test_proxy_command_refuses_an_unknown_api() -> None:
+    from click.testing import CliRunner
+
+    from optout_conformance.cli import cli
+
+    result = CliRunner().invoke(cli, ["proxy", "--api", "twilio", "--upstream", "reference"])
+    assert result.exit_code == 2
+    assert "twilio" in result.output and "convoso" in result.output
