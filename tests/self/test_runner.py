@@ -289,3 +289,17 @@ def test_curl_reproduction_expands_the_credential_variable_in_a_shell() -> None:
     assert words.splitlines() == shlex.split(command.replace("${OPTOUT_CONFORMANCE_TOKEN}", "XYZ"))[1:]
     assert "auth_token=XYZ" in words.splitlines()
     assert 'reason=a"b$c' in words.splitlines()
+
+
+def test_official_run_starts_an_official_reference_and_the_fingerprint_names_001() -> None:
+    from optout_conformance.report.json_report import validate
+
+    settings = resolve_settings(RawSettings(profile="official"), api="convoso", environ={})
+    result = run(settings, RunLimits(check_ids=(REAL_CHECK,)))
+    (api,) = result.apis
+    assert api.embedded and api.base_url.startswith("http://127.0.0.1:") and api.base_url.endswith("/v1")
+    assert api.writes_allowed
+    assert [c.status for c in api.checks] == ["passed"]
+    limit_default = {p.discrepancy_id: p.follows for p in api.fingerprint}["convoso.search.limit-default"]
+    assert limit_default == "001_5cae901d395a1be8.txt"
+    validate(result.to_dict())
