@@ -64,10 +64,7 @@ def conformance_settings(config: pytest.Config) -> Settings:
         profile=option("--profile"),
         config=option("--conformance-config"),
     )
-    try:
-        return resolve_settings(raw, api=option("--api"))
-    except OptoutConformanceError as error:
-        raise pytest.UsageError(error.render()) from None
+    return resolve_settings(raw, api=option("--api"))
 
 
 @pytest.fixture(scope="session")
@@ -78,10 +75,11 @@ def conformance_targets(
     used, is started once for the whole session."""
     from optout_conformance.runner.targets import open_targets
 
-    selected = conformance_settings(pytestconfig)
     with ExitStack() as stack:
         try:
+            selected = conformance_settings(pytestconfig)
             targets, credentials = stack.enter_context(open_targets(selected))
         except OptoutConformanceError as error:
+            # A bad option or an unreachable target ends the session: exit 2, one message.
             pytest.exit(error.render(), returncode=error.exit_code)
         yield selected, {t.api: t for t in targets}, credentials
