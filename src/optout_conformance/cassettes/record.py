@@ -130,10 +130,12 @@ def _record(api: str, directory: Path, base_url: str, credentials: Credentials, 
     try:
         recording.notes = scenarios.run_fingerprint(ctx, directory, recorder)
         manifest.fingerprint = dict(ctx.fingerprint)
-        for index, spec in enumerate(scenarios.scenario_checks(api), start=1):
-            result = scenarios.run_check(ctx, spec, index, directory, recorder)
-            manifest.checks[spec.id] = {"index": index, "status": result.status,
-                                        "rule": scrubber.text(result.rule or "")}
+        checks = scenarios.scenario_checks(api)
+        blocks = scenarios.phone_blocks([c.id for c in checks])
+        for index, spec in enumerate(checks, start=1):
+            result = scenarios.run_check(ctx, spec, blocks[spec.id], directory, recorder)
+            manifest.checks[spec.id] = {"index": index, "phone_block": blocks[spec.id],
+                                        "status": result.status, "rule": scrubber.text(result.rule or "")}
             recording.results.append(result)
             if progress is not None:
                 progress(result)

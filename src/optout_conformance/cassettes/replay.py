@@ -47,6 +47,11 @@ class Replay:
         return lines
 
 
+def _block(entry: dict[str, object]) -> int:
+    """The check's phone block (recordings made before blocks were hashed used the index)."""
+    return int(str(entry.get("phone_block", entry["index"])))
+
+
 def replay_context(manifest: scenarios.Manifest) -> RunContext:
     """A run context bound to the replay origin, with the recording's profile and credentials."""
     from optout_conformance.runner.execute import RunLimits, make_context
@@ -81,7 +86,7 @@ def replay(directory: str | Path, check_ids: Iterable[str] | None = None) -> Rep
                                                    status="error", rule="check no longer registered"))
                 continue
             outcome.results.append(
-                scenarios.run_check(ctx, spec, manifest.checks[check_id]["index"], folder, recorder))
+                scenarios.run_check(ctx, spec, _block(manifest.checks[check_id]), folder, recorder))
     finally:
         ctx.http.close()
     return outcome

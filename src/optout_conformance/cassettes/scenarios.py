@@ -5,10 +5,12 @@ is left out: its generated requests are not a fixed set). Each runs under its ow
 ``<dir>/_fingerprint.yaml`` and ``<dir>/<check-id>.yaml``, so a check replays on its own.
 
 Requests are reproducible because every value a check invents is derived from the context: the run
-prefix is fixed (``oc-recording``) and the fictional phone sequence of check number *i* (in the
-order of the manifest) starts at ``i * 100``. ``RunContext.fictional_phone`` takes its area code
-from ``n // 100``, so the checks' numbers never collide on one server, and a check replayed alone
-sends the numbers it sent when recorded.
+prefix is fixed (``oc-recording``) and the fictional phone sequence of a check starts at
+``block * 100``, its *phone block* (in the manifest). ``RunContext.fictional_phone`` takes its area
+code from ``n // 100``, so checks with different blocks never share a number on one server, and a
+check replayed alone sends the numbers it sent when recorded. Blocks come from a hash of the check
+id (collisions resolved in id order), so adding a check leaves the other checks' requests, and
+their cassettes, unchanged.
 
 ``recording.json`` (the manifest, next to the cassettes) says what was recorded: API, run profile,
 server profile, the non-secret credentials (WhatCounts realm and sender code: see ``scrub``), each
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import zlib
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,6 +49,22 @@ MANIFEST_VERSION = 1
 def scenario_checks(api: str) -> list[CheckSpec]:
     """The targeted checks of an API in a stable order (the property phase is not a fixed scenario)."""
     return sorted((c for c in checks_for(api) if c.family != "properties"), key=lambda c: c.id)
+
+
+PHONE_BLOCKS = 800  # RunContext.fictional_phone has 800 area codes; block 0 is the probes'
+
+
+def phone_blocks(check_ids: list[str]) -> dict[str, int]:
+    """A distinct phone block (1..799) per check, stable when checks are added or removed."""
+    used: set[int] = set()
+    blocks = {}
+    for check_id in sorted(check_ids):
+        block = zlib.crc32(check_id.encode()) % (PHONE_BLOCKS - 1) + 1
+        while block in used:
+            block = block % (PHONE_BLOCKS - 1) + 1
+        used.add(block)
+        blocks[check_id] = block
+    return blocks
 
 
 def cassette_path(directory: Path, check_id: str) -> Path:
@@ -119,13 +138,11 @@ def run_fingerprint(ctx: RunContext, directory: Path, recorder: vcr.VCR) -> list
         return fingerprint(ctx)
 
 
-def run_check(ctx: RunContext, spec: CheckSpec, index: int, directory: Path,
+def run_check(ctx: RunContext, spec: CheckSpec, block: int, directory: Path,
               recorder: vcr.VCR) -> CheckResult:
-    """One check under its own cassette, with the phone sequence of its index (never raises)."""
+    """One check under its own cassette, with the phone sequence of its block (never raises)."""
     from optout_conformance.runner.execute import run_check as execute_check
 
-    # Check i owns fictional numbers i*100 .. i*100+99; the fingerprint probes own block 0, so
-    # check indexes start at 1.
-    ctx._phones = itertools.count(index * PHONES_PER_CHECK)
+    ctx._phones = itertools.count(block * PHONES_PER_CHECK)
     with recorder.use_cassette(str(cassette_path(directory, spec.id))):
         return execute_check(ctx, spec)
