@@ -66,6 +66,16 @@ def test_a_check_replays_on_its_own_without_the_others() -> None:
     assert result.status == "passed", result.rule
 
 
+def test_every_targeted_check_has_a_recording() -> None:
+    """Fails when a check was added or renamed without re-recording (the command is in the message)."""
+    from optout_conformance.cassettes.scenarios import scenario_checks
+
+    for api, _, directory in recording_dirs(ROOT):
+        missing = {c.id for c in scenario_checks(api)} - set(Manifest.load(directory).checks)
+        assert not missing, (f"not recorded in {directory}: {sorted(missing)}; run "
+                             "`python -m optout_conformance.cassettes.regenerate`")
+
+
 def test_every_committed_recording_was_all_passed_live() -> None:
     for _, _, directory in recording_dirs(ROOT):
         manifest = Manifest.load(directory)
