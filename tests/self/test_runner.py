@@ -303,3 +303,33 @@ def test_official_run_starts_an_official_reference_and_the_fingerprint_names_001
     limit_default = {p.discrepancy_id: p.follows for p in api.fingerprint}["convoso.search.limit-default"]
     assert limit_default == "001_5cae901d395a1be8.txt"
     validate(result.to_dict())
+
+
+def test_checks_that_write_never_run_alongside_another_check(
+    registered_checks: dict[str, CheckSpec],
+) -> None:
+    running: list[str] = []
+    overlaps: list[tuple[str, list[str]]] = []
+    lock = threading.Lock()
+
+    def tracked(name: str, writes: bool) -> CheckSpec:
+        def function(ctx: RunContext) -> None:
+            with lock:
+                if (writes and running) or any(CHECKS[r].writes for r in running):
+                    overlaps.append((name, list(running)))
+                running.append(name)
+            time.sleep(0.05)
+            with lock:
+                running.remove(name)
+
+        check(id=name, api="avaamo", family="state", source="test", writes=writes)(function)
+        return CHECKS[name]
+
+    specs = [tracked(f"avaamo.state.test_{kind}_{i}", kind == "writes")
+             for i in range(3) for kind in ("reads", "writes")]
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
+    with serve(app) as url:
+        target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
+        result = run_api(target, CREDENTIALS, "lenient", specs, RunLimits(workers=4))
+    assert overlaps == []
+    assert [c.id for c in result.checks] == [s.id for s in specs]
