@@ -187,3 +187,11 @@ def test_missing_access_token_is_a_security_negation(avaamo: dict) -> None:
     errors = shapes.validate_request(avaamo, "GET", OPT_STATUS, query={}, headers={}, content_type="",
                                      body=b"")
     assert [e.keyword for e in errors] == ["security"]
+
+
+def test_form_body_arguments_stand_in_for_query_arguments_on_post(whatcounts: dict) -> None:
+    query = {"c": ["smsstopsubscribersend"], "r": ["x"], "p": ["y"]}
+    errors = shapes.validate_request(whatcounts, "POST", STOP, query=query, headers={},
+                                     content_type="application/x-www-form-urlencoded",
+                                     body=b"phone=12065551212&sender_code=120162701555")
+    assert errors == []

@@ -271,6 +271,21 @@ def _security_errors(spec: dict[str, Any], operation: dict[str, Any], headers: M
                          keyword="security")]
 
 
+def _form_fields_declared(spec: dict[str, Any], operation: dict[str, Any], content_type: str,
+                          body: bytes) -> dict[str, list[str]]:
+    """Form fields that the operation's form body declares too: they stand in for query arguments
+    of the same name (WhatCounts POST takes its arguments "in the query string or a form body")."""
+    from urllib.parse import parse_qs
+
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return {}
+    request_body = resolve(spec, operation.get("requestBody")) or {}
+    media = request_body.get("content", {}).get("application/x-www-form-urlencoded", {})
+    declared = resolve(spec, media.get("schema", {})).get("properties", {})
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values for name, values in fields.items() if name in declared}
+
+
 def _alias_errors(operation: dict[str, Any], query: Mapping[str, list[str]], content_type: str,
                   body: bytes) -> list[RequestError]:
     """``x-required-one-of``: one name of each alias pair (query string or form body) is required."""
@@ -319,11 +334,12 @@ def validate_request(
             resolved_pointer = follow(spec, f"{owner}/parameters/{index}")
             parameter_pointers[id(_node(spec, resolved_pointer))] = resolved_pointer
     parameters = [_node(spec, p) for p in parameter_pointers.values()]
+    form_fields = _form_fields_declared(spec, operation, content_type, body)
     for parameter in parameters:
         location, name = parameter.get("in"), parameter.get("name", "")
         if location not in ("query", "header"):
             continue
-        sent = query.get(name) if location == "query" else (
+        sent = (query.get(name) or form_fields.get(name)) if location == "query" else (
             [headers[name.lower()]] if name.lower() in headers else None)
         disputed = "x-discrepancy" in parameter or _is_disputed(spec, parameter.get("schema"))
         if not sent:
