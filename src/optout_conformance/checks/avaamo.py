@@ -7,6 +7,7 @@ walks skip (with the reason) when there are too few entries to show anything.
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from typing import Any
 
 from optout_conformance.checks.registry import check
@@ -30,7 +31,18 @@ def fetch(ctx: RunContext, path: str = PATH, token: str | None = "", **params: A
     return ctx.http.get(path, params={k: str(v) for k, v in params.items() if v is not None}, headers=headers)
 
 
-def page(ctx: RunContext, **params: Any) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Page:
+    """One served page (its JSON body, read by key) and the exchange that brought it."""
+
+    body: dict[str, Any]
+    exchange: Exchange
+
+    def __getitem__(self, key: str) -> Any:
+        return self.body[key]
+
+
+def page(ctx: RunContext, **params: Any) -> Page:
     """One page that must be served and match the documented shape."""
     if not ctx.credentials.token:
         raise CheckSkipped("an Avaamo access token is needed (--token)")
@@ -40,14 +52,12 @@ def page(ctx: RunContext, **params: Any) -> dict[str, Any]:
         raise CheckFailed(f"GET {PATH} with a valid token serves entries", received=ex.summary(),
                           documented="HTTP 200 with a page of entries", source=f"{S003} (200: OK)",
                           exchange=ex)
-    body = ex.json()
-    body["_exchange"] = ex
-    return body
+    return Page(ex.json(), ex)
 
 
-def _fail(rule: str, received: str, documented: str, clause: str, body: dict[str, Any]) -> CheckFailed:
+def _fail(rule: str, received: str, documented: str, clause: str, served: Page) -> CheckFailed:
     return CheckFailed(rule, received=received, documented=documented, source=f"{S003} ({clause})",
-                       exchange=body.get("_exchange"))
+                       exchange=served.exchange)
 
 
 def _key(entry: dict[str, Any]) -> tuple[str, ...]:
@@ -177,7 +187,7 @@ def pages_are_disjoint_complete_and_stable(ctx: RunContext) -> None:
     ctx.observe("avaamo.order", "stable")
 
 
-def _sample(ctx: RunContext) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+def _sample(ctx: RunContext) -> tuple[Page, list[dict[str, Any]]]:
     _total(ctx, 1, "a filter check")
     body = page(ctx, per_page=MAX_PER_PAGE)
     return body, body["entries"]
