@@ -107,8 +107,9 @@ class RecordNotFoundText(ConvosoService):
     """
 
     def find_update_record(self, value: str) -> ConvosoRecord:
-        record = self.store.get_convoso(int(value)) if value.isdigit() else None
-        if record is None and value.isdigit():
+        known = value.isdigit() and len(value) <= 18  # SQLite integers are 64-bit
+        record = self.store.get_convoso(int(value)) if known else None
+        if record is None and known:
             raise ConvosoBadRequest("Record not found")
         return super().find_update_record(value)
 

@@ -1,0 +1,49 @@
+"""Figures for the fault catalog's detection matrix (a script that prints, not a test).
+
+    python benchmarks/bench_detect.py               # every entry, --workers 1 and 2
+    python benchmarks/bench_detect.py --subset      # the CI subset only (faster)
+
+Prints, per worker count: wall time, detected X/Y, false alarms F/V, median and p90 time to
+detect. Every run is bounded (each entry stops after faults.detect.VARIANT_BUDGET seconds).
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import sys
+import time
+from pathlib import Path
+
+from optout_conformance.faults.catalog import FAULTS
+from optout_conformance.faults.detect import run_detection
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "detection"))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--subset", action="store_true", help="only the CI subset and the faithful variants")
+    parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    args = parser.parse_args()
+    names = None
+    if args.subset:
+        from test_detection import CI_FAULTS
+
+        names = sorted(CI_FAULTS | {n for n, f in FAULTS.items() if f.kind == "faithful"})
+    print(f"{'workers':>7} {'wall s':>8} {'detected':>9} {'false alarms':>13} {'median s':>9} {'p90 s':>7}")
+    for workers in args.workers:
+        started = time.perf_counter()
+        result = run_detection(None, names, workers=workers, echo=None)
+        wall = time.perf_counter() - started
+        times = sorted(o.seconds for o in result.faults if o.verdict == "detected")
+        p90 = times[int(0.9 * (len(times) - 1))] if times else float("nan")
+        median = statistics.median(times) if times else float("nan")
+        print(
+            f"{workers:>7} {wall:>8.1f} {result.detected:>4}/{len(result.faults):<4} "
+            f"{result.false_alarms:>6}/{len(result.faithful):<6} {median:>9.2f} {p90:>7.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
