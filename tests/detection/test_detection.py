@@ -56,7 +56,8 @@ FAITHFUL_PARAMS = [
 def test_fault_is_detected_by_its_named_checks(name: str) -> None:
     outcome = run_variant(name)
     assert outcome.verdict == "detected", f"{name} was not detected: {_explain(outcome)}"
-    assert not outcome.unexpected, f"{name} caught only by {outcome.caught_by}, not {FAULTS[name].detected_by}"
+    named = FAULTS[name].detected_by
+    assert not outcome.unexpected, f"{name} caught only by {outcome.caught_by}, not by {named}"
 
 
 @pytest.mark.parametrize("name", FAITHFUL_PARAMS)

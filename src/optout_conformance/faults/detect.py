@@ -161,7 +161,9 @@ def run_variant(name: str, *, budget: float = VARIANT_BUDGET) -> VariantOutcome:
                         outcome.messages.append(f"[{profile}] {spec.id}: error: {result.rule}")
                     elif result.status == "failed":
                         outcome.caught_by.append(spec.id)
-                        outcome.messages.append(f"[{profile}] {spec.id}: {result.rule}; received: {result.received}")
+                        outcome.messages.append(
+                            f"[{profile}] {spec.id}: {result.rule}; received: {result.received}"
+                        )
                         if entry.is_fault:
                             caught_in.add(profile)
                             break
