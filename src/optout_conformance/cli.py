@@ -81,9 +81,11 @@ Examples:
   optout-conformance run --target convoso=http://127.0.0.1:8000/v1 \\
       --target avaamo=http://127.0.0.1:8000/api/v2
 
-\b
 {PRECEDENCE_HELP}
-Write checks run on the embedded server and loopback targets; elsewhere only with --allow-writes.
+
+Write checks run on the embedded server and on loopback targets; elsewhere only with
+--allow-writes.
+
 Exit codes: 0 conformant (skips allowed), 1 a check failed or crashed, 2 usage error or
 unreachable target.
 """

@@ -99,7 +99,8 @@ def run_limit_options() -> Callable[[F], F]:
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
                      show_default=True, metavar="SECONDS", help="Per-request timeout."),
         click.option("--workers", type=click.IntRange(min=1, max=32), default=1, show_default=True,
-                     metavar="N", help="Checks run in parallel on N threads."),
+                     metavar="N", help="Read-only checks run on N threads per API; checks that write "
+                     "run one at a time after them."),
         click.option("--fast", is_flag=True,
                      help="Only the fast checks, with a small property-phase budget."),
         click.option("--max-examples", type=click.IntRange(min=1), default=None, metavar="N",

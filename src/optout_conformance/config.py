@@ -61,7 +61,8 @@ REQUIRED_CREDENTIALS = {
 
 PRECEDENCE_HELP = (
     "Precedence: command line > environment (OPTOUT_CONFORMANCE_TARGET, _TOKEN, _REALM, _PASSWORD, "
-    "_SENDER_CODE, _PROFILE, _CONFIG) > config file (--config) > embedded reference server."
+    "_SENDER_CODE, _PROFILE, _CONFIG) > config file (--config) > embedded reference server. "
+    "Targets come whole from the first source naming any."
 )
 
 
