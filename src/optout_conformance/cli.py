@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib
 import sys
+import textwrap
 from typing import Any
 
 import click
@@ -202,7 +203,13 @@ def faults(api: str) -> None:
     entries = [f for f in FAULTS.values() if f.api in apis]
     width = max((len(f.name) for f in entries), default=10)
     for entry in entries:
-        click.echo(f"{entry.name:<{width}}  {entry.api:<10}  {entry.kind:<8}  {entry.summary}")
+        head = f"{entry.name:<{width}}  {entry.api:<10}  {entry.kind:<8}"
+        line = f"{head}  {entry.summary}"
+        if len(line) <= 80:
+            click.echo(line)
+        else:  # 80 columns: the summary goes on its own indented lines
+            click.echo(head.rstrip())
+            click.echo(textwrap.fill(entry.summary, 80, initial_indent="    ", subsequent_indent="    "))
 
 
 # Commands other modules contribute: each module exposes `commands`, a list of click commands.
