@@ -44,8 +44,8 @@ def target_option() -> Callable[[F], F]:
     return click.option(
         "--target", "targets", multiple=True, metavar="URL|API=URL",
         help="Base URL of the API under test (…/v1, …/bin, …/api/v2). Repeat as api=URL to check "
-        "several APIs in one run; a bare host root (http://host:8000) with several APIs serves "
-        "them all. Env: OPTOUT_CONFORMANCE_TARGET. Default: the embedded reference server.",
+        "several APIs in one run; a host root (http://host:8000) gets each API's base path "
+        "appended. Env: OPTOUT_CONFORMANCE_TARGET. Default: the embedded reference server.",
     )
 
 

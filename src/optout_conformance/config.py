@@ -165,9 +165,10 @@ def _str_or_none(value: Any) -> str | None:
 def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -> dict[str, str]:
     """``--target`` values -> {api: base URL}.
 
-    A value is ``api=URL`` or a bare URL. A bare URL with one API selected is that API's base
-    URL (``…/v1``, ``…/bin``, ``…/api/v2``). A bare URL without a path (``http://host:8000``)
-    with several APIs selected is the host of all of them: each API's base path is appended.
+    A value is ``api=URL`` or a bare URL. A bare URL without a path (``http://host:8000``) is the
+    host of the selected APIs: each API's base path (``/v1``, ``/bin``, ``/api/v2``) is appended,
+    as every document puts its API there. A bare URL with a path is one API's base URL, taken as
+    given, and needs exactly one API selected.
     """
     targets: dict[str, str] = {}
     bare: list[str] = []
@@ -183,11 +184,11 @@ def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -
         raise UsageError("more than one --target without an API name", hint="write api=URL for each")
     if bare:
         url = bare[0]
-        if len(apis) == 1:
-            targets.setdefault(apis[0], url)
-        elif urlsplit(url).path.strip("/") == "":
+        if urlsplit(url).path.strip("/") == "":
             for api in apis:
                 targets.setdefault(api, url.rstrip("/") + APIS[api].base_path)
+        elif len(apis) == 1:
+            targets.setdefault(apis[0], url)
         else:
             raise UsageError(
                 f"--target {url} is one API's base URL but --api {api_option} selects {len(apis)} APIs",

@@ -211,3 +211,9 @@ def test_a_host_root_with_all_apis_gets_each_base_path() -> None:
 def test_ambiguous_or_malformed_targets_are_usage_errors(raw: RawSettings, error: type) -> None:
     with pytest.raises(error):
         resolve_settings(raw, environ={})
+
+
+def test_a_host_root_with_one_api_gets_that_api_base_path() -> None:
+    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:8000/",), realm="r", password="p",
+                                            sender_code="1"), api="whatcounts", environ={})
+    assert settings.targets == {"whatcounts": "http://127.0.0.1:8000/bin"}
