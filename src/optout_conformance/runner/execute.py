@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
 from optout_conformance.config import Settings
@@ -57,7 +58,7 @@ def run(
         options={
             "apis": list(settings.apis),
             "profile": settings.profile,
-            "targets": dict(settings.targets),
+            "targets": {api: without_userinfo(url) for api, url in settings.targets.items()},
             "workers": limits.workers,
             "fast": limits.fast,
             "max_examples": limits.max_examples,
@@ -81,6 +82,14 @@ def run(
             result.apis.extend(pool.map(one, range(len(targets))))
     result.duration = time.perf_counter() - started
     return result
+
+
+def without_userinfo(url: str) -> str:
+    """The URL without ``user:password@`` (reports never carry credentials)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc="***@" + parts.netloc.rsplit("@", 1)[1]))
 
 
 def select_checks(api: str, limits: RunLimits) -> list[CheckSpec]:
