@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -230,8 +231,16 @@ def run_check(ctx: RunContext, spec: CheckSpec) -> CheckResult:
 
 
 def _last_line(exc: BaseException) -> str:
+    """The traceback's last line, kept to one line: ``Type: first message line (at file:line)``.
+
+    The location is the innermost frame, so a harness bug can be found without a rerun."""
     lines = traceback.format_exception_only(type(exc), exc)
-    return lines[-1].strip() if lines else type(exc).__name__
+    text = lines[0].strip().splitlines()[0] if lines and lines[0].strip() else type(exc).__name__
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        innermost = frames[-1]
+        text += f" (at {Path(innermost.filename).name}:{innermost.lineno})"
+    return text
 
 
 def fingerprint_points(ctx: RunContext, probe_observations: Sequence[Any]) -> list[FingerprintPoint]:
