@@ -8,8 +8,10 @@ writes are not allowed on the target.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import importlib
+import threading
 import time
 import traceback
 from collections.abc import Callable, Sequence
@@ -189,6 +191,12 @@ def run_api(
     )
 
 
+# One property phase at a time in the process, whatever the API: on CPython 3.11 building ASTs
+# from several threads at once (Hypothesis and Schemathesis do) can fail with "SystemError: AST
+# constructor recursion depth mismatch" (python/cpython#106905).
+_PROPERTY_PHASE = threading.Lock()
+
+
 def changes_data(spec: CheckSpec) -> bool:
     """Whether a check may write to the target: flagged ``writes``, or the property phase (it
     sends generated inserts and updates when writes are allowed)."""
@@ -211,9 +219,18 @@ def run_check(ctx: RunContext, spec: CheckSpec) -> CheckResult:
         return result
     # Shares the run's HTTP client, observations, fingerprint and locks; only current_check differs.
     view = dataclasses.replace(ctx, current_check=spec.id)
-    started = time.perf_counter()
+    exclusive = _PROPERTY_PHASE if spec.family == "properties" else contextlib.nullcontext()
+    with exclusive:  # the duration is the check's own, without waiting for the lock
+        started = time.perf_counter()
+        _outcome_of(spec, view, result)
+        result.duration = time.perf_counter() - started
+    return result
+
+
+def _outcome_of(spec: CheckSpec, view: RunContext, result: CheckResult) -> None:
+    """Call the check and record in ``result`` what it raised."""
     try:
-        with ctx.http.labelled(spec.id):
+        with view.http.labelled(spec.id):
             spec.function(view)
     except CheckFailed as failure:
         result.status = "failed"
@@ -226,8 +243,6 @@ def run_check(ctx: RunContext, spec: CheckSpec) -> CheckResult:
         result.status, result.rule = "skipped", skip.reason
     except Exception as exc:  # a crashing check is a harness bug: reported, never fatal
         result.status, result.rule = "error", _last_line(exc)
-    result.duration = time.perf_counter() - started
-    return result
 
 
 def _last_line(exc: BaseException) -> str:
