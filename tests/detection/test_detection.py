@@ -28,11 +28,25 @@ CI_FAULTS = {
     "avaamo-html-500-on-long-input",
 }
 
+# Known gaps of the suite, found by this matrix (strict: an xpass fails, so a fix is noticed).
+KNOWN_GAPS = {
+    "convoso-phone-code-filter-ignored": "convoso.filters.phone_number_and_phone_code_filters_return_only_"
+    "matches sends phone_code only together with phone_number, so an ignored phone_code never shows",
+    "convoso-unknown-campaign-6006-everywhere": "the Convoso property phase fails 6006 on update although "
+    "the lenient profile accepts either code (registry convoso.error.unknown-campaign-code)",
+    "whatcounts-get-only": "the WhatCounts property phase holds POST to the SUCCESS/FAILURE text although "
+    "only GET is documented (registry whatcounts.http-method)",
+    "avaamo-json-path-only": "the Avaamo property phase requires the plain path although only .json is "
+    "binding (registry avaamo.path.json-suffix)",
+}
+
 
 def _marks(name: str) -> list[pytest.MarkDecorator]:
     marks = [pytest.mark.detection]
     if FAULTS[name].kind == "fault" and name not in CI_FAULTS:
         marks.append(pytest.mark.slow)
+    if name in KNOWN_GAPS:
+        marks.append(pytest.mark.xfail(reason=KNOWN_GAPS[name], strict=True))
     return marks
 
 
