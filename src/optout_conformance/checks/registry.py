@@ -106,3 +106,29 @@ def load_all() -> dict[str, CheckSpec]:
 def checks_for(api: str, *, fast: bool = False) -> list[CheckSpec]:
     load_all()
     return [c for c in CHECKS.values() if c.api == api and (c.fast or not fast)]
+
+
+def render_markdown() -> str:
+    """The check catalog as Markdown tables, one per API (README's "Checks" section is this text)."""
+    from optout_conformance.apis import APIS
+
+    load_all()
+    lines: list[str] = []
+    for api, info in APIS.items():
+        specs = sorted((c for c in CHECKS.values() if c.api == api), key=lambda c: (c.family, c.id))
+        lines += [f"#### {info.title} ({len(specs)} checks)", ""]
+        lines += ["| check | family | writes | enforces (source) |", "| --- | --- | --- | --- |"]
+        for spec in specs:
+            source = spec.source.replace("|", "\\|")
+            lines.append(
+                f"| `{spec.id}` | {spec.family} | {'yes' if spec.writes else ''} | {source} |"
+            )
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+if __name__ == "__main__":  # python -m optout_conformance.checks.registry (README's block)
+    # Run as a script this module is __main__, not the registry the check modules fill.
+    from optout_conformance.checks import registry
+
+    print(registry.render_markdown(), end="")
