@@ -17,7 +17,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from optout_conformance.checks import fingerprint
-from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.checks.registry import CHECKS, CheckSpec, checks_for
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.convoso import ConvosoService
@@ -98,6 +98,32 @@ def test_every_convoso_check_passes_against_the_reference(
     assert not problems, "\n".join(f"{k}: {v}" for k, v in problems.items())
 
 
+def test_only_checks_registered_with_writes_send_inserts_or_updates(
+    reference: tuple[EmbeddedServer, str],
+) -> None:
+    """Unflagged checks share the runner's threads: one that wrote would move another's pages."""
+    server, profile = reference
+    ctx = context(server, profile)
+    writers = set()
+    for spec in targeted_checks():
+        sent = len(ctx.http.exchanges)
+        outcome(ctx, spec)
+        if any(e.url.endswith(("/insert", "/update")) for e in ctx.http.exchanges[sent:]):
+            writers.add(spec.id)
+    unflagged = sorted(check_id for check_id in writers if not CHECKS[check_id].writes)
+    assert not unflagged, f"writes without writes=True: {unflagged}"
+    assert writers
+
+
+def test_a_check_without_writes_skips_instead_of_creating_missing_data(tmp_path: Path) -> None:
+    config = ReferenceConfig(profile="community", db=str(tmp_path / "empty.db"), seed_records=0)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = context(server, "community")
+        spec = CHECKS["convoso.filters.id_filter_returns_exactly_that_record"]
+        assert outcome(ctx, spec).startswith("skipped: needs 1 matching record(s) on the target and this")
+        assert not [e for e in ctx.http.exchanges if e.url.endswith("/insert")]
+
+
 class CommunityServingOfficialDefault(ConvosoService):
     """Bug: a community server whose default page is 001's 100 instead of 000's 1000."""
 
@@ -126,6 +152,20 @@ class IdFilterIgnored(ConvosoService):
         return None
 
 
+class PhoneCodeFilterIgnored(ConvosoService):
+    """Bug: the phone_code filter is ignored; search phone_code=C returns records of every code."""
+
+    def filter_phone_code(self, value: str):  # type: ignore[no-untyped-def]
+        return None
+
+
+class TotalCountsThePage(ConvosoService):
+    """Bug: `total` is the number of records on the page, not of every match."""
+
+    def format_search_response(self, offset, limit, total, records):  # type: ignore[no-untyped-def]
+        return super().format_search_response(offset, limit, len(records), records)
+
+
 class PagesOverlap(ConvosoService):
     """Bug: every page after the first starts one record early, so neighbouring pages overlap."""
 
@@ -144,6 +184,12 @@ class PagesOverlap(ConvosoService):
         (BlankStoredLiterally, "convoso.state.blank_clears_reason_and_purpose"),
         (IdFilterIgnored, "convoso.filters.id_filter_returns_exactly_that_record"),
         (PagesOverlap, "convoso.pagination.consecutive_pages_are_disjoint_and_cover_the_total"),
+        (
+            PhoneCodeFilterIgnored,
+            "convoso.filters.phone_number_and_phone_code_filters_return_only_matches",
+        ),
+        (TotalCountsThePage, "convoso.pagination.consecutive_pages_are_disjoint_and_cover_the_total"),
+        (TotalCountsThePage, "convoso.pagination.total_is_the_same_on_every_page"),
     ],
     ids=lambda value: value.__name__ if isinstance(value, type) else value.rsplit(".", 1)[-1],
 )

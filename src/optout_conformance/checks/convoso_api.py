@@ -9,10 +9,10 @@ nothing a target sends makes a check raise anything else.
 from __future__ import annotations
 
 import re
-import threading
 from collections.abc import Collection, Mapping
 from typing import Any
 
+from optout_conformance.checks.registry import CHECKS
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
 from optout_conformance.runner.http import Exchange
 
@@ -249,9 +249,29 @@ def assert_error(
 
 # ---------------------------------------------------------------- data the checks create
 
-# Data sets made by ``dataset``: (base URL, run prefix, name) -> number of records inserted.
-_created: dict[tuple[str, str, str], int] = {}
-_created_lock = threading.Lock()
+# Who may write: a check flagged ``writes=True``. The runner runs unflagged checks side by side on
+# shared threads and the flagged ones one at a time after them (runner.execute.run_api), so an
+# unflagged check that wrote could move the totals, pages and orders another check is reading.
+# An unflagged check therefore never writes: where it would need data the target lacks, it skips.
+
+
+def may_write(ctx: RunContext) -> bool:
+    """Whether the running check may create data: writes allowed and the check flagged ``writes``.
+
+    Outside a registered check (``current_check`` unset or unknown, e.g. a helper called directly)
+    only the target decides.
+    """
+    spec = CHECKS.get(ctx.current_check or "")
+    return ctx.writes_allowed and (spec is None or spec.writes)
+
+
+def require_flagged_writes(ctx: RunContext) -> None:
+    """Skip when writes are not allowed; a write from an unflagged check is a bug of the suite."""
+    ctx.require_writes()
+    if not may_write(ctx):
+        raise RuntimeError(
+            f"{ctx.current_check} writes to the target but is not registered with writes=True"
+        )
 
 
 def insert(
@@ -289,7 +309,7 @@ def create_record(
     phone: str | None = None,
 ) -> dict[str, Any]:
     """Insert a fresh record (writes required) and return it as search shows it."""
-    ctx.require_writes()
+    require_flagged_writes(ctx)
     phone = phone or ctx.fictional_phone()
     reason = f"{ctx.run_prefix} {rule.split('.')[-1][:40]}" if reason is None else reason
     ex = insert(ctx, phone, campaign_id=campaign_id, reason=reason, purpose=purpose)
@@ -312,29 +332,17 @@ def create_record(
     return found[0]
 
 
-def dataset(ctx: RunContext, name: str, count: int, *, rule: str) -> dict[str, str]:
-    """Filters selecting ``count`` records this run created for ``name`` (created once per run)."""
-    ctx.require_writes()
-    reason = f"{ctx.run_prefix} {name}"
-    key = (ctx.target.base_url, ctx.run_prefix, name)
-    setup = f"{rule} (setup: insert of a valid record, 000 Insert)"
-    with _created_lock:
-        if key not in _created:
-            for _ in range(count):
-                success(insert(ctx, ctx.fictional_phone(), reason=reason), setup, S000)
-            _created[key] = count
-    return {"reason": reason}
-
-
 def sample(
     ctx: RunContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
 ) -> list[dict[str, Any]]:
-    """Existing records to take filter values from; creates one when too few and writes are allowed."""
+    """Existing records to take filter values from; too few: created by a check flagged ``writes``,
+    skipped by any other (see :func:`may_write`)."""
     _, items = records(search(ctx, limit=limit, **filters), rule)
     if len(items) >= minimum:
         return items
-    if not ctx.writes_allowed:
-        raise CheckSkipped(f"needs {minimum} record(s) on the target and writes are not allowed")
+    if not may_write(ctx):
+        why = "this check only reads" if ctx.writes_allowed else "writes are not allowed"
+        raise CheckSkipped(f"needs {minimum} matching record(s) on the target and {why}")
     for _ in range(minimum - len(items)):
         create_record(ctx, rule=rule)
     return records(search(ctx, limit=limit, **filters), rule)[1]

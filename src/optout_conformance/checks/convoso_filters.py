@@ -22,6 +22,7 @@ from optout_conformance.checks.convoso_api import (
     create_record,
     is_error,
     json_object,
+    may_write,
     records,
     sample,
     search,
@@ -156,8 +157,13 @@ def check_records(rule: str, ex: Exchange, filters: dict[str, str], keep: Predic
     source=f"{BOTH} (phone_number, phone_code filters); {S000} (workflow: Checking Status)",
 )
 def phone_number_and_phone_code_filters_return_only_matches(ctx: RunContext) -> None:
-    """phone_number=P returns P's records (all of them); phone_code=C only records with code C."""
-    record = sample(ctx, "phone filters")[0]
+    """phone_number=P returns P's records (all of them); phone_code=C only records with code C.
+
+    phone_code is also sent alone, with a code other than the sampled record's (the rarest one
+    the sample shows, else 44 or 1): a server ignoring phone_code serves records of other codes.
+    """
+    items = sample(ctx, "phone filters")
+    record = items[0]
     phone, code = text(record.get("phone_number")), text(record.get("phone_code"))
     assert_filtered(
         ctx,
@@ -175,6 +181,26 @@ def phone_number_and_phone_code_filters_return_only_matches(ctx: RunContext) -> 
         contains("phone_code", code),
         must_include=record.get("id"),
     )
+    other = other_phone_code(items, code)
+    assert_filtered(
+        ctx,
+        "the phone_code filter alone returns only that code",
+        BOTH,
+        {"phone_code": other},
+        contains("phone_code", other),
+    )
+
+
+def other_phone_code(items: list[dict[str, Any]], code: str) -> str:
+    """A phone code other than ``code``: the rarest of the others in ``items``, else 44 (or 1)."""
+    counts: dict[str, int] = {}
+    for item in items:
+        value = text(item.get("phone_code")).strip()
+        if value and value != code and code not in value and value not in code:
+            counts[value] = counts.get(value, 0) + 1
+    if counts:
+        return min(counts, key=lambda value: (counts[value], value))
+    return "1" if "44" in code else "44"
 
 
 def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, str]:
@@ -191,7 +217,7 @@ def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, st
         ex = search(ctx, limit=1000, **{field: value})
         _, items = records(ex, rule)
         created = None
-        if not items and ctx.writes_allowed:
+        if not items and may_write(ctx):
             content = {"reason": f"{ctx.run_prefix} {field}", "purpose": "Survey"}
             if wanted:
                 content[field] = ""

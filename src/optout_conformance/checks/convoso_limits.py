@@ -11,7 +11,6 @@ from optout_conformance.checks.convoso_api import (
     S000,
     S001,
     assert_error,
-    dataset,
     error_body,
     is_error,
     json_object,
@@ -42,12 +41,9 @@ def omitted_limit_serves_the_documented_default_page_size(ctx: RunContext) -> No
     body, items = records(ex, rule)
     total = total_of(ex, body, rule)
     if total <= 100:
-        if not ctx.writes_allowed:
-            raise CheckSkipped(f"needs more than 100 records on the target (it has {total})")
-        dataset(ctx, "limit-default", 101 - total, rule=rule)
-        ex = search(ctx)
-        body, items = records(ex, rule)
-        total = total_of(ex, body, rule)
+        # Creating the missing records would make this a writing check, run alone after the
+        # read-only ones; every seeded reference has more than 100, a live account usually too.
+        raise CheckSkipped(f"needs more than 100 records on the target (it has {total})")
     shown = observed_default(total, len(items))
     expected = ctx.expect("convoso.search.limit-default")
     follows = {1000: S000, 100: S001}.get(shown) if shown else None

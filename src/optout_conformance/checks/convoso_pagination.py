@@ -1,9 +1,13 @@
 """Convoso search: offset/limit paging over a result set (pages, order, totals, the end).
 
 Both documents define `offset` as the row offset, `limit` as the page size and `total` as the
-number of matching records. When writes are allowed the walks run over a small set this run
-created (filtered by its `reason`, so records other checks insert meanwhile cannot move the
-pages); otherwise over the target's whole data, bounded to a few pages.
+number of matching records. The walks page over the target's whole data, bounded to a few pages;
+they only read, and the runner runs every writing check after the reading ones, so no insert of
+this run moves the pages mid-walk.
+
+Every page is held to what `total` means: a page at offset O with N records says there are at
+least O + N matching records, and a full first page whose total claims it is the whole set must
+have nothing after it (a `total` that counts the page instead of the matches fails both).
 """
 
 from __future__ import annotations
@@ -11,12 +15,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from optout_conformance.checks.convoso_api import BOTH, dataset, records, search, short, total_of
+from optout_conformance.checks.convoso_api import BOTH, records, search, short, total_of
 from optout_conformance.checks.registry import check
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
 from optout_conformance.runner.http import Exchange
 
-DATASET_SIZE = 7
 MAX_PAGES = 5
 
 
@@ -30,15 +33,9 @@ class Page:
     exchange: Exchange
 
 
-def paged_set(ctx: RunContext, rule: str) -> dict[str, str]:
-    """Filters of the set to page over: this run's own records, or everything (read-only)."""
-    if ctx.writes_allowed:
-        return dataset(ctx, "pages", DATASET_SIZE, rule=rule)
-    return {}
-
-
-def page(ctx: RunContext, rule: str, filters: dict[str, str], offset: int, limit: int) -> Page:
-    ex = search(ctx, offset=offset, limit=limit, **filters)
+def page(ctx: RunContext, rule: str, offset: int, limit: int) -> Page:
+    """One page; fails when it holds more than ``limit`` records or more than its `total` allows."""
+    ex = search(ctx, offset=offset, limit=limit)
     body, items = records(ex, rule)
     ids = ids_of(items)
     if len(items) > limit:
@@ -49,20 +46,44 @@ def page(ctx: RunContext, rule: str, filters: dict[str, str], offset: int, limit
             source=BOTH,
             exchange=ex,
         )
-    return Page(offset, ids, total_of(ex, body, rule), ex)
+    total = total_of(ex, body, rule)
+    if items and total < offset + len(items):
+        raise CheckFailed(
+            rule,
+            received=f"total {total} with {len(items)} records at offset {offset}",
+            documented=f"total >= offset + len(records) = {offset + len(items)} "
+            "(total: the number of matching records, not of this page)",
+            source=BOTH,
+            exchange=ex,
+        )
+    return Page(offset, ids, total, ex)
+
+
+def first_page(ctx: RunContext, rule: str, limit: int) -> Page:
+    """The page at offset 0; when it is full and its total says nothing follows, offset `total`
+    must indeed be empty (a total counting the page would hide every later record)."""
+    first = page(ctx, rule, 0, limit)
+    if len(first.ids) == limit and first.total == limit:
+        after = page(ctx, rule, first.total, 1)
+        if after.ids:
+            raise CheckFailed(
+                rule,
+                received=f"total {first.total} on a full page of limit={limit}, and a record "
+                f"({after.ids[0]}) at offset {first.total}",
+                documented="total counts every matching record, beyond this page too",
+                source=BOTH,
+                exchange=after.exchange,
+            )
+    return first
 
 
 def walk(ctx: RunContext, rule: str) -> tuple[list[Page], bool]:
-    """Pages of the set from offset 0; the flag says whether the walk reached the end."""
-    filters = paged_set(ctx, rule)
-    first = page(ctx, rule, filters, 0, 1)
-    total = first.total
+    """Pages of the data from offset 0; the flag says whether the walk reached the end."""
+    total = first_page(ctx, rule, 1).total
     if total < 2:
         raise CheckSkipped(f"needs at least 2 records to page over (the target has {total})")
     size = min(1000, max(2, -(-total // (MAX_PAGES - 1))))
-    pages = [
-        page(ctx, rule, filters, offset, size) for offset in range(0, min(total, size * MAX_PAGES), size)
-    ]
+    pages = [page(ctx, rule, offset, size) for offset in range(0, min(total, size * MAX_PAGES), size)]
     return pages, total <= size * MAX_PAGES
 
 
@@ -157,13 +178,12 @@ def identical_searches_return_the_same_order(ctx: RunContext) -> None:
 def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
     """offset = total - 2 with limit 5 serves exactly the last 2 records."""
     rule = "the last page serves total - offset records"
-    filters = paged_set(ctx, rule)
-    total = page(ctx, rule, filters, 0, 1).total
+    total = first_page(ctx, rule, 1).total
     if total < 2:
         raise CheckSkipped(f"needs at least 2 records (the target has {total})")
     if total - 2 > 100000:
         raise CheckSkipped(f"the last page lies beyond offset 100000 (total {total})")
-    last = page(ctx, rule, filters, total - 2, 5)
+    last = page(ctx, rule, total - 2, 5)
     if len(last.ids) != 2:
         raise CheckFailed(
             rule,
@@ -183,11 +203,10 @@ def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
 def page_past_the_end_is_empty(ctx: RunContext) -> None:
     """An offset at or past `total` (within the maximum) succeeds with no records."""
     rule = "a page past the end is empty"
-    filters = paged_set(ctx, rule)
-    total = page(ctx, rule, filters, 0, 1).total
+    total = first_page(ctx, rule, 1).total
     if total > 100000:
         raise CheckSkipped(f"the end lies beyond offset 100000 (total {total})")
-    past = page(ctx, rule, filters, total, 10)
+    past = page(ctx, rule, total, 10)
     if past.ids:
         raise CheckFailed(
             rule,

@@ -181,9 +181,9 @@ class UnstableOrder(ConvosoService):
 # The paging walks read total from pages that are full (total == limit there), so the check that
 # sees it is the one asking past that total (measured with `detect`).
 @fault("convoso-total-counts-the-page", api="convoso", family="pagination",
-       detected_by=(PAGES + "page_past_the_end_is_empty",
-                    PAGES + "consecutive_pages_are_disjoint_and_cover_the_total",
-                    PAGES + "total_is_the_same_on_every_page"))
+       detected_by=(PAGES + "consecutive_pages_are_disjoint_and_cover_the_total",
+                    PAGES + "total_is_the_same_on_every_page",
+                    PAGES + "page_past_the_end_is_empty"))
 class TotalCountsThePage(ConvosoService):
     """Reports ``total`` as the number of records on this page, not of all matches.
 
