@@ -12,7 +12,13 @@ from optout_conformance.apis import APIS
 from optout_conformance.checks.registry import load_all
 from optout_conformance.errors import BadChoice
 from optout_conformance.faults.catalog import FAMILIES, FAULTS, build_app
-from optout_conformance.faults.detect import DetectionResult, VariantOutcome, ordered_checks, table_row
+from optout_conformance.faults.detect import (
+    DetectionResult,
+    VariantOutcome,
+    ordered_checks,
+    run_variant,
+    table_row,
+)
 from optout_conformance.reference.config import ReferenceConfig
 
 SEED_FILE = re.compile(r"00[0-3]_[0-9a-f]{16}\.txt")
@@ -108,3 +114,14 @@ def test_summary_line_counts_detections_and_false_alarms() -> None:
 def test_a_fault_caught_outside_its_detected_by_is_flagged_in_the_table() -> None:
     outcome = VariantOutcome("convoso-a", "convoso", "fault", ["auto"], "detected", ["z"], unexpected=True)
     assert "(!)" in table_row(outcome)
+
+
+def test_run_variant_refuses_a_profile_the_entry_does_not_list() -> None:
+    with pytest.raises(ValueError, match="lists"):
+        run_variant("convoso-unknown-campaign-6006-everywhere", profiles=["auto"])
+
+
+def test_run_variant_in_one_profile_runs_only_that_profile() -> None:
+    outcome = run_variant("convoso-phone-code-filter-ignored", profiles=["auto"], budget=30)
+    assert outcome.profiles == ["auto"]
+    assert outcome.verdict == "detected", outcome.messages
