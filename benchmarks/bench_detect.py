@@ -1,7 +1,7 @@
 """Figures for the fault catalog's detection matrix (a script that prints, not a test).
 
     python benchmarks/bench_detect.py               # every entry, --workers 1 and 2
-    python benchmarks/bench_detect.py --subset      # the CI subset only (faster)
+    python benchmarks/bench_detect.py --subset      # the CI subset only, as pytest runs it
 
 Prints, per worker count: wall time, detected X/Y, false alarms F/V, median and p90 time to
 detect. Every run is bounded (each entry stops after faults.detect.VARIANT_BUDGET seconds).
@@ -13,9 +13,10 @@ import argparse
 import statistics
 import sys
 import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from optout_conformance.faults.catalog import FAULTS
+from optout_conformance.faults.catalog import FAULTS, Fault
 from optout_conformance.faults.detect import run_detection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "detection"))
@@ -23,18 +24,26 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "detectio
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--subset", action="store_true", help="only the CI subset and the faithful variants")
+    parser.add_argument(
+        "--subset", action="store_true",
+        help="only the CI subset: its faults, every faithful variant in its representative profile",
+    )
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
     args = parser.parse_args()
     names = None
+    profiles_for: Callable[[Fault], Sequence[str]] | None = None
     if args.subset:
-        from test_detection import CI_FAULTS
+        from test_detection import CI_FAULTS, representative_profile
 
         names = sorted(CI_FAULTS | {n for n, f in FAULTS.items() if f.kind == "faithful"})
+
+        def profiles_for(entry: Fault) -> Sequence[str]:
+            return entry.profiles if entry.is_fault else [representative_profile(entry.name)]
+
     print(f"{'workers':>7} {'wall s':>8} {'detected':>9} {'false alarms':>13} {'median s':>9} {'p90 s':>7}")
     for workers in args.workers:
         started = time.perf_counter()
-        result = run_detection(None, names, workers=workers, echo=None)
+        result = run_detection(None, names, workers=workers, echo=None, profiles_for=profiles_for)
         wall = time.perf_counter() - started
         times = sorted(o.seconds for o in result.faults if o.verdict == "detected")
         p90 = times[int(0.9 * (len(times) - 1))] if times else float("nan")

@@ -188,8 +188,8 @@ def run_variant(
     return outcome
 
 
-def _run_in_worker(name: str) -> VariantOutcome:
-    return run_variant(name)
+def _run_in_worker(name: str, profiles: Sequence[str] | None) -> VariantOutcome:
+    return run_variant(name, profiles=profiles)
 
 
 def run_detection(
@@ -198,22 +198,29 @@ def run_detection(
     *,
     workers: int = 1,
     echo: Callable[[str], None] | None = print,
+    profiles_for: Callable[[Fault], Sequence[str]] | None = None,
 ) -> DetectionResult:
-    """Run the suite against every selected entry; ``echo`` gets the table, row by row."""
+    """Run the suite against every selected entry; ``echo`` gets the table, row by row.
+
+    ``profiles_for`` picks the profiles each entry runs in (default: every profile it lists).
+    """
     entries = catalog.select(apis, names)
     started = time.perf_counter()
     say = echo or (lambda _line: None)
     say(table_header())
     outcomes: dict[str, VariantOutcome] = {}
+    chosen = {e.name: (tuple(profiles_for(e)) if profiles_for else None) for e in entries}
     if workers <= 1 or len(entries) <= 1:
         for entry in entries:
-            outcomes[entry.name] = run_variant(entry.name)
+            outcomes[entry.name] = run_variant(entry.name, profiles=chosen[entry.name])
             say(table_row(outcomes[entry.name]))
     else:
         # spawn: a forked copy of a process that runs server threads can deadlock.
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-            futures = {pool.submit(_run_in_worker, entry.name): entry.name for entry in entries}
+            futures = {
+                pool.submit(_run_in_worker, entry.name, chosen[entry.name]): entry.name for entry in entries
+            }
             for future in as_completed(futures):
                 outcome = future.result()
                 outcomes[outcome.name] = outcome
