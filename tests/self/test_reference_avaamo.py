@@ -78,12 +78,21 @@ def test_per_page_above_100_is_clamped_and_pages_are_ceil(server: EmbeddedServer
         {"status": "maybe"},
         {"current_status": "opted"},
         {"start_time": "yesterday"},
-        {"end_time": "1.5"},
+        {"end_time": "1.5e3"},
+        {"end_time": "-1"},
     ],
 )
 def test_invalid_query_values_are_400_json(server: EmbeddedServer, params: dict[str, str]) -> None:
     response = get(server, **params)
     assert response.status_code == 400 and "error" in response.json()
+
+
+def test_fractional_epoch_milliseconds_are_accepted_as_003_types_times_as_number(
+    server: EmbeddedServer,
+) -> None:
+    whole = get(server, end_time="4102444800000").json()
+    fractional = get(server, end_time="4102444800000.5").json()
+    assert fractional["total_entries"] == whole["total_entries"] > 0
 
 
 def test_entries_are_newest_first_with_integer_seconds(server: EmbeddedServer) -> None:

@@ -28,6 +28,7 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10**12
 STATUSES = ("opt-in", "opt-out")
 INTEGER = re.compile(r"-?[0-9]+")
+EPOCH_MS = re.compile(r"[0-9]{1,16}(\.[0-9]{1,6})?")
 
 
 class AvaamoBadRequest(Exception):
@@ -118,10 +119,11 @@ class AvaamoService:
         return f"{column} = ?", [value]
 
     def parse_time(self, name: str, value: str) -> int:
-        """An epoch-milliseconds integer; anything else -> HTTP 400."""
-        if not INTEGER.fullmatch(value) or len(value) > 16:
+        """Epoch milliseconds, whole or fractional (003 types start_time/end_time "Number"), as an
+        integer (fractions truncated); anything else -> HTTP 400."""
+        if not EPOCH_MS.fullmatch(value) or len(value) > 24:
             raise AvaamoBadRequest(f"Invalid {name}: UNIX epoch timestamp in milliseconds expected")
-        return int(value)
+        return int(float(value))
 
     def filter_time_window(self, start: str, end: str) -> tuple[str, list[Any]]:
         """created_at within [start_time, end_time] (milliseconds, inclusive); end_time defaults

@@ -16,7 +16,7 @@ from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, quote_plus, urlencode
 
 import httpx
 
@@ -63,10 +63,19 @@ class Exchange:
         except ValueError:
             return None
 
-    def redact(self, text: str) -> str:
+    @property
+    def secret_forms(self) -> dict[str, str]:
+        """Every form a secret can take in a report (raw and percent-encoded) -> its variable."""
+        forms: dict[str, str] = {}
         for secret, variable in self.secrets.items():
             if secret:
-                text = text.replace(secret, variable)
+                for form in (secret, quote_plus(secret), quote(secret, safe="")):
+                    forms.setdefault(form, variable)
+        return forms
+
+    def redact(self, text: str) -> str:
+        for secret, variable in sorted(self.secret_forms.items(), key=lambda kv: -len(kv[0])):
+            text = text.replace(secret, variable)
         return text
 
     def full_url(self) -> str:
@@ -86,7 +95,7 @@ class Exchange:
     def _shell_word(self, word: str) -> str:
         """One shell word; a word holding a credential is double-quoted with the credential as
         ``${VARIABLE}`` (expanded by the shell) and everything else escaped."""
-        secrets = {s: v for s, v in self.secrets.items() if s and s in word}
+        secrets = {s: v for s, v in self.secret_forms.items() if s in word}
         if not secrets:
             return shlex.quote(word)
         pattern = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
