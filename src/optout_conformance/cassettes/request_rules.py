@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from optout_conformance.checks import shapes
+from optout_conformance.checks import requests, shapes
 
 VIOLATION = "violation"
 NOTE = "note"
@@ -72,7 +72,7 @@ def _first(values: dict[str, list[str]], name: str) -> str | None:
 def _schema_findings(api: str, spec: dict[str, Any], method: str, spec_path: str,
                      query: dict[str, list[str]], headers: dict[str, str], content_type: str,
                      body: bytes) -> list[Finding]:
-    errors = shapes.validate_request(spec, method, spec_path, query=query, headers=headers,
+    errors = requests.validate_request(spec, method, spec_path, query=query, headers=headers,
                                      content_type=content_type, body=body)
     findings = []
     for error in errors:

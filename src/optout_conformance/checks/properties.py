@@ -7,7 +7,17 @@ injected after generation, only into the fields a case generated as strings, so 
 negation is a missing or mistyped credential stays negative; Avaamo's ``access-token`` header goes
 through Schemathesis' own auth mechanism (``schema.auth``), which skips cases that negate it.
 Every reply is judged by ``not_a_server_error``, ``response_schema_conformance`` and the rules of
-``checks/response.py``; the first failure of an operation stops that operation.
+``checks/response.py`` (registry-aware through ``ctx.expect``); the first failure of an operation
+stops that operation.
+
+Exact and repeatable: generation is derandomized unless ``ctx.seed`` is given (then Hypothesis is
+seeded with it), so a target gets the same verdict on every run. The undocumented variants of an
+operation (WhatCounts POST, registry ``whatcounts.http-method``; Avaamo's path without ``.json``,
+registry ``avaamo.path.json-suffix``) are probed once first: a target that does not serve them is
+observed, not exercised there. Requests go through the run's rate limit and timeout and join its
+exchange log (``ctx.http``), labelled with the check id. A failure that Hypothesis reports as flaky
+is reported like any failure when it broke a documented rule; anything else is a
+``PropertyPhaseError`` naming what was raised.
 
 Budget (measured against the embedded reference over real HTTP, community profile, writes allowed,
 2 cores; CPU seconds of client and server together, about the wall time on an idle machine):
@@ -20,9 +30,10 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import hypothesis
 import requests
@@ -35,8 +46,9 @@ from schemathesis.openapi import from_dict
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from optout_conformance.checks.registry import check
-from optout_conformance.checks.response import RESPONSE_CHECKS
+from optout_conformance.checks.response import response_checks
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext
+from optout_conformance.runner.http import MAX_BODY_BYTES, Exchange, HttpClient
 
 DEFAULT_EXAMPLES = 18
 FAST_EXAMPLES = 5
@@ -47,7 +59,22 @@ WRITE_OPERATIONS = frozenset(
 # Undocumented or disputed variants of another operation (POST for WhatCounts' GET, Avaamo's path
 # without .json): the same parameters, so a fifth of the budget is enough to see them answer alike.
 VARIANT_OPERATIONS = frozenset({"smsStopSubscriberSendPost", "getSmsOptStatusWithoutSuffix"})
-CHECKS = (not_a_server_error, response_schema_conformance, *RESPONSE_CHECKS)
+# How each variant operation is probed: registry id, method, path, the key its observation uses
+# (the same as the targeted checks' observations of the point).
+VARIANT_PROBES = {
+    "getSmsOptStatusWithoutSuffix": ("avaamo.path.json-suffix", "GET", "/sms/opt-status", "without .json"),
+    "smsStopSubscriberSendPost": ("whatcounts.http-method", "POST", "/api_web", "POST"),
+}
+# Statuses meaning "no such resource or method here": the variant is not served.
+NOT_SERVED = frozenset({404, 405, 501})
+# Request headers the HTTP library adds by itself: left out of the logged exchange (and its curl).
+LIBRARY_HEADERS = frozenset(
+    {"user-agent", "accept", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
+)
+
+
+class PropertyPhaseError(RuntimeError):
+    """The phase could not reach a verdict (Hypothesis raised something that is not a broken rule)."""
 
 
 @dataclass
@@ -139,6 +166,27 @@ def _coverage_cases(schema: Any, operation: Any, limit: int) -> Iterable[Case]:
         yield case
 
 
+@dataclass
+class PhaseOptions:
+    """How the phase runs, besides what it runs against.
+
+    ``http``: the run's client, whose rate limit, timeout and exchange log the phase's requests
+    share (None: no limit, no log); ``check_id`` labels the logged exchanges; ``expect``: the run's
+    ``RunContext.expect`` (None: every registry entry pinned); ``unserved``: operationId -> why the
+    operation is not exercised (a variant the target does not serve).
+    """
+
+    writes: bool = False
+    max_examples: int = DEFAULT_EXAMPLES
+    seed: int | None = None
+    coverage: bool = True
+    redact: Callable[[str], str] = lambda text: text
+    http: HttpClient | None = None
+    check_id: str | None = None
+    expect: Callable[[str], Any] | None = None
+    unserved: Mapping[str, str] = field(default_factory=dict)
+
+
 def run_property_phase(
     spec: dict[str, Any],
     api: str,
@@ -151,10 +199,17 @@ def run_property_phase(
     seed: int | None = None,
     coverage: bool = True,
     redact: Callable[[str], str] = lambda text: text,
+    options: PhaseOptions | None = None,
 ) -> PhaseResult:
-    """Run generated cases for every operation of ``spec`` against ``base_url`` (or the ASGI ``app``)."""
+    """Run generated cases for every operation of ``spec`` against ``base_url`` (or the ASGI ``app``).
+
+    ``options`` replaces the keyword arguments ``writes`` to ``redact`` when given.
+    """
     started = time.perf_counter()
+    if options is None:
+        options = PhaseOptions(writes, max_examples, seed, coverage, redact)
     schema = _load_schema(spec, api, credentials, base_url=base_url, app=app)
+    checks = [not_a_server_error, response_schema_conformance, *response_checks(options.expect)]
     result = PhaseResult(api)
     session = requests.Session()
     try:
@@ -163,30 +218,66 @@ def run_property_phase(
             outcome = OperationOutcome(operation.label)
             result.outcomes.append(outcome)
             operation_id = operation.definition.raw.get("operationId")
-            if operation_id in WRITE_OPERATIONS and not writes:
+            if operation_id in WRITE_OPERATIONS and not options.writes:
                 outcome.skipped = "writes are not allowed on this target"
                 continue
-            budget = max(2, max_examples // 5) if operation_id in VARIANT_OPERATIONS else max_examples
-            _run_operation(operation, schema, api, credentials, outcome, session, budget, seed,
-                           coverage, redact)
+            if operation_id in options.unserved:
+                outcome.skipped = options.unserved[operation_id]
+                continue
+            examples = options.max_examples
+            budget = max(2, examples // 5) if operation_id in VARIANT_OPERATIONS else examples
+            _run_operation(operation, schema, api, credentials, outcome, session, budget, options, checks)
     finally:
         session.close()
     result.seconds = time.perf_counter() - started
     return result
 
 
+def logged_exchange(response: Any, http: HttpClient, check_id: str | None) -> Exchange:
+    """The run's form of one generated request and its reply (for the report and its curl)."""
+    request = response.request
+    url = urlsplit(str(request.url))
+    body = request.body or b""
+    body = body.encode("utf-8") if isinstance(body, str) else body
+    headers = {k: str(v) for k, v in request.headers.items() if k.lower() not in LIBRARY_HEADERS}
+    form = headers.get("Content-Type", headers.get("content-type", "")).startswith(
+        "application/x-www-form-urlencoded")
+    data = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)) if form else None
+    text = response.content[:MAX_BODY_BYTES].decode(response.encoding or "utf-8", errors="replace")
+    return Exchange(
+        method=str(request.method), url=urlunsplit(url._replace(query="")),
+        params=dict(parse_qsl(url.query, keep_blank_values=True)), data=data, headers=headers,
+        status=response.status_code, text=text, truncated=len(response.content) > MAX_BODY_BYTES,
+        response_headers={k.lower(): v[0] for k, v in response.headers.items() if v},
+        elapsed=response.elapsed, check_id=check_id, secrets=http.secrets,
+    )
+
+
 def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentials,
                    outcome: OperationOutcome, session: requests.Session, max_examples: int,
-                   seed: int | None, coverage: bool, redact: Callable[[str], str]) -> None:
+                   options: PhaseOptions, checks: list[Any]) -> None:
+    seed, redact, http = options.seed, options.redact, options.http
+
     def run_case(case: Case) -> None:
         if outcome.failure:
             raise _OperationFailed
         inject_credentials(case, api, credentials)
         outcome.cases += 1
         kwargs: dict[str, Any] = {"session": session} if schema.app is None else {}
-        response = case.call(**kwargs)
+        if http is not None:
+            http.rate.wait()
+            kwargs["timeout"] = http.timeout
         try:
-            case.validate_response(response, checks=list(CHECKS))
+            response = case.call(**kwargs)
+        except requests.RequestException as exc:  # no reply: a verdict, not a crash (nor a flaky one)
+            outcome.failure = redact(f"{case.method.upper()} {case.path} answers\nReceived: "
+                                     f"{type(exc).__name__}: {exc}\nReproduce with:\n    "
+                                     f"{case.as_curl_command()}")
+            raise _OperationFailed from None
+        if http is not None:
+            http.exchanges.append(logged_exchange(response, http, options.check_id))
+        try:
+            case.validate_response(response, checks=checks)
         except FailureGroup as group:
             outcome.failure = redact(f"{group.exceptions[0].title}\n{group}")
             raise _OperationFailed from None
@@ -213,12 +304,62 @@ def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentia
             return
         except hypothesis.errors.Unsatisfiable:
             continue
-    if coverage and not outcome.failure:
+        except (hypothesis.errors.Flaky, BaseExceptionGroup) as flaky:
+            _settle_flaky(flaky, outcome, redact)
+            return
+    if options.coverage and not outcome.failure:
         for case in _coverage_cases(schema, operation, max(2, max_examples // 2)):
             try:
                 run_case(case)
             except _OperationFailed:
                 return
+
+
+def _leaves(error: BaseException) -> list[BaseException]:
+    if isinstance(error, BaseExceptionGroup):
+        return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
+    return [error]
+
+
+def _settle_flaky(error: BaseException, outcome: OperationOutcome, redact: Callable[[str], str]) -> None:
+    """Turn what Hypothesis reported as flaky into the operation's failure, or raise a clear error.
+
+    A broken documented rule seen once is a verdict even if a replay did not see it again (the
+    first reply is what the target sent); the failure with its curl is kept.
+    """
+    if outcome.failure:
+        return
+    for leaf in _leaves(error):
+        if isinstance(leaf, FailureGroup):
+            outcome.failure = redact(f"{leaf.exceptions[0].title}\n{leaf}")
+            return
+    first = next((leaf for leaf in _leaves(error) if not isinstance(leaf, _OperationFailed)), error)
+    line = (str(first).strip().splitlines() or [""])[0]
+    raise PropertyPhaseError(
+        f"the property phase on {outcome.label} ended without a verdict: Hypothesis raised "
+        f"{type(error).__name__} ({type(first).__name__}: {line[:200]})"
+    ) from error
+
+
+def unserved_variants(ctx: RunContext) -> dict[str, str]:
+    """operationId -> reason, for each undocumented variant operation the target does not serve.
+
+    One probe each (no arguments for WhatCounts' POST, so it changes nothing); a variant not
+    served is observed on its registry entry, where only the documented form is binding.
+    """
+    unserved: dict[str, str] = {}
+    for operation_id, (discrepancy_id, method, path, key) in VARIANT_PROBES.items():
+        if not discrepancy_id.startswith(ctx.api + ".") or (
+                operation_id in WRITE_OPERATIONS and not ctx.writes_allowed):
+            continue
+        headers = {"access-token": ctx.credentials.token} if ctx.api == "avaamo" and ctx.credentials.token \
+            else None
+        exchange = ctx.http.request(method, path, headers=headers, data={} if method == "POST" else None)
+        if exchange.status in NOT_SERVED:
+            ctx.observe(discrepancy_id, {key: exchange.status})
+            unserved[operation_id] = (f"{method} {path} is not served (HTTP {exchange.status}); only the "
+                                      f"documented form is binding (registry {discrepancy_id})")
+    return unserved
 
 
 def _phase_check(api: str) -> Callable[[RunContext], None]:
@@ -232,10 +373,15 @@ def _phase_check(api: str) -> Callable[[RunContext], None]:
                 text = text.replace(secret, variable)
             return text
 
-        result = run_property_phase(
-            ctx.spec(), api, ctx.credentials, base_url=ctx.target.base_url, writes=ctx.writes_allowed,
-            max_examples=examples, seed=ctx.seed, redact=redact,
+        options = PhaseOptions(
+            writes=ctx.writes_allowed, max_examples=examples, seed=ctx.seed, redact=redact, http=ctx.http,
+            check_id=ctx.current_check, expect=ctx.expect, unserved=unserved_variants(ctx),
         )
+        if not ctx.writes_allowed:
+            ctx.note(f"{api} property phase: read operations only (writes are not allowed on this "
+                     "target; pass --allow-writes to exercise the write operations)")
+        result = run_property_phase(ctx.spec(), api, ctx.credentials, base_url=ctx.target.base_url,
+                                    options=options)
         for outcome in result.failures:
             raise CheckFailed(
                 f"generated requests to {outcome.label} get documented replies",

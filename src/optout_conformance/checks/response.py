@@ -1,28 +1,35 @@
 """Response-level rules: one reply judged on its own, by the property phase and by targeted checks.
 
 Each rule is a plain function over a :class:`Reply` (status, content type, body of one operation)
-that returns a :class:`Violation` or None, and is registered with Schemathesis as a
-``@schemathesis.check`` ``(ctx, response, case)`` too. :func:`assert_reply` runs them on an
+that returns a :class:`Violation` or None, and has a Schemathesis form ``(ctx, response, case)``
+(:func:`response_checks`). :func:`assert_reply` runs them on an
 ``Exchange`` and raises ``CheckFailed``; the cassette validator calls the rule functions directly.
 
 What counts as a rejection: an HTTP status >= 400, a Convoso JSON body with ``"success": false``
 (000 "Error Handling"; public fact: the convoso-js SDK treats such a body as an API error), a
 WhatCounts ``FAILURE:`` line (002 "Results"), an Avaamo JSON body with ``error`` and no ``entries``.
+
+Which error codes an operation may answer is registry-aware: besides the codes of its own table
+(``x-error-codes``), :func:`codes_let_through` adds the codes of a contradiction between tables
+that the profile in force leaves open (lenient, or auto without a fingerprint on the point).
+Which requests count as negative is ``checks/requests.py``'s to say.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, urlsplit
 
 import schemathesis
 from schemathesis.core.failures import Failure, Severity
 
 from optout_conformance.checks import shapes
+from optout_conformance.checks.requests import request_negativity
+from optout_conformance.registry import load_registry
 
 if TYPE_CHECKING:
     from optout_conformance.runner.context import RunContext
@@ -31,19 +38,9 @@ if TYPE_CHECKING:
 CONVOSO = "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt"
 WHATCOUNTS = "002_b0345f491e7a5826.txt"
 AVAAMO = "003_725be0800b974dd2.txt"
+SOURCES = {"convoso": CONVOSO, "whatcounts": WHATCOUNTS, "avaamo": AVAAMO}
 SUCCESS_LINE = "SUCCESS: Stopping message to phone was successful"
 FAILURE_LINE = re.compile(r"^FAILURE:\s*\S")
-# Keywords whose breach makes a request negative in a way the documents state (a required argument
-# missing, a wrong type, a value outside a documented enumeration, no credentials). Patterns,
-# lengths and bounds are mostly the specs' own choices to steer generation (see the Convoso spec's
-# header; 003 gives end_time as a "Number" with no bound), and the documented bounds (offset,
-# limit, page, per_page) are all disputed, so breaking them does not oblige a target to reject.
-# On a disputed (`x-discrepancy`) field only a missing value counts: what a disputed value does is
-# the registry's to observe.
-DOCUMENTED_NEGATIONS = frozenset(
-    {"required", "type", "enum", "const", "security", "content-type"}
-)
-DISPUTED_NEGATIONS = frozenset({"required", "security", "content-type"})
 
 
 def api_of_path(path: str) -> str | None:
@@ -83,14 +80,9 @@ class Reply:
 
     @classmethod
     def from_response(cls, response: schemathesis.Response, case: schemathesis.Case) -> Reply:
-        content_type = (response.headers.get("content-type") or [""])[0]
-        return cls(
-            case.method.upper(),
-            case.path,
-            response.status_code,
-            content_type.split(";")[0].strip().lower(),
-            response.content.decode(response.encoding or "utf-8", errors="replace"),
-        )
+        content_type = (response.headers.get("content-type") or [""])[0].split(";")[0].strip().lower()
+        text = response.content.decode(response.encoding or "utf-8", errors="replace")
+        return cls(case.method.upper(), case.path, response.status_code, content_type, text)
 
 
 @dataclass(frozen=True)
@@ -142,13 +134,33 @@ def rejection(reply: Reply) -> Rejection | None:
 
 
 def documented_errors(spec: dict[str, Any], method: str, path: str) -> list[dict[str, Any]]:
+    """The operation's error table (``x-error-codes``: code, message, variants, sources)."""
     operation = shapes.find_operation(spec, method, path) or {}
     return list(operation.get("x-error-codes") or [])
 
 
-def _documented(found: Rejection, errors: list[dict[str, Any]]) -> bool:
+def codes_let_through(path: str, expect: Callable[[str], Any]) -> frozenset[int]:
+    """Error codes the registry lets through on the operation at ``path`` besides its own table.
+
+    A registry entry whose pinned value names one code per operation (e.g.
+    ``convoso.error.unknown-campaign-code``: 6006 on search and insert, 6004 on update, both from
+    000) is a contradiction between the operations' tables; where ``expect(id)`` is None (the
+    profile in force pins no variant) a target may answer any of those codes on any of them.
+    """
+    api, operation = api_of_path(path), path.rstrip("/").rsplit("/", 1)[-1]
+    allowed: set[int] = set()
+    for entry in load_registry():
+        if entry.api != api or operation not in entry.operations or expect(entry.id) is not None:
+            continue
+        for value in entry.profiles.values():
+            if isinstance(value, dict) and value and set(value) <= set(entry.operations):
+                allowed |= {code for v in value.values() if (code := _code(v)) is not None}
+    return frozenset(allowed)
+
+
+def _documented(found: Rejection, errors: list[dict[str, Any]], let_through: Collection[int] = ()) -> bool:
     if found.code is not None:
-        return any(_code(e.get("code")) == found.code for e in errors)
+        return found.code in let_through or any(_code(e.get("code")) == found.code for e in errors)
     texts = {str(t).lower() for e in errors for t in [e.get("message"), *(e.get("variants") or [])] if t}
     return found.message is not None and found.message.strip().lower() in texts
 
@@ -164,18 +176,16 @@ def text_reply_conforms(reply: Reply) -> Violation | None:
     line = reply.text.strip()
     if line == SUCCESS_LINE or FAILURE_LINE.match(line):
         return None
-    return Violation(
-        "WhatCounts reply is a SUCCESS or FAILURE message",
-        received=repr(reply.text[:200]),
-        documented=f"{SUCCESS_LINE!r} or 'FAILURE: <reason>'",
-        source=f"{WHATCOUNTS} (Results)",
-    )
+    return Violation("WhatCounts reply is a SUCCESS or FAILURE message", received=repr(reply.text[:200]),
+                     documented=f"{SUCCESS_LINE!r} or 'FAILURE: <reason>'", source=f"{WHATCOUNTS} (Results)")
 
 
-def documented_error_code(reply: Reply, spec: dict[str, Any]) -> Violation | None:
+def documented_error_code(reply: Reply, spec: dict[str, Any], let_through: Collection[int] = ()
+                          ) -> Violation | None:
     """A Convoso error code must be one of the operation's documented codes (its `x-error-codes`).
 
-    000 and 001 list the error codes of each operation in an "Error Codes" table.
+    000 and 001 list the error codes of each operation in an "Error Codes" table; ``let_through``
+    adds the codes the registry allows there too (:func:`codes_let_through`).
     """
     if reply.api != "convoso":
         return None
@@ -184,12 +194,12 @@ def documented_error_code(reply: Reply, spec: dict[str, Any]) -> Violation | Non
         return None
     errors = documented_errors(spec, reply.method, reply.path)
     codes = sorted({c for e in errors if (c := _code(e.get("code"))) is not None})
-    if found.code in codes:
+    if found.code in codes or found.code in let_through:
         return None
     return Violation(
         f"{reply.method} {reply.path} error code is documented for the operation",
         received=f"code {found.code} ({found.message or 'no message'})",
-        documented=f"one of {', '.join(map(str, codes))}",
+        documented=f"one of {', '.join(map(str, sorted({*codes, *let_through})))}",
         source=f"{CONVOSO} (Error Codes table of the operation)",
     )
 
@@ -210,7 +220,7 @@ def profile_shape_conforms(reply: Reply, spec: dict[str, Any]) -> Violation | No
         return None  # a text body: text_reply_conforms judges it
     if errors[0].endswith("is not an operation of the spec"):
         return None  # a method or path no document mentions (coverage phase probes): not judged
-    source = {"convoso": CONVOSO, "whatcounts": WHATCOUNTS, "avaamo": AVAAMO}[reply.api]
+    source = SOURCES[reply.api]
     return Violation(
         f"{reply.method} {reply.path} reply matches the documented shape",
         received=f"{errors[0]} (HTTP {reply.status} {reply.content_type or 'no content type'})",
@@ -220,7 +230,8 @@ def profile_shape_conforms(reply: Reply, spec: dict[str, Any]) -> Violation | No
 
 
 def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | None,
-                         negation: str = "", disputed_sent: Collection[str] = ()) -> Violation | None:
+                         negation: str = "", disputed_sent: Collection[str] = (),
+                         let_through: Collection[int] = ()) -> Violation | None:
     """Negative data is rejected (HTTP or body level); positive data only with a documented error.
 
     ``negative``: True for a request that breaks the spec in a documented way (see
@@ -228,7 +239,7 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
     ``negation`` says how the request breaks the spec (for the report); ``disputed_sent`` names
     the ``x-discrepancy`` fields the request carried: a rejection of valid data whose message
     names one of them concerns a point the documents leave open (e.g. 001: insert_date "format
-    varies by implementation"), so it is not judged.
+    varies by implementation"), so it is not judged; ``let_through`` as for documented_error_code.
     Convoso: a rejection of valid data must carry an error code or message documented for the
     operation (000/001 Error Codes tables; 6006 for an unknown campaign or 6008 for a duplicate
     are legitimate). WhatCounts: 002 "Results" lets any stop fail ("if a subscription does not
@@ -238,7 +249,7 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
     if negative is None or reply.api is None or reply.status >= 500:
         return None
     found = rejection(reply)
-    source = {"convoso": CONVOSO, "whatcounts": WHATCOUNTS, "avaamo": AVAAMO}[reply.api]
+    source = SOURCES[reply.api]
     if negative and found is None:
         return Violation(
             f"{reply.method} {reply.path} rejects a request that breaks the documented parameters",
@@ -250,7 +261,7 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
     if negative or found is None or reply.api == "whatcounts":
         return None
     errors = documented_errors(spec, reply.method, reply.path)
-    if reply.api == "convoso" and _documented(found, errors):
+    if reply.api == "convoso" and _documented(found, errors, let_through):
         return None
     if found.message and any(re.search(rf"\b{re.escape(name)}\b", found.message, re.IGNORECASE)
                              for name in disputed_sent):
@@ -262,56 +273,6 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
         if reply.api == "convoso" else "a page of entries",
         source=f"{source} (parameters, Error Codes)",
     )
-
-
-def counts_as_negation(error: shapes.RequestError) -> bool:
-    return error.keyword in (DISPUTED_NEGATIONS if error.disputed else DOCUMENTED_NEGATIONS)
-
-
-@dataclass(frozen=True)
-class SentRequest:
-    """What a request as sent means for the rules: negative, valid, or neither for sure (None)."""
-
-    negative: bool | None
-    negation: str = ""  # how it breaks the spec (the documented negations, one line)
-    disputed_sent: frozenset[str] = frozenset()  # x-discrepancy fields it carried
-
-
-# An integer of more than 15 digits is beyond what JSON/JavaScript clients hold exactly (2**53) and
-# beyond every value the documents give; a target refusing one is not judged.
-HUGE_INTEGER = re.compile(r"^-?[0-9]{16,}$")
-
-
-def request_negativity(case: schemathesis.Case, response: schemathesis.Response) -> SentRequest:
-    """Judge the request as sent (see :class:`SentRequest`).
-
-    Generation mode alone is not enough: credentials injected after generation can overwrite the
-    only "negation" of a case, so the request is re-validated as it went over the wire.
-    """
-    meta = case.meta
-    if meta is None:
-        return SentRequest(None)
-    request = response.request
-    url = urlsplit(str(request.url))
-    body = request.body or b""
-    if isinstance(body, str):
-        body = body.encode("utf-8")
-    headers = {k.lower(): str(v) for k, v in request.headers.items()}
-    spec = case.operation.schema.raw_schema
-    query = parse_qs(url.query, keep_blank_values=True)
-    content_type = headers.get("content-type", "")
-    errors = shapes.validate_request(spec, case.method, case.path, query=query, headers=headers,
-                                     content_type=content_type, body=body)
-    sent = dict(query)
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        sent.update(parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-    disputed = frozenset(shapes.disputed_fields(spec, case.method, case.path) & set(sent))
-    negations = [e for e in errors if counts_as_negation(e)]
-    described = "; ".join(f"{e.location} {e.field or ''}: {e.message}".replace("  ", " ") for e in negations)
-    if meta.generation.mode.is_negative:
-        return SentRequest(True if negations else None, described[:500], disputed)
-    huge = any(HUGE_INTEGER.match(v) for values in sent.values() for v in values)
-    return SentRequest(False if not errors and not huge else None, "", disputed)
 
 
 class DocumentedRuleBroken(Failure):
@@ -336,19 +297,6 @@ def _raise(violation: Violation | None, case: schemathesis.Case) -> None:
         raise DocumentedRuleBroken.of(violation, case)
 
 
-@schemathesis.check
-def check_body_level_rejection(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                               case: schemathesis.Case) -> bool | None:
-    """Schemathesis form of :func:`body_level_rejection` (000/001 Error Codes; 002 Results)."""
-    reply = Reply.from_response(response, case)
-    if reply.api is not None:
-        sent = request_negativity(case, response)
-        _raise(body_level_rejection(reply, case.operation.schema.raw_schema, sent.negative, sent.negation,
-                                    sent.disputed_sent), case)
-    return None
-
-
-@schemathesis.check
 def check_text_reply_conforms(ctx: schemathesis.CheckContext, response: schemathesis.Response,
                               case: schemathesis.Case) -> bool | None:
     """Schemathesis form of :func:`text_reply_conforms` (002 Results)."""
@@ -356,7 +304,6 @@ def check_text_reply_conforms(ctx: schemathesis.CheckContext, response: schemath
     return None
 
 
-@schemathesis.check
 def check_profile_shape_conforms(ctx: schemathesis.CheckContext, response: schemathesis.Response,
                                  case: schemathesis.Case) -> bool | None:
     """Schemathesis form of :func:`profile_shape_conforms` (the narrowed spec loaded)."""
@@ -365,30 +312,49 @@ def check_profile_shape_conforms(ctx: schemathesis.CheckContext, response: schem
     return None
 
 
-@schemathesis.check
-def check_documented_error_code(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                                case: schemathesis.Case) -> bool | None:
-    """Schemathesis form of :func:`documented_error_code` (000/001 Error Codes tables)."""
-    _raise(documented_error_code(Reply.from_response(response, case), case.operation.schema.raw_schema),
-           case)
-    return None
+def response_checks(expect: Callable[[str], Any] | None = None) -> tuple[Callable[..., bool | None], ...]:
+    """Every response rule as a Schemathesis check ``(ctx, response, case)``.
+
+    ``expect`` is the run's :meth:`RunContext.expect`; the two error-code rules let through the
+    codes :func:`codes_let_through` names under it. None: every registry entry counts as pinned.
+    """
+    @functools.cache
+    def let_through(path: str) -> frozenset[int]:
+        return frozenset() if expect is None else codes_let_through(path, expect)
+
+    def check_body_level_rejection(ctx: schemathesis.CheckContext, response: schemathesis.Response,
+                                   case: schemathesis.Case) -> bool | None:
+        """Schemathesis form of :func:`body_level_rejection` (000/001 Error Codes; 002 Results)."""
+        reply = Reply.from_response(response, case)
+        if reply.api is not None:
+            sent = request_negativity(case, response)
+            _raise(body_level_rejection(reply, case.operation.schema.raw_schema, sent.negative,
+                                        sent.negation, sent.disputed_sent, let_through(case.path)), case)
+        return None
+
+    def check_documented_error_code(ctx: schemathesis.CheckContext, response: schemathesis.Response,
+                                    case: schemathesis.Case) -> bool | None:
+        """Schemathesis form of :func:`documented_error_code` (000/001 Error Codes tables)."""
+        _raise(documented_error_code(Reply.from_response(response, case), case.operation.schema.raw_schema,
+                                     let_through(case.path)), case)
+        return None
+
+    return (check_body_level_rejection, check_text_reply_conforms, check_profile_shape_conforms,
+            check_documented_error_code)
 
 
-RESPONSE_CHECKS = (
-    check_body_level_rejection,
-    check_text_reply_conforms,
-    check_profile_shape_conforms,
-    check_documented_error_code,
-)
+# Registered with Schemathesis (any run in the process applies them), every registry entry pinned.
+RESPONSE_CHECKS = tuple(schemathesis.check(function) for function in response_checks())
 
 
-def reply_violations(reply: Reply, spec: dict[str, Any], *, negative: bool | None = None) -> list[Violation]:
+def reply_violations(reply: Reply, spec: dict[str, Any], *, negative: bool | None = None,
+                     let_through: Collection[int] = ()) -> list[Violation]:
     """Every response rule's violation for one reply (the cassette validator's entry point)."""
     found = [
         text_reply_conforms(reply),
-        documented_error_code(reply, spec),
+        documented_error_code(reply, spec, let_through),
         profile_shape_conforms(reply, spec),
-        body_level_rejection(reply, spec, negative),
+        body_level_rejection(reply, spec, negative, let_through=let_through),
     ]
     return [v for v in found if v is not None]
 
@@ -406,6 +372,6 @@ def assert_reply(ctx: RunContext, exchange: Exchange, method: str, path: str, *,
                           received=exchange.summary(), documented="a reply or a documented rejection",
                           source="Convoso glossary: 500 = server failed", exchange=exchange)
     for violation in reply_violations(Reply.from_exchange(exchange, method, path), ctx.spec(),
-                                      negative=negative):
+                                      negative=negative, let_through=codes_let_through(path, ctx.expect)):
         raise CheckFailed(violation.rule, received=violation.received, documented=violation.documented,
                           source=violation.source, exchange=exchange)

@@ -3,15 +3,14 @@
 The specs' schemas are JSON Schema Draft 2020-12 (OpenAPI 3.1), so a reply body is validated with
 ``jsonschema`` against the schema found under ``paths.<path>.<method>.responses.<status>.content``;
 ``$ref``s resolve against the whole spec document. ``validate_response`` is pure (the cassette
-validator calls it without a run context); ``assert_conforms`` is the form checks use.
+validator calls it without a run context); ``assert_conforms`` is the form checks use. Requests
+are validated in ``checks/requests.py`` with the same validators and spec helpers.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -53,7 +52,8 @@ def resolve(spec: dict[str, Any], node: Any) -> Any:
     return node
 
 
-def _node(spec: dict[str, Any], json_pointer: str) -> Any:
+def node_at(spec: dict[str, Any], json_pointer: str) -> Any:
+    """The node a JSON pointer designates (its own ``$ref`` not followed)."""
     target: Any = spec
     for raw in json_pointer.split("/")[1:]:
         token = raw.replace("~1", "/").replace("~0", "~")
@@ -64,7 +64,7 @@ def _node(spec: dict[str, Any], json_pointer: str) -> Any:
 def follow(spec: dict[str, Any], json_pointer: str) -> str:
     """The pointer a node's local ``$ref`` chain ends at (the pointer itself when it has none)."""
     for _ in range(20):
-        node = _node(spec, json_pointer)
+        node = node_at(spec, json_pointer)
         ref = node.get("$ref") if isinstance(node, dict) else None
         if not (isinstance(ref, str) and ref.startswith("#/")):
             return json_pointer
@@ -144,7 +144,8 @@ def _status_keys(status: int) -> Iterator[str]:
     yield "default"
 
 
-def _media_matches(declared: str, actual: str) -> bool:
+def media_matches(declared: str, actual: str) -> bool:
+    """Whether a declared media type (``*/*``, ``text/*`` allowed) covers the actual one."""
     declared = declared.split(";")[0].strip().lower()
     if declared in (actual, "*/*"):
         return True
@@ -185,7 +186,7 @@ def validate_response(
     actual = (content_type or "").split(";")[0].strip().lower()
     if not content:
         return []
-    media = next((m for m in content if _media_matches(m, actual)), None)
+    media = next((m for m in content if media_matches(m, actual)), None)
     if media is None:
         return [f"content type {actual or '(none)'!r} is not documented for HTTP {status} "
                 f"(documented: {', '.join(content)})"]
@@ -203,228 +204,6 @@ def validate_response(
         except json.JSONDecodeError as exc:
             return [f"$: body is not JSON ({exc.msg} at position {exc.pos})"]
     return schema_errors(spec, schema_pointer, instance)
-
-
-@dataclass(frozen=True)
-class RequestError:
-    """One way a request as sent breaks the spec; ``disputed`` when the field is an ``x-discrepancy``."""
-
-    location: str  # query | header | body | content-type | security
-    field: str | None
-    message: str
-    disputed: bool = False
-    # The JSON Schema keyword broken ("required", "type", "pattern", ...), "security" or "content-type".
-    keyword: str = "required"
-
-
-def _wire_readings(text: str) -> list[Any]:
-    """The values a form or query string may stand for: the text, an integer, a number, a boolean."""
-    readings: list[Any] = [text]
-    try:
-        readings.append(int(text))
-    except ValueError:
-        with contextlib.suppress(ValueError):
-            readings.append(float(text))
-    if text in ("true", "false"):
-        readings.append(text == "true")
-    return readings
-
-
-def _field_value(values: list[str], schema: dict[str, Any], validator: Draft202012Validator) -> Any:
-    """The reading of a sent field that its schema accepts (the raw text when none does)."""
-    if isinstance(schema, dict) and schema.get("type") == "array":
-        return values
-    readings = _wire_readings(values[-1])
-    for reading in readings:
-        if validator.is_valid(reading):
-            return reading
-    # None fits: report against the reading of the declared type (an integer below its minimum
-    # is a bound error, not a type error).
-    declared = schema.get("type") if isinstance(schema, dict) else None
-    types: dict[str, type] = {"integer": int, "number": float, "boolean": bool}
-    wanted = types.get(declared) if isinstance(declared, str) else None
-    return next((r for r in readings if wanted is not None and type(r) is wanted), values[-1])
-
-
-def _is_disputed(spec: dict[str, Any], node: Any) -> bool:
-    node = resolve(spec, node)
-    return isinstance(node, dict) and "x-discrepancy" in node
-
-
-def _security_errors(spec: dict[str, Any], operation: dict[str, Any], headers: Mapping[str, str],
-                     query: Mapping[str, list[str]]) -> list[RequestError]:
-    requirements = operation.get("security", spec.get("security")) or []
-    if not requirements:
-        return []
-    schemes = spec.get("components", {}).get("securitySchemes", {})
-    for requirement in requirements:
-        satisfied = True
-        for name in requirement:
-            scheme = resolve(spec, schemes.get(name, {}))
-            if scheme.get("type") == "apiKey":
-                wanted = scheme.get("name", "").lower()
-                present = wanted in headers if scheme.get("in") == "header" else wanted in query
-                satisfied = satisfied and present
-        if satisfied:
-            return []
-    return [RequestError("security", None, "no credentials of any documented security requirement",
-                         keyword="security")]
-
-
-def _form_fields_declared(spec: dict[str, Any], operation: dict[str, Any], content_type: str,
-                          body: bytes) -> dict[str, list[str]]:
-    """Form fields that the operation's form body declares too: they stand in for query arguments
-    of the same name (WhatCounts POST takes its arguments "in the query string or a form body")."""
-    from urllib.parse import parse_qs
-
-    if not content_type.startswith("application/x-www-form-urlencoded"):
-        return {}
-    request_body = resolve(spec, operation.get("requestBody")) or {}
-    media = request_body.get("content", {}).get("application/x-www-form-urlencoded", {})
-    declared = resolve(spec, media.get("schema", {})).get("properties", {})
-    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
-    return {name: values for name, values in fields.items() if name in declared}
-
-
-def _alias_errors(operation: dict[str, Any], query: Mapping[str, list[str]], content_type: str,
-                  body: bytes) -> list[RequestError]:
-    """``x-required-one-of``: one name of each alias pair (query string or form body) is required."""
-    from urllib.parse import parse_qs
-
-    pairs = operation.get("x-required-one-of") or []
-    if not pairs:
-        return []
-    sent = set(query)
-    if content_type.startswith("application/x-www-form-urlencoded"):
-        sent |= set(parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True))
-    return [
-        RequestError("query", names[0], f"one of {' / '.join(names)} is required")
-        for names in pairs
-        if not sent & set(names)
-    ]
-
-
-def validate_request(
-    spec: dict[str, Any],
-    method: str,
-    path: str,
-    *,
-    query: Mapping[str, list[str]],
-    headers: Mapping[str, str],
-    content_type: str,
-    body: bytes,
-) -> list[RequestError]:
-    """Errors of a request as it went over the wire (every value a string) against ``spec``.
-
-    A form or query value counts as valid when any reading of it (text, integer, number, boolean)
-    fits its schema, because on the wire the two are indistinguishable. ``headers`` keys are
-    lowercase. Used to tell whether a generated "negative" request is still negative after
-    credentials were injected into it.
-    """
-    from urllib.parse import parse_qs
-
-    operation = find_operation(spec, method, path)
-    if operation is None:
-        return [RequestError("path", None, f"{method.upper()} {path} is not an operation of the spec")]
-    validators = validators_for(spec)
-    errors: list[RequestError] = []
-    parameter_pointers: dict[int, str] = {}
-    for owner in (pointer("paths", path), pointer("paths", path, method.lower())):
-        for index, _ in enumerate(_node(spec, owner).get("parameters", [])):
-            resolved_pointer = follow(spec, f"{owner}/parameters/{index}")
-            parameter_pointers[id(_node(spec, resolved_pointer))] = resolved_pointer
-    parameters = [_node(spec, p) for p in parameter_pointers.values()]
-    form_fields = _form_fields_declared(spec, operation, content_type, body)
-    for parameter in parameters:
-        location, name = parameter.get("in"), parameter.get("name", "")
-        if location not in ("query", "header"):
-            continue
-        sent = (query.get(name) or form_fields.get(name)) if location == "query" else (
-            [headers[name.lower()]] if name.lower() in headers else None)
-        disputed = "x-discrepancy" in parameter or _is_disputed(spec, parameter.get("schema"))
-        if not sent:
-            if parameter.get("required"):
-                errors.append(RequestError(location, name, f"required {location} parameter missing",
-                                           disputed))
-            continue
-        schema = parameter.get("schema")
-        if schema is None:
-            continue
-        validator = validators.at(follow(spec, parameter_pointers[id(parameter)]) + "/schema")
-        value = _field_value(sent, resolve(spec, schema), validator)
-        for error in validator.iter_errors(value):
-            errors.append(RequestError(location, name, error.message, disputed, str(error.validator)))
-    errors += _security_errors(spec, operation, headers, query)
-    errors += _alias_errors(operation, query, content_type, body)
-    request_body = resolve(spec, operation.get("requestBody"))
-    if not request_body:
-        return errors
-    content = request_body.get("content", {})
-    actual = content_type.split(";")[0].strip().lower()
-    if not body and not request_body.get("required"):
-        return errors
-    media = next((m for m in content if _media_matches(m, actual)), None)
-    if media is None:
-        errors.append(RequestError("content-type", None, f"body sent as {actual or '(none)'}",
-                                   keyword="content-type"))
-        return errors
-    body_pointer = follow(spec, pointer("paths", path, method.lower(), "requestBody"))
-    schema_ref = follow(spec, body_pointer + pointer("content", media, "schema"))
-    body_schema = resolve(spec, content[media].get("schema", {}))
-    if media == "application/x-www-form-urlencoded":
-        try:
-            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
-        except UnicodeDecodeError:
-            return [*errors, RequestError("body", None, "form body is not UTF-8", keyword="type")]
-        properties = body_schema.get("properties", {})
-        instance: dict[str, Any] = {}
-        for name, values in fields.items():
-            if name in properties:
-                validator = validators.at(follow(spec, schema_ref) + pointer("properties", name))
-                instance[name] = _field_value(values, resolve(spec, properties[name]), validator)
-            else:
-                instance[name] = values[-1]
-    else:
-        try:
-            instance = json.loads(body or b"null")
-        except ValueError:
-            return [*errors, RequestError("body", None, "body is not JSON", keyword="type")]
-    body_validator = validators.at(schema_ref)
-    for error in body_validator.iter_errors(instance):
-        name = _error_field(error)
-        prop = body_schema.get("properties", {}).get(name) if name else None
-        disputed = _is_disputed(spec, prop) if prop else False
-        errors.append(RequestError("body", name, error.message, disputed, str(error.validator)))
-    return errors
-
-
-def disputed_fields(spec: dict[str, Any], method: str, path: str) -> set[str]:
-    """Names of the operation's parameters and form fields marked ``x-discrepancy``."""
-    operation = find_operation(spec, method, path)
-    if operation is None:
-        return set()
-    item = resolve(spec, spec["paths"][path])
-    names = set()
-    for parameter in [*item.get("parameters", []), *operation.get("parameters", [])]:
-        parameter = resolve(spec, parameter)
-        if "x-discrepancy" in parameter or _is_disputed(spec, parameter.get("schema")):
-            names.add(parameter.get("name", ""))
-    body = resolve(spec, operation.get("requestBody")) or {}
-    for media in body.get("content", {}).values():
-        properties = resolve(spec, media.get("schema", {})).get("properties", {})
-        names |= {name for name, prop in properties.items() if _is_disputed(spec, prop)}
-    return names
-
-
-def _error_field(error: ValidationError) -> str | None:
-    """The top-level property an error is about (the missing one for ``required``)."""
-    if error.absolute_path:
-        return str(error.absolute_path[0])
-    if error.validator == "required" and isinstance(error.message, str) and error.message.startswith("'"):
-        return error.message.split("'")[1]
-    if error.validator == "additionalProperties":
-        return None
-    return None
 
 
 @lru_cache(maxsize=64)

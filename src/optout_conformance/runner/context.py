@@ -104,6 +104,8 @@ class RunContext:
     max_examples: int | None = None
     seed: int | None = None
     fast: bool = False
+    # Lines about the run itself for the report (what was not exercised and why); not observations.
+    notes: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
     # Per-context so a recording made with a fixed run_prefix replays byte-identical requests.
     _phones: itertools.count = field(default_factory=itertools.count, repr=False)
@@ -137,6 +139,11 @@ class RunContext:
             self.observations.append(
                 Observation(discrepancy_id, observed, follows, check_id=self.current_check)
             )
+
+    def note(self, text: str) -> None:
+        """Add a line about the run itself (not about the target) to the report's notes."""
+        with self._lock:
+            self.notes.append(text)
 
     def spec(self) -> dict[str, Any]:
         from optout_conformance.specs import load_spec
