@@ -32,12 +32,6 @@ CI_FAULTS = {
 
 # Known gaps of the suite, found by this matrix (strict: an xpass fails, so a fix is noticed).
 KNOWN_GAPS = {
-    "convoso-unknown-campaign-6006-everywhere": "the Convoso property phase fails 6006 on update although "
-    "the lenient profile accepts either code (registry convoso.error.unknown-campaign-code)",
-    "whatcounts-get-only": "the WhatCounts property phase holds POST to the SUCCESS/FAILURE text although "
-    "only GET is documented (registry whatcounts.http-method)",
-    "avaamo-json-path-only": "the Avaamo property phase requires the plain path although only .json is "
-    "binding (registry avaamo.path.json-suffix)",
 }
 
 
