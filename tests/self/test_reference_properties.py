@@ -11,12 +11,15 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis.errors import FlakyFailure
+from schemathesis.core.failures import Failure, FailureGroup, Severity
 
 from optout_conformance import specs
 from optout_conformance.apis import APIS
-from optout_conformance.checks import robustness
-from optout_conformance.checks.properties import run_property_phase
+from optout_conformance.checks import properties, robustness
+from optout_conformance.checks.properties import OperationOutcome, PhaseOptions, run_property_phase
 from optout_conformance.checks.registry import CHECKS
+from optout_conformance.faults.faithful import GetOnly, JsonPathOnly
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -106,3 +109,64 @@ def test_odd_input_gets_documented_replies_from_the_reference(api: str, tmp_path
                          http=HttpClient(url, timeout=5.0))
         CHECKS[f"{api}.robustness.odd_input_gets_a_documented_reply"].function(ctx)
     assert len(ctx.http.exchanges) == len(robustness.REQUESTS[api](ctx))
+
+
+def served_context(server: EmbeddedServer, api: str, config: ReferenceConfig, *, loopback: bool = True
+                   ) -> RunContext:
+    url = server.url(api)
+    target = Target(api=api, base_url=url, loopback=loopback)
+    return RunContext(target=target, credentials=credentials(config), profile="lenient",
+                      http=HttpClient(url, timeout=5.0, secrets=credentials(config).secrets()),
+                      max_examples=2,
+                      current_check=f"{api}.properties.generated_requests_follow_the_spec")
+
+
+def test_generated_requests_join_the_exchange_log_labelled_with_the_check(tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=0)
+    with EmbeddedServer(create_app(config, apis=("whatcounts",))) as server:
+        ctx = served_context(server, "whatcounts", config)
+        options = PhaseOptions(writes=True, max_examples=2, coverage=False, http=ctx.http,
+                               check_id=ctx.current_check)
+        result = run_property_phase(specs.load_spec("whatcounts"), "whatcounts", ctx.credentials,
+                                    base_url=ctx.target.base_url, options=options)
+    assert len(ctx.http.exchanges) == result.cases > 0
+    assert {e.check_id for e in ctx.http.exchanges} == {ctx.current_check}
+    assert all(e.status == 200 and "reference-pass" not in e.curl() for e in ctx.http.exchanges)
+
+
+@pytest.mark.parametrize(("api", "variant", "discrepancy_id"), [
+    ("avaamo", {"avaamo": JsonPathOnly}, "avaamo.path.json-suffix"),
+    ("whatcounts", {"whatcounts": GetOnly}, "whatcounts.http-method"),
+])
+def test_a_variant_operation_the_target_does_not_serve_is_observed_not_failed(
+    api: str, variant: dict, discrepancy_id: str, tmp_path: Path
+) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=(api,), **variant)) as server:
+        ctx = served_context(server, api, config)
+        CHECKS[f"{api}.properties.generated_requests_follow_the_spec"].function(ctx)
+    assert [o.discrepancy_id for o in ctx.observations] == [discrepancy_id]
+
+
+def test_read_only_phase_leaves_a_note_for_the_report(tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = served_context(server, "convoso", config, loopback=False)
+        ctx.max_examples = 1
+        CHECKS["convoso.properties.generated_requests_follow_the_spec"].function(ctx)
+    assert len(ctx.notes) == 1 and "read operations only" in ctx.notes[0]
+
+
+def test_flaky_failure_of_a_documented_rule_is_the_operations_failure() -> None:
+    broken = Failure(operation="GET /x", title="documented rule", message="Received: x",
+                     severity=Severity.HIGH)
+    flaky = FlakyFailure("inconsistent", [FailureGroup([broken], "documented rule\ncurl -X GET")])
+    outcome = OperationOutcome("GET /x")
+    properties._settle_flaky(flaky, outcome, lambda text: text)
+    assert outcome.failure is not None and outcome.failure.startswith("documented rule")
+
+
+def test_flaky_failure_of_anything_else_is_a_clear_error() -> None:
+    flaky = FlakyFailure("inconsistent", [ValueError("boom")])
+    with pytest.raises(properties.PropertyPhaseError, match=r"GET /x.*ValueError: boom"):
+        properties._settle_flaky(flaky, OperationOutcome("GET /x"), lambda text: text)

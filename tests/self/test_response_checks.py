@@ -87,6 +87,31 @@ def test_error_code_of_another_operation_is_a_violation(convoso: dict) -> None:
     assert "code 6004" in violation.received and "6006" in violation.documented
 
 
+def unpinned(discrepancy_id: str) -> None:
+    """The lenient profile's expectation of every registry entry: any documented variant."""
+    return None
+
+
+def pinned(discrepancy_id: str) -> str:
+    return "pinned"
+
+
+def test_unknown_campaign_codes_of_every_operation_are_let_through_when_unpinned() -> None:
+    assert response.codes_let_through("/sms-opt-out/update", unpinned) == {6004, 6006}
+    assert response.codes_let_through(SEARCH, unpinned) == {6004, 6006}
+
+
+def test_no_code_is_let_through_when_the_profile_pins_the_point() -> None:
+    assert response.codes_let_through("/sms-opt-out/update", pinned) == frozenset()
+
+
+def test_another_operations_code_let_through_by_the_registry_passes(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "code": 6004, "message": "Unknown Campaign ID"})
+    let_through = response.codes_let_through(SEARCH, unpinned)
+    assert response.documented_error_code(reply, convoso, let_through) is None
+    assert response.body_level_rejection(reply, convoso, False, let_through=let_through) is None
+
+
 def test_accepted_negative_request_is_a_violation(convoso: dict) -> None:
     reply = convoso_reply({"success": True}, path=INSERT)
     violation = response.body_level_rejection(reply, convoso, True, "body auth_token: missing")

@@ -316,7 +316,11 @@ def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentia
 
 
 def _leaves(error: BaseException) -> list[BaseException]:
-    if isinstance(error, BaseExceptionGroup):
+    """The exceptions inside nested groups (a Schemathesis FailureGroup is kept whole); Hypothesis
+    wraps a BaseException put into a FlakyFailure, so the wrapped one is taken from its cause."""
+    if isinstance(error, hypothesis.errors._WrappedBaseException) and error.__cause__ is not None:
+        return _leaves(error.__cause__)
+    if isinstance(error, BaseExceptionGroup) and not isinstance(error, FailureGroup):
         return [leaf for inner in error.exceptions for leaf in _leaves(inner)]
     return [error]
 
