@@ -22,7 +22,9 @@ is reported like any failure when it broke a documented rule; anything else is a
 Budget (measured against the embedded reference over real HTTP, community profile, writes allowed,
 2 cores; CPU seconds of client and server together, about the wall time on an idle machine):
 default 18 examples per operation and mode, all three APIs ~7.6 s (Convoso 4.1, WhatCounts 2.3,
-Avaamo 1.2); ``--fast`` (5) ~3.0 s. Convoso dominates: a search answers up to 1000 records, each
+Avaamo 1.2); ``--fast`` (5) ~3.0 s. With the exchange log and the variant probes, each phase run
+alone through ``optout-conformance run --check`` (wall time): Convoso 3.5, WhatCounts 2.8, Avaamo
+1.9 s; a full ``run`` 13-15 s. Convoso dominates: a search answers up to 1000 records, each
 one validated.
 """
 
