@@ -2,6 +2,8 @@
 
     python benchmarks/bench_detect.py               # every entry, --workers 1 and 2
     python benchmarks/bench_detect.py --subset      # the CI subset only, as pytest runs it
+    python benchmarks/bench_detect.py --table detect.json baseline.json [more baseline.json]
+                                                    # docs/detection.md's side-by-side table
 
 Prints, per worker count: wall time, detected X/Y, false alarms F/V, median and p90 time to
 detect. Every run is bounded (each entry stops after faults.detect.VARIANT_BUDGET seconds).
@@ -10,16 +12,56 @@ detect. Every run is bounded (each entry stops after faults.detect.VARIANT_BUDGE
 from __future__ import annotations
 
 import argparse
+import json
 import statistics
 import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 from optout_conformance.faults.catalog import FAULTS, Fault
 from optout_conformance.faults.detect import run_detection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "detection"))
+
+
+def side_by_side(detect_json: Path, baseline_jsons: list[Path]) -> list[str]:
+    """Markdown rows: this suite's verdict per entry next to plain Schemathesis' new failures.
+
+    ``detect_json`` is written by ``detect --json``, each of ``baseline_jsons`` by ``baseline
+    --json``; a later baseline file replaces the rows of the entries it ran.
+    """
+    detect = json.loads(detect_json.read_text(encoding="utf-8"))
+    plain: dict[str, dict[str, Any]] = {}
+    for path in baseline_jsons:
+        plain.update({o["name"]: o for o in json.loads(path.read_text(encoding="utf-8"))["outcomes"]})
+    rows = [
+        "| entry | kind | this suite (first check that failed) | seconds "
+        "| plain Schemathesis (new failures vs the reference) |",
+        "| --- | --- | --- | ---: | --- |",
+    ]
+    for o in detect["outcomes"]:
+        failed = [c.split(".", 1)[1] for c in o["caught_by"] + o["errors"]]
+        if o["kind"] == "fault":
+            ours = f"yes: `{failed[0]}`" if o["verdict"] == "detected" else "**missed**"
+            ours += " (!)" if o["unexpected"] else ""
+        else:
+            ours = "passes" if o["verdict"] == "passed" else "**false alarm**: " + ", ".join(
+                f"`{c}`" for c in failed
+            )
+        p = plain.get(o["name"])
+        new = "; ".join(p["new_failures"]) if p else ""
+        if p is None:
+            theirs = "not run"
+        elif p["note"] and not p["failures"]:
+            theirs = f"no result ({p['note']})"
+        elif o["kind"] == "fault":
+            theirs = f"yes: {new}" if new else "no"
+        else:
+            theirs = f"false alarm: {new}" if new else "passes"
+        rows.append(f"| `{o['name']}` | {o['kind']} | {ours} | {o['seconds']:.2f} | {theirs} |")
+    return rows
 
 
 def main() -> None:
@@ -29,7 +71,16 @@ def main() -> None:
         help="only the CI subset: its faults, every faithful variant in its representative profile",
     )
     parser.add_argument("--workers", type=int, nargs="*", default=[1, 2])
+    parser.add_argument(
+        "--table", type=Path, nargs="+", metavar="JSON",
+        help="print the side-by-side table from detect.json and baseline JSON file(s), run nothing",
+    )
     args = parser.parse_args()
+    if args.table:
+        if len(args.table) < 2:
+            parser.error("--table needs detect.json and at least one baseline JSON file")
+        print("\n".join(side_by_side(args.table[0], args.table[1:])))
+        return
     names = None
     profiles_for: Callable[[Fault], Sequence[str]] | None = None
     if args.subset:
