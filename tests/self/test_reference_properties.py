@@ -170,3 +170,14 @@ def test_flaky_failure_of_anything_else_is_a_clear_error() -> None:
     flaky = FlakyFailure("inconsistent", [ValueError("boom")])
     with pytest.raises(properties.PropertyPhaseError, match=r"GET /x.*ValueError: boom"):
         properties._settle_flaky(flaky, OperationOutcome("GET /x"), lambda text: text)
+
+
+def test_remote_target_with_allow_writes_gets_no_generated_writes(tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = served_context(server, "convoso", config, loopback=False)
+        ctx.allow_writes, ctx.max_examples = True, 1
+        CHECKS["convoso.properties.generated_requests_follow_the_spec"].function(ctx)
+    paths = {e.url.rsplit("/", 1)[-1] for e in ctx.http.exchanges}
+    assert paths == {"search"}
+    assert len(ctx.notes) == 1 and "nor loopback" in ctx.notes[0] and "fictional" in ctx.notes[0]

@@ -2,20 +2,20 @@
 
 For each operation of the profile-narrowed spec, Hypothesis draws positive and negative cases
 (``operation.as_strategy``) and Schemathesis' coverage phase adds boundary cases (±1 around every
-documented bound; it is not capped by ``max_examples``, so we cap it ourselves). Credentials are
-injected after generation, only into the fields a case generated as strings, so a case whose
-negation is a missing or mistyped credential stays negative; Avaamo's ``access-token`` header goes
-through Schemathesis' own auth mechanism (``schema.auth``), which skips cases that negate it.
-Every reply is judged by ``not_a_server_error``, ``response_schema_conformance`` and the rules of
-``checks/response.py`` (registry-aware through ``ctx.expect``); the first failure of an operation
-stops that operation.
+documented bound), capped by us. How cases get their credentials, reach the target and join the
+exchange log is ``checks/property_requests.py``'s. Write operations are generated only against
+the embedded server or a loopback target: their values are arbitrary phones and ids, never the
+fictional 555-01XX numbers a live target's writes must use, so ``--allow-writes`` on a remote
+target leaves them out with a note. Every reply is judged by ``not_a_server_error``,
+``response_schema_conformance`` and ``checks/schemathesis_checks.py`` (registry-aware through
+``ctx.expect``); the first failure of an operation stops that operation.
 
 Exact and repeatable: generation is derandomized unless ``ctx.seed`` is given (then Hypothesis is
 seeded with it), so a target gets the same verdict on every run. The undocumented variants of an
 operation (WhatCounts POST, registry ``whatcounts.http-method``; Avaamo's path without ``.json``,
 registry ``avaamo.path.json-suffix``) are probed once first: a target that does not serve them is
-observed, not exercised there. Requests go through the run's rate limit and timeout and join its
-exchange log (``ctx.http``), labelled with the check id. A failure that Hypothesis reports as flaky
+observed, not exercised there. Requests share the run's rate limit, timeout and exchange log,
+labelled with the check id. A failure that Hypothesis reports as flaky
 is reported like any failure when it broke a documented rule; anything else is a
 ``PropertyPhaseError`` naming what was raised.
 
@@ -30,50 +30,37 @@ one validated.
 
 from __future__ import annotations
 
-import itertools
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import hypothesis
 import requests
 from hypothesis import HealthCheck, Phase, settings
-from schemathesis import AuthContext, Case, GenerationMode
-from schemathesis.auths import set_on_generated_case
+from schemathesis import Case, GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
-from schemathesis.openapi import from_dict
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from optout_conformance.checks.property_requests import (
+    REMOTE_WRITES_NOTE,
+    VARIANT_OPERATIONS,
+    WRITE_OPERATIONS,
+    coverage_cases,
+    generated_writes_allowed,
+    inject_credentials,
+    load_schema,
+    logged_exchange,
+    unserved_variants,
+)
 from optout_conformance.checks.registry import check
-from optout_conformance.checks.response import response_checks
+from optout_conformance.checks.schemathesis_checks import response_checks
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext
-from optout_conformance.runner.http import MAX_BODY_BYTES, Exchange, HttpClient
+from optout_conformance.runner.http import HttpClient
 
 DEFAULT_EXAMPLES = 18
 FAST_EXAMPLES = 5
-# Operations that change the target's data: they run only when writes are allowed.
-WRITE_OPERATIONS = frozenset(
-    {"insertSmsOptOut", "updateSmsOptOut", "smsStopSubscriberSend", "smsStopSubscriberSendPost"}
-)
-# Undocumented or disputed variants of another operation (POST for WhatCounts' GET, Avaamo's path
-# without .json): the same parameters, so a fifth of the budget is enough to see them answer alike.
-VARIANT_OPERATIONS = frozenset({"smsStopSubscriberSendPost", "getSmsOptStatusWithoutSuffix"})
-# How each variant operation is probed: registry id, method, path, the key its observation uses
-# (the same as the targeted checks' observations of the point).
-VARIANT_PROBES = {
-    "getSmsOptStatusWithoutSuffix": ("avaamo.path.json-suffix", "GET", "/sms/opt-status", "without .json"),
-    "smsStopSubscriberSendPost": ("whatcounts.http-method", "POST", "/api_web", "POST"),
-}
-# Statuses meaning "no such resource or method here": the variant is not served.
-NOT_SERVED = frozenset({404, 405, 501})
-# Request headers the HTTP library adds by itself: left out of the logged exchange (and its curl).
-LIBRARY_HEADERS = frozenset(
-    {"user-agent", "accept", "accept-encoding", "connection", "content-length", "x-schemathesis-testcaseid"}
-)
-
 
 class PropertyPhaseError(RuntimeError):
     """The phase could not reach a verdict (Hypothesis raised something that is not a broken rule)."""
@@ -108,64 +95,6 @@ class PhaseResult:
 
 class _OperationFailed(Exception):
     """Stops Hypothesis once an operation has failed (raised again, identically, on its replay)."""
-
-
-def inject_credentials(case: Case, api: str, credentials: Credentials) -> None:
-    """Put real credentials into the fields the case generated as strings (never into a negation)."""
-    replacements: dict[str, str | None] = {}
-    if api == "convoso":
-        replacements = {"auth_token": credentials.token}
-    elif api == "whatcounts":
-        replacements = {
-            "realm": credentials.realm, "r": credentials.realm,
-            "pwd": credentials.password, "p": credentials.password,
-            "sender_code": credentials.sender_code,
-        }
-    containers = [case.query, case.body if isinstance(case.body, dict) else None]
-    for container in containers:
-        if not isinstance(container, dict):
-            continue
-        for name, value in replacements.items():
-            if value and isinstance(container.get(name), str):
-                container[name] = value
-
-
-def _load_schema(spec: dict[str, Any], api: str, credentials: Credentials, *, base_url: str | None,
-                 app: Any | None) -> Any:
-    schema = from_dict(spec)
-    # Set right after loading: operations built later read it (a later update is ignored).
-    if base_url is not None:
-        schema.config.update(base_url=base_url)
-    if app is not None:
-        schema.app = app
-    if api == "avaamo" and credentials.token:
-        token = credentials.token
-
-        @schema.auth(refresh_interval=None)
-        class _AccessToken:
-            """Avaamo's access-token header (003 Headers), skipped by cases that negate it."""
-
-            def get(self, case: Case, context: AuthContext) -> str:
-                return token
-
-            def set(self, case: Case, data: str, context: AuthContext) -> None:
-                case.headers["access-token"] = data
-
-    return schema
-
-
-def _coverage_cases(schema: Any, operation: Any, limit: int) -> Iterable[Case]:
-    """Schemathesis' coverage phase (boundaries ±1, missing parameters), at most ``limit`` cases."""
-    config = schema.config.generation_for(operation=operation, phase="coverage")
-    cases = schema.iter_coverage_cases(
-        operation, generation_modes=[GenerationMode.POSITIVE, GenerationMode.NEGATIVE],
-        generation_config=config,
-    )
-    context = AuthContext(operation=operation, app=operation.app)
-    documented = (case for case in cases if case.method.upper() == operation.method.upper())
-    for case in itertools.islice(documented, limit):
-        set_on_generated_case(case, context, None)
-        yield case
 
 
 @dataclass
@@ -210,7 +139,7 @@ def run_property_phase(
     started = time.perf_counter()
     if options is None:
         options = PhaseOptions(writes, max_examples, seed, coverage, redact)
-    schema = _load_schema(spec, api, credentials, base_url=base_url, app=app)
+    schema = load_schema(spec, api, credentials, base_url=base_url, app=app)
     checks = [not_a_server_error, response_schema_conformance, *response_checks(options.expect)]
     result = PhaseResult(api)
     session = requests.Session()
@@ -233,26 +162,6 @@ def run_property_phase(
         session.close()
     result.seconds = time.perf_counter() - started
     return result
-
-
-def logged_exchange(response: Any, http: HttpClient, check_id: str | None) -> Exchange:
-    """The run's form of one generated request and its reply (for the report and its curl)."""
-    request = response.request
-    url = urlsplit(str(request.url))
-    body = request.body or b""
-    body = body.encode("utf-8") if isinstance(body, str) else body
-    headers = {k: str(v) for k, v in request.headers.items() if k.lower() not in LIBRARY_HEADERS}
-    form = headers.get("Content-Type", headers.get("content-type", "")).startswith(
-        "application/x-www-form-urlencoded")
-    data = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)) if form else None
-    text = response.content[:MAX_BODY_BYTES].decode(response.encoding or "utf-8", errors="replace")
-    return Exchange(
-        method=str(request.method), url=urlunsplit(url._replace(query="")),
-        params=dict(parse_qsl(url.query, keep_blank_values=True)), data=data, headers=headers,
-        status=response.status_code, text=text, truncated=len(response.content) > MAX_BODY_BYTES,
-        response_headers={k.lower(): v[0] for k, v in response.headers.items() if v},
-        elapsed=response.elapsed, check_id=check_id, secrets=http.secrets,
-    )
 
 
 def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentials,
@@ -310,7 +219,7 @@ def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentia
             _settle_flaky(flaky, outcome, redact)
             return
     if options.coverage and not outcome.failure:
-        for case in _coverage_cases(schema, operation, max(2, max_examples // 2)):
+        for case in coverage_cases(schema, operation, max(2, max_examples // 2)):
             try:
                 run_case(case)
             except _OperationFailed:
@@ -347,27 +256,6 @@ def _settle_flaky(error: BaseException, outcome: OperationOutcome, redact: Calla
     ) from error
 
 
-def unserved_variants(ctx: RunContext) -> dict[str, str]:
-    """operationId -> reason, for each undocumented variant operation the target does not serve.
-
-    One probe each (no arguments for WhatCounts' POST, so it changes nothing); a variant not
-    served is observed on its registry entry, where only the documented form is binding.
-    """
-    unserved: dict[str, str] = {}
-    for operation_id, (discrepancy_id, method, path, key) in VARIANT_PROBES.items():
-        if not discrepancy_id.startswith(ctx.api + ".") or (
-                operation_id in WRITE_OPERATIONS and not ctx.writes_allowed):
-            continue
-        headers = {"access-token": ctx.credentials.token} if ctx.api == "avaamo" and ctx.credentials.token \
-            else None
-        exchange = ctx.http.request(method, path, headers=headers, data={} if method == "POST" else None)
-        if exchange.status in NOT_SERVED:
-            ctx.observe(discrepancy_id, {key: exchange.status})
-            unserved[operation_id] = (f"{method} {path} is not served (HTTP {exchange.status}); only the "
-                                      f"documented form is binding (registry {discrepancy_id})")
-    return unserved
-
-
 def _phase_check(api: str) -> Callable[[RunContext], None]:
     def generated_requests_follow_the_spec(ctx: RunContext) -> None:
         """Generated positive, negative and boundary requests get documented replies (every operation)."""
@@ -379,13 +267,16 @@ def _phase_check(api: str) -> Callable[[RunContext], None]:
                 text = text.replace(secret, variable)
             return text
 
+        writes = generated_writes_allowed(ctx)
         options = PhaseOptions(
-            writes=ctx.writes_allowed, max_examples=examples, seed=ctx.seed, redact=redact, http=ctx.http,
-            check_id=ctx.current_check, expect=ctx.expect, unserved=unserved_variants(ctx),
+            writes=writes, max_examples=examples, seed=ctx.seed, redact=redact, http=ctx.http,
+            check_id=ctx.current_check, expect=ctx.expect, unserved=unserved_variants(ctx, writes=writes),
         )
         if not ctx.writes_allowed:
             ctx.note(f"{api} property phase: read operations only (writes are not allowed on this "
                      "target; pass --allow-writes to exercise the write operations)")
+        elif not writes:
+            ctx.note(REMOTE_WRITES_NOTE.format(api=api))
         result = run_property_phase(ctx.spec(), api, ctx.credentials, base_url=ctx.target.base_url,
                                     options=options)
         for outcome in result.failures:

@@ -1,9 +1,9 @@
 """Response-level rules: one reply judged on its own, by the property phase and by targeted checks.
 
 Each rule is a plain function over a :class:`Reply` (status, content type, body of one operation)
-that returns a :class:`Violation` or None, and has a Schemathesis form ``(ctx, response, case)``
-(:func:`response_checks`). :func:`assert_reply` runs them on an
-``Exchange`` and raises ``CheckFailed``; the cassette validator calls the rule functions directly.
+that returns a :class:`Violation` or None; its Schemathesis form ``(ctx, response, case)`` is in
+``checks/schemathesis_checks.py``. :func:`assert_reply` runs them on an ``Exchange`` and raises
+``CheckFailed``; the cassette validator calls the rule functions directly.
 
 What counts as a rejection: an HTTP status >= 400, a Convoso JSON body with ``"success": false``
 (000 "Error Handling"; public fact: the convoso-js SDK treats such a body as an API error), a
@@ -17,7 +17,6 @@ Which requests count as negative is ``checks/requests.py``'s to say.
 
 from __future__ import annotations
 
-import functools
 import json
 import re
 from collections.abc import Callable, Collection
@@ -25,10 +24,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
-from schemathesis.core.failures import Failure, Severity
 
 from optout_conformance.checks import shapes
-from optout_conformance.checks.requests import request_negativity
 from optout_conformance.registry import load_registry
 
 if TYPE_CHECKING:
@@ -273,78 +270,6 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
         if reply.api == "convoso" else "a page of entries",
         source=f"{source} (parameters, Error Codes)",
     )
-
-
-class DocumentedRuleBroken(Failure):
-    """A reply broke a rule a source document states (Received / Documented, with the source)."""
-
-    code = "ST990"
-    kind_title = "Documented rule broken"
-
-    @classmethod
-    def of(cls, violation: Violation, case: schemathesis.Case) -> DocumentedRuleBroken:
-        return cls(
-            operation=case.operation.label,
-            title=violation.rule,
-            message=f"Received: {violation.received}\n"
-            f"Documented: {violation.documented} ({violation.source})",
-            severity=Severity.HIGH,
-        )
-
-
-def _raise(violation: Violation | None, case: schemathesis.Case) -> None:
-    if violation is not None:
-        raise DocumentedRuleBroken.of(violation, case)
-
-
-def check_text_reply_conforms(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                              case: schemathesis.Case) -> bool | None:
-    """Schemathesis form of :func:`text_reply_conforms` (002 Results)."""
-    _raise(text_reply_conforms(Reply.from_response(response, case)), case)
-    return None
-
-
-def check_profile_shape_conforms(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                                 case: schemathesis.Case) -> bool | None:
-    """Schemathesis form of :func:`profile_shape_conforms` (the narrowed spec loaded)."""
-    _raise(profile_shape_conforms(Reply.from_response(response, case), case.operation.schema.raw_schema),
-           case)
-    return None
-
-
-def response_checks(expect: Callable[[str], Any] | None = None) -> tuple[Callable[..., bool | None], ...]:
-    """Every response rule as a Schemathesis check ``(ctx, response, case)``.
-
-    ``expect`` is the run's :meth:`RunContext.expect`; the two error-code rules let through the
-    codes :func:`codes_let_through` names under it. None: every registry entry counts as pinned.
-    """
-    @functools.cache
-    def let_through(path: str) -> frozenset[int]:
-        return frozenset() if expect is None else codes_let_through(path, expect)
-
-    def check_body_level_rejection(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                                   case: schemathesis.Case) -> bool | None:
-        """Schemathesis form of :func:`body_level_rejection` (000/001 Error Codes; 002 Results)."""
-        reply = Reply.from_response(response, case)
-        if reply.api is not None:
-            sent = request_negativity(case, response)
-            _raise(body_level_rejection(reply, case.operation.schema.raw_schema, sent.negative,
-                                        sent.negation, sent.disputed_sent, let_through(case.path)), case)
-        return None
-
-    def check_documented_error_code(ctx: schemathesis.CheckContext, response: schemathesis.Response,
-                                    case: schemathesis.Case) -> bool | None:
-        """Schemathesis form of :func:`documented_error_code` (000/001 Error Codes tables)."""
-        _raise(documented_error_code(Reply.from_response(response, case), case.operation.schema.raw_schema,
-                                     let_through(case.path)), case)
-        return None
-
-    return (check_body_level_rejection, check_text_reply_conforms, check_profile_shape_conforms,
-            check_documented_error_code)
-
-
-# Registered with Schemathesis (any run in the process applies them), every registry entry pinned.
-RESPONSE_CHECKS = tuple(schemathesis.check(function) for function in response_checks())
 
 
 def reply_violations(reply: Reply, spec: dict[str, Any], *, negative: bool | None = None,
