@@ -13,16 +13,27 @@ from pathlib import Path
 import pytest
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from optout_conformance.checks import fingerprint
 from optout_conformance.checks.registry import CHECKS, CheckSpec, checks_for
+from optout_conformance.faults.convoso_data import CampaignFilterIgnored
+from optout_conformance.faults.faithful import InvalidTokenWithHttp422
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.convoso import ConvosoService
+from optout_conformance.reference.convoso_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.reference.store import Store, Where
+from optout_conformance.runner.context import (
+    CheckFailed,
+    CheckSkipped,
+    Credentials,
+    Observation,
+    RunContext,
+    Target,
+)
 from optout_conformance.runner.http import HttpClient
 
 SEED_RECORDS = 150
@@ -59,6 +70,20 @@ TARGETED_MODULES = (
 
 def targeted_checks() -> list[CheckSpec]:
     return [c for c in checks_for("convoso") if c.function.__module__.rsplit(".", 1)[-1] in TARGETED_MODULES]
+
+
+def failure_of(ctx: RunContext, spec: CheckSpec) -> CheckFailed | None:
+    """The CheckFailed one check raises in ``ctx`` (None when it passes)."""
+    ctx.current_check = spec.id
+    try:
+        spec.function(ctx)
+    except CheckFailed as failure:
+        return failure
+    return None
+
+
+def observed(ctx: RunContext, discrepancy_id: str) -> list[Observation]:
+    return [o for o in ctx.observations if o.discrepancy_id == discrepancy_id]
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
@@ -227,3 +252,148 @@ def test_no_check_passes_or_crashes_against_a_target_answering_garbage(
         results = {spec.id: outcome(ctx, spec) for spec in targeted_checks()}
     passed = [check_id for check_id, text in results.items() if text == "passed"]
     assert not passed
+
+
+CAMPAIGN_FILTER = "convoso.filters.campaign_id_filter_returns_only_that_campaign"
+
+
+class PurposeTypeSelectsPurposeRecords(ConvosoService):
+    """Faithful: campaign_id=-1 selects every "Purpose type opt-out" (each record with a purpose,
+    served with its own campaign id). 000 names -1 "Purpose type" without saying which reading."""
+
+    def filter_campaign_id(self, value: str) -> Where | None:
+        if value == "-1":
+            return "purpose != ''", []
+        return super().filter_campaign_id(value)
+
+
+class PurposeTypeSearchRefused(ConvosoService):
+    """Faithful: campaign_id=-1 is a selector for inserts only; a search for it gets 6006."""
+
+    def filter_campaign_id(self, value: str) -> Where | None:
+        if value == "-1":
+            raise ConvosoError(6006, value)
+        return super().filter_campaign_id(value)
+
+
+@pytest.mark.parametrize("variant", [PurposeTypeSelectsPurposeRecords, PurposeTypeSearchRefused])
+def test_campaign_minus_one_served_as_a_selector_or_refused_is_observed_not_failed(
+    variant: type[ConvosoService], tmp_path: Path
+) -> None:
+    with serve(tmp_path, "community", variant) as server:
+        ctx = context(server, "community")
+        assert failure_of(ctx, CHECKS[CAMPAIGN_FILTER]) is None
+    [observation] = observed(ctx, "convoso.campaign.purpose-type")
+    assert "search -1" in observation.observed
+
+
+def test_campaign_minus_one_observation_names_the_campaign_ids_served(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", PurposeTypeSelectsPurposeRecords) as server:
+        ctx = context(server, "community")
+        failure_of(ctx, CHECKS[CAMPAIGN_FILTER])
+    [observation] = observed(ctx, "convoso.campaign.purpose-type")
+    assert len(observation.observed["search -1"]["campaign_ids"]) > 1
+
+
+def test_campaign_filter_zero_stays_strict(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", CampaignFilterIgnored) as server:
+        failure = failure_of(context(server, "community"), CHECKS[CAMPAIGN_FILTER])
+    assert failure is not None and "campaign_id" in failure.message
+    assert failure.exchange is not None
+
+
+TOKEN_CHECKS = [spec for spec in targeted_checks() if spec.id.endswith("invalid_token_is_refused")
+                or spec.id.endswith("invalid_or_missing_token_is_refused")]
+
+
+class InvalidTokenServerError(ConvosoService):
+    """Bug: an invalid token crashes the server (HTTP 500; glossary: 500 = server failed)."""
+
+    def unauthorized_response(self) -> Response:
+        return JSONResponse({"success": False, "error": "Invalid authentication token"}, status_code=500)
+
+
+def test_invalid_token_with_http_422_passes_and_its_status_is_observed(tmp_path: Path) -> None:
+    assert len(TOKEN_CHECKS) == 3
+    with serve(tmp_path, "community", InvalidTokenWithHttp422) as server:
+        ctx = context(server, "community")
+        failures = {spec.id: failure_of(ctx, spec) for spec in TOKEN_CHECKS}
+    assert failures == dict.fromkeys(failures)
+    statuses = {(o.observed["status"], o.follows) for o in observed(ctx, "convoso.auth.invalid-token")}
+    assert statuses == {(422, None)}
+
+
+def test_invalid_token_with_http_401_is_reported_as_following_the_glossary(tmp_path: Path) -> None:
+    with serve(tmp_path, "community") as server:
+        ctx = context(server, "community")
+        failure_of(ctx, CHECKS["convoso.errors.search_with_an_invalid_or_missing_token_is_refused"])
+    assert {o.follows for o in observed(ctx, "convoso.auth.invalid-token")} == {"Convoso glossary"}
+
+
+def test_invalid_token_with_http_500_fails_with_the_exchange(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", InvalidTokenServerError) as server:
+        ctx = context(server, "community")
+        failures = [failure_of(ctx, spec) for spec in TOKEN_CHECKS]
+    assert all(f is not None and f.exchange is not None and f.exchange.status == 500 for f in failures)
+
+
+class UnauthorizedUpdateHidesTheRecord(ConvosoService):
+    """Bug: an update with a wrong token is refused, yet the record vanishes from search."""
+
+    def __init__(self, config: ReferenceConfig, store: Store) -> None:
+        super().__init__(config, store)
+        self.gone: set[int] = set()
+
+    def authenticate(self, fields: dict[str, str]) -> None:  # type: ignore[override]
+        try:
+            super().authenticate(fields)
+        except ConvosoUnauthorized:
+            if fields.get("id", "").isdigit():
+                self.gone.add(int(fields["id"]))
+            raise
+
+    def filter_id(self, value: str) -> Where | None:
+        where = super().filter_id(value)
+        if where is None or not self.gone:
+            return where
+        marks = ", ".join("?" * len(self.gone))
+        return f"{where[0]} AND id NOT IN ({marks})", [*where[1], *sorted(self.gone)]
+
+
+def test_a_record_gone_after_a_refused_update_fails_with_the_exchange(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", UnauthorizedUpdateHidesTheRecord) as server:
+        ctx = context(server, "community")
+        failure = failure_of(ctx, CHECKS["convoso.errors.update_with_an_invalid_token_is_refused"])
+    assert failure is not None and "0 records with id" in failure.received
+    assert failure.exchange is not None and "/sms-opt-out/update" in failure.exchange.url
+
+
+class InsertDateWithSlashes(ConvosoService):
+    """Bug: insert_date as MM/DD/YYYY, a format neither document shows."""
+
+    def format_insert_date(self, stored: str) -> str:
+        return f"{stored[5:7]}/{stored[8:10]}/{stored[:4]}"
+
+
+class GlobalCampaignNameNull(ConvosoService):
+    """Bug: campaign_name null on global records (both documents show a string)."""
+
+    def format_record(self, record):  # type: ignore[no-untyped-def]
+        return {**super().format_record(record), "campaign_name": None}
+
+
+@pytest.mark.parametrize(
+    ("faulty", "check_id"),
+    [
+        (InsertDateWithSlashes, "convoso.shapes.insert_date_has_the_profile_format"),
+        (GlobalCampaignNameNull, "convoso.shapes.global_campaign_name_follows_the_profile"),
+    ],
+    ids=["insert_date", "campaign_name"],
+)
+def test_a_shape_failure_carries_the_search_that_served_it(
+    faulty: type[ConvosoService], check_id: str, tmp_path: Path
+) -> None:
+    with serve(tmp_path, "community", faulty) as server:
+        failure = failure_of(context(server, "community"), CHECKS[check_id])
+    assert failure is not None and failure.exchange is not None
+    assert "/sms-opt-out/search" in failure.exchange.curl()

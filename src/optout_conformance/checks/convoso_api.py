@@ -337,15 +337,24 @@ def sample(
 ) -> list[dict[str, Any]]:
     """Existing records to take filter values from; too few: created by a check flagged ``writes``,
     skipped by any other (see :func:`may_write`)."""
-    _, items = records(search(ctx, limit=limit, **filters), rule)
+    return sample_page(ctx, rule, minimum=minimum, limit=limit, **filters)[1]
+
+
+def sample_page(
+    ctx: RunContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
+) -> tuple[Exchange, list[dict[str, Any]]]:
+    """:func:`sample` with the search exchange that served the records (for a failure's curl)."""
+    ex = search(ctx, limit=limit, **filters)
+    _, items = records(ex, rule)
     if len(items) >= minimum:
-        return items
+        return ex, items
     if not may_write(ctx):
         why = "this check only reads" if ctx.writes_allowed else "writes are not allowed"
         raise CheckSkipped(f"needs {minimum} matching record(s) on the target and {why}")
     for _ in range(minimum - len(items)):
         create_record(ctx, rule=rule)
-    return records(search(ctx, limit=limit, **filters), rule)[1]
+    ex = search(ctx, limit=limit, **filters)
+    return ex, records(ex, rule)[1]
 
 
 def text(value: Any) -> str:

@@ -15,11 +15,13 @@ from optout_conformance.checks.convoso_api import (
     BLANK,
     BOTH,
     NOTBLANK,
+    PURPOSE_CAMPAIGN,
     S000,
     S001,
     as_int,
     assert_error,
     create_record,
+    error_body,
     is_error,
     json_object,
     may_write,
@@ -111,13 +113,17 @@ def id_filter_returns_exactly_that_record(ctx: RunContext) -> None:
     source=f"{BOTH} (campaign_id: 0 for global); {S000} (Filtering Examples: 0, 111, -1)",
 )
 def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
-    """campaign_id 0 (global), -1 (purpose type) and 111 (000's example) each return only their own.
+    """campaign_id 0 (global) and 111 (000's example) each return only their own records.
 
     111 (an id the account may not have) may be refused with 6006 (registry
     convoso.search.campaign-filter-unknown): observed, not failed; so is the answer to "abc".
+    -1 ("Purpose type opt-outs", 000) may be one campaign or a selector of every campaign of type
+    Purpose, whose records carry their own ids (registry convoso.campaign.purpose-type,
+    unspecified): the campaign ids served (or the refusal) are observed; only a reply that is no
+    documented reply at all (transport error, 5xx, not JSON, error without text) fails.
     """
     rule = "the campaign_id filter returns only records of that campaign"
-    for campaign in ("0", "-1", "111"):
+    for campaign in ("0", "111"):
         ex = search(ctx, campaign_id=campaign, limit=1000)
         body = json_object(ex, rule, BOTH)
         if is_error(ex, body) and campaign == "111":
@@ -131,10 +137,26 @@ def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
             ctx.observe("convoso.search.campaign-filter-unknown", {campaign: "6006"})
             continue
         check_records(rule, ex, {"campaign_id": campaign}, same_campaign(int(campaign)))
+    observe_purpose_type_search(ctx, f"{rule} (campaign_id=-1)")
     ex = search(ctx, campaign_id="abc", limit=1)
     body = json_object(ex, f"{rule} (campaign_id=abc)", BOTH)
     answer = f"code {body.get('code')}" if is_error(ex, body) else f"{len(body.get('records') or [])} records"
     ctx.observe("convoso.search.campaign-filter-unknown", {"abc": answer})
+
+
+def observe_purpose_type_search(ctx: RunContext, rule: str) -> None:
+    """Search campaign_id=-1 and observe what it serves: the campaign ids found, or the refusal."""
+    source = f"{S000} (Purpose type opt-outs: campaign_id: -1)"
+    ex = search(ctx, campaign_id=PURPOSE_CAMPAIGN, limit=1000)
+    body = json_object(ex, rule, source)
+    if is_error(ex, body):
+        error_body(ctx, ex, rule, source)
+        ctx.observe("convoso.campaign.purpose-type", {"search -1": f"refused: {ex.summary(100)}"})
+        return
+    _, items = records(ex, rule, source)
+    served = sorted({text(r.get("campaign_id")) for r in items})
+    observed = {"records": len(items), "campaign_ids": served}
+    ctx.observe("convoso.campaign.purpose-type", {"search -1": observed})
 
 
 def check_records(rule: str, ex: Exchange, filters: dict[str, str], keep: Predicate) -> None:

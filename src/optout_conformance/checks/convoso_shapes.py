@@ -21,7 +21,7 @@ from optout_conformance.checks.convoso_api import (
     error_body,
     insert,
     records,
-    sample,
+    sample_page,
     search,
     short,
     success,
@@ -84,7 +84,7 @@ def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
 def insert_date_has_the_profile_format(ctx: RunContext) -> None:
     """insert_date is YYYY-MM-DD (000) or YYYY-MM-DD HH:MM:SS (001): the profile's, or either."""
     rule = "insert_date has the documented format"
-    items = sample(ctx, rule, limit=50)
+    ex, items = sample_page(ctx, rule, limit=50)
     pinned = ctx.expect("convoso.record.insert_date-format")
     formats = {"YYYY-MM-DD": DATE_ONLY, "YYYY-MM-DD HH:MM:SS": DATE_TIME}
     allowed = {pinned: formats[pinned]} if pinned in formats else formats
@@ -96,6 +96,7 @@ def insert_date_has_the_profile_format(ctx: RunContext) -> None:
                 received=f"insert_date {value!r} (record {record.get('id')})",
                 documented=" or ".join(allowed),
                 source=f"{S000}; {S001}",
+                exchange=ex,
             )
     first = text(items[0].get("insert_date"))
     ctx.observe(
@@ -113,11 +114,8 @@ def insert_date_has_the_profile_format(ctx: RunContext) -> None:
 def global_campaign_name_follows_the_profile(ctx: RunContext) -> None:
     """Global (campaign 0) records name it "Global SMS Opt-Out" (000) or "" (001); lenient: any string."""
     rule = "the global campaign_name follows the profile"
-    items = [
-        r
-        for r in sample(ctx, rule, campaign_id=GLOBAL_CAMPAIGN, limit=20)
-        if as_int(r.get("campaign_id")) == 0
-    ]
+    ex, served = sample_page(ctx, rule, campaign_id=GLOBAL_CAMPAIGN, limit=20)
+    items = [r for r in served if as_int(r.get("campaign_id")) == 0]
     pinned = ctx.expect("convoso.record.global-campaign_name")
     for record in items:
         name = record.get("campaign_name")
@@ -127,6 +125,7 @@ def global_campaign_name_follows_the_profile(ctx: RunContext) -> None:
                 received=f"campaign_name {name!r} on global record {record.get('id')}",
                 documented=repr(pinned) if isinstance(pinned, str) else "a string",
                 source=f"{S000}; {S001}",
+                exchange=ex,
             )
     if items:
         name = items[0].get("campaign_name")

@@ -52,6 +52,20 @@ class InvalidTokenWithHttp200(ConvosoService):
         return JSONResponse({"success": False, "error": "Invalid authentication token"})
 
 
+@faithful("convoso-invalid-token-with-http-422", api="convoso", family="auth", profiles=COMMUNITY_RUNS,
+          server_profile="community")
+class InvalidTokenWithHttp422(ConvosoService):
+    """Answers an invalid or missing token with HTTP 422 and 000's error body.
+
+    000_4120ae5ce1e52dc7.txt gives only the body {"success": false, "error": "Invalid
+    authentication token"}; no seed document gives the status (registry convoso.auth.invalid-token;
+    the Convoso glossary's 401 is a public fact, not a seed rule).
+    """
+
+    def unauthorized_response(self) -> Response:
+        return JSONResponse({"success": False, "error": "Invalid authentication token"}, status_code=422)
+
+
 @faithful("convoso-limit-above-max-rejected", api="convoso", family="limits", profiles=COMMUNITY_RUNS,
           server_profile="community")
 class LimitAboveMaxRejected(ConvosoService):
