@@ -333,3 +333,22 @@ def test_checks_that_write_never_run_alongside_another_check(
         result = run_api(target, CREDENTIALS, "lenient", specs, RunLimits(workers=4))
     assert overlaps == []
     assert [c.id for c in result.checks] == [s.id for s in specs]
+
+
+def test_a_checks_note_reaches_the_terminal_and_json_reports(
+    registered_checks: dict[str, CheckSpec],
+) -> None:
+    from optout_conformance.report import terminal
+    from optout_conformance.runner.results import RunResult
+
+    @check(id="avaamo.robustness.test_notes", api="avaamo", family="robustness", source="test")
+    def notes(ctx: RunContext) -> None:
+        ctx.note("half of this check was not run")
+
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
+    with serve(app) as url:
+        target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
+        result = run_api(target, CREDENTIALS, "lenient", [notes], RunLimits())
+    run_result = RunResult(apis=[result])
+    assert "half of this check was not run" in result.to_dict()["notes"]
+    assert "note: half of this check was not run" in terminal.render(run_result)

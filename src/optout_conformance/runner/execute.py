@@ -3,7 +3,8 @@
 A check's outcome is what it raised: nothing -> passed, ``CheckFailed`` -> failed,
 ``CheckSkipped`` -> skipped, anything else -> error (a bug in the harness, reported with the
 traceback's last line; it never stops the run). Write checks are skipped with the reason when
-writes are not allowed on the target.
+writes are not allowed on the target. What checks say about the run itself (``ctx.note``: a part
+not exercised and why) joins the API's notes in the report, after the fingerprint's.
 """
 
 from __future__ import annotations
@@ -186,7 +187,7 @@ def run_api(
         fingerprint=fingerprint_points(ctx, ctx.observations[:fingerprint_observations]),
         observations=list(ctx.observations),
         exchanges=list(ctx.http.exchanges),
-        notes=notes,
+        notes=notes + list(ctx.notes),  # the harness's problems first, then what checks noted
         duration=time.perf_counter() - started,
     )
 
