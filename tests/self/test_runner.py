@@ -342,13 +342,13 @@ def test_a_checks_note_reaches_the_terminal_and_json_reports(
     from optout_conformance.runner.results import RunResult
 
     @check(id="avaamo.robustness.test_notes", api="avaamo", family="robustness", source="test")
-    def notes(ctx: RunContext) -> None:
+    def leaves_a_note(ctx: RunContext) -> None:
         ctx.note("half of this check was not run")
 
     app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
     with serve(app) as url:
         target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
-        result = run_api(target, CREDENTIALS, "lenient", [notes], RunLimits())
+        result = run_api(target, CREDENTIALS, "lenient", [CHECKS["avaamo.robustness.test_notes"]], RunLimits())
     run_result = RunResult(apis=[result])
     assert "half of this check was not run" in result.to_dict()["notes"]
     assert "note: half of this check was not run" in terminal.render(run_result)
