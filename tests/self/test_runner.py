@@ -348,7 +348,8 @@ def test_a_checks_note_reaches_the_terminal_and_json_reports(
     app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
     with serve(app) as url:
         target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
-        result = run_api(target, CREDENTIALS, "lenient", [CHECKS["avaamo.robustness.test_notes"]], RunLimits())
+        spec = CHECKS["avaamo.robustness.test_notes"]
+        result = run_api(target, CREDENTIALS, "lenient", [spec], RunLimits())
     run_result = RunResult(apis=[result])
     assert "half of this check was not run" in result.to_dict()["notes"]
     assert "note: half of this check was not run" in terminal.render(run_result)
