@@ -397,3 +397,20 @@ def test_a_shape_failure_carries_the_search_that_served_it(
         failure = failure_of(context(server, "community"), CHECKS[check_id])
     assert failure is not None and failure.exchange is not None
     assert "/sms-opt-out/search" in failure.exchange.curl()
+
+
+class DefaultLimit10(ConvosoService):
+    """Bug: a page of 10 without `limit` (000 documents 1000, 001 100)."""
+
+    def default_limit(self) -> int:
+        return 10
+
+
+@pytest.mark.parametrize(("variant", "verdict"), [(ConvosoService, "passed"), (DefaultLimit10, "failed")])
+def test_default_page_on_a_target_with_few_records_must_hold_every_match(
+    variant: type[ConvosoService], verdict: str, tmp_path: Path
+) -> None:
+    config = ReferenceConfig(profile="community", db=str(tmp_path / "few.db"), seed_records=40)
+    with EmbeddedServer(create_app(config, convoso=variant, apis=("convoso",))) as server:
+        spec = CHECKS["convoso.limits.omitted_limit_serves_the_documented_default_page_size"]
+        assert outcome(context(server, "community"), spec).startswith(verdict)
