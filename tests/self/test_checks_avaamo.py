@@ -14,6 +14,7 @@ import pytest
 
 from optout_conformance.checks.avaamo import to_ms
 from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.faults.avaamo import PageRepeatsAnEntry
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.avaamo import AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
@@ -115,6 +116,7 @@ class IgnoresPhoneFilters(AvaamoService):
         (ServesWithoutToken, "avaamo.auth.no_entries_without_a_valid_access_token"),
         (NoPerPageMaximum, "avaamo.limits.never_more_than_100_entries"),
         (IgnoresPhoneFilters, "avaamo.filters.every_filter_is_honoured"),
+        (PageRepeatsAnEntry, "avaamo.pagination.pages_are_disjoint_complete_and_stable"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )

@@ -150,3 +150,21 @@ class CreatedAtIsoString(AvaamoService):
 
         stamp = datetime.fromtimestamp(entry.created_at, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         return {**super().format_entry(entry), "created_at": stamp}
+
+
+@fault("avaamo-page-repeats-an-entry", api="avaamo", family="pagination",
+       detected_by=(PAGES + "pages_are_disjoint_complete_and_stable",))
+class PageRepeatsAnEntry(AvaamoService):
+    """Page 2 serves the first entry of page 1 in place of its own last entry; every count is right.
+
+    Breaks: page "Page from which the entries must be fetched" and per_page "Number of entries
+    fetched per page" (003_725be0800b974dd2.txt, Query Parameters): walking the pages lists each
+    of the total_entries once; here one entry is listed twice and another never.
+    """
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        if body["current_page"] == 2 and body["entries"]:
+            first = super().list_entries({**query, "page": "1"})["entries"]
+            body["entries"][-1] = first[0]
+        return body
