@@ -11,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from optout_conformance.checks.avaamo import to_ms
 from optout_conformance.checks.registry import CheckSpec, checks_for
@@ -126,3 +128,20 @@ def test_a_check_fails_a_service_with_one_flipped_behaviour(
     with serve(tmp_path, service) as server:
         result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
     assert result.startswith("failed:"), result
+
+
+class EmptyPageWithoutToken(AvaamoService):
+    """Faithful: a request without a valid token gets HTTP 200 with no entries (003 gives no status)."""
+
+    async def handle(self, request: Request) -> Response:
+        if request.headers.get("access-token") != self.config.token:
+            return JSONResponse({"entries": []})
+        return await super().handle(request)
+
+
+@pytest.mark.parametrize("check_id", ["avaamo.robustness.odd_input_gets_a_documented_reply",
+                                      "avaamo.auth.no_entries_without_a_valid_access_token"])
+def test_no_entries_without_a_token_is_enough_whatever_the_status(tmp_path: Path, check_id: str) -> None:
+    with serve(tmp_path, EmptyPageWithoutToken) as server:
+        result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
+    assert result == "passed"

@@ -125,3 +125,12 @@ def test_a_check_fails_a_service_with_one_flipped_behaviour(
     tmp_path: Path, service: type[WhatCountsService], check_id: str
 ) -> None:
     assert run_against(tmp_path, service, check_id).startswith("failed:")
+
+
+def test_read_only_robustness_leaves_out_the_odd_phones_with_a_note(reference: EmbeddedServer) -> None:
+    ctx = context(reference)
+    ctx.target = Target(api="whatcounts", base_url=ctx.target.base_url)
+    spec = next(c for c in subject_checks() if c.id.endswith("odd_input_gets_a_documented_reply"))
+    assert outcome(ctx, spec) == "passed"
+    assert not any("phone" in e.params for e in ctx.http.exchanges)
+    assert len(ctx.notes) == 1 and "not run" in ctx.notes[0]

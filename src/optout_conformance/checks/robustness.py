@@ -4,6 +4,10 @@ Per API, a 10,000-character phone, non-UTF-8 bytes, a JSON body where a form is 
 empty request: each must be answered (no 5xx: Convoso's glossary makes 500 "server failed"), never
 with an HTML page or a traceback (000 shows JSON replies, 002 SUCCESS/FAILURE lines, 003 JSON),
 and with a reply of the documented shape; a request missing a required argument must be rejected.
+A request without Avaamo's access-token is judged by what registry ``avaamo.auth.failure-response``
+requires (no entries served), whatever its status. WhatCounts' odd phones need the real password
+(with a wrong one the FAILURE says nothing about the phone), so they run only when writes are
+allowed; otherwise the report's notes say they were not run.
 """
 
 from __future__ import annotations
@@ -40,6 +44,8 @@ class OddRequest:
     body: bytes | None = None
     headers: dict[str, str] = field(default_factory=dict)
     negative: bool | None = None
+    # Sent without credentials: judged only on serving no data (a status and body no document gives).
+    unauthenticated: bool = False
 
 
 def send(ctx: RunContext, odd: OddRequest) -> Exchange:
@@ -67,16 +73,25 @@ def _convoso(ctx: RunContext) -> list[OddRequest]:
     ]
 
 
+ODD_PHONES_NOT_RUN = (
+    "whatcounts robustness: the odd-phone cases (a 10,000-digit phone, non-UTF-8 bytes in the phone) "
+    "were not run: they need the real password, i.e. a stop that writes (pass --allow-writes); with "
+    "a wrong one the FAILURE would be the password's, not the phone's"
+)
+
+
 def _whatcounts(ctx: RunContext) -> list[OddRequest]:
     c = ctx.credentials
-    # With writes allowed the real password goes out (a faulty target could store the stop);
-    # otherwise a wrong one, which still makes the target parse the whole request.
-    password = c.password if ctx.writes_allowed else f"{ctx.run_prefix}-wrong"
-    args = f"c=smsstopsubscribersend&r={c.realm}&p={password}&sender_code={c.sender_code}"
-    return [
+    args = f"c=smsstopsubscribersend&r={c.realm}&p={c.password}&sender_code={c.sender_code}"
+    # The odd phones go out with the real password, so only when writes are allowed (a faulty
+    # target could store the stop); a wrong password would make any FAILURE the password's.
+    phones = [
         OddRequest("a 10,000-digit phone", "GET", "/api_web", query=f"{args}&phone={LONG_PHONE}"),
         OddRequest("non-UTF-8 bytes in the phone", "GET", "/api_web", query=f"{args}&phone=%FF%FE1",
                    negative=True),
+    ] if ctx.writes_allowed else []
+    return [
+        *phones,
         OddRequest("no arguments at all", "GET", "/api_web", negative=True),
         OddRequest("a form body with non-UTF-8 bytes and no query", "POST", "/api_web",
                    body=b"c=smsstopsubscribersend&phone=\xff\xfe", headers={"content-type": FORM}),
@@ -93,8 +108,19 @@ def _avaamo(ctx: RunContext) -> list[OddRequest]:
         OddRequest("a JSON body on the GET", "GET", path, body=b'{"per_page": 1}',
                    headers={**token, "content-type": "application/json"}),
         OddRequest("no access-token and odd values", "GET", path, query="page=%FF&per_page=-1",
-                   negative=True),
+                   unauthenticated=True),
     ]
+
+
+def _assert_no_data_served(ex: Exchange, rule: str, source: str) -> None:
+    """A reply to a request without credentials: answered, no server error, no entries (registry
+    avaamo.auth.failure-response: "no entries without a valid token"; status and body are free)."""
+    body = ex.json_or_none()
+    entries = body.get("entries") if isinstance(body, dict) else None
+    if ex.error or (ex.status or 0) >= 500 or entries:
+        raise CheckFailed(rule, received=ex.summary(), documented="no entries without a valid access-token, "
+                          "no server error", source=f"{source}; registry avaamo.auth.failure-response",
+                          exchange=ex)
 
 
 REQUESTS: dict[str, Callable[[RunContext], list[OddRequest]]] = {
@@ -107,8 +133,10 @@ def _odd_input_check(api: str) -> Callable[[RunContext], None]:
         """Long, non-UTF-8, wrongly encoded and empty requests get a documented reply, never a crash."""
         needed = {"convoso": ctx.credentials.token, "avaamo": ctx.credentials.token,
                   "whatcounts": ctx.credentials.realm and ctx.credentials.sender_code}[api]
-        if not needed:
+        if not needed or (api == "whatcounts" and ctx.writes_allowed and not ctx.credentials.password):
             raise CheckSkipped(f"credentials for {api} are needed")
+        if api == "whatcounts" and not ctx.writes_allowed:
+            ctx.note(ODD_PHONES_NOT_RUN)
         for odd in REQUESTS[api](ctx):
             ex = send(ctx, odd)
             rule = f"{odd.label} gets a documented reply"
@@ -120,6 +148,9 @@ def _odd_input_check(api: str) -> Callable[[RunContext], None]:
                 if ex.error or (ex.status or 0) >= 500:
                     raise CheckFailed(rule, received=ex.summary(), documented="no server error",
                                       source=SOURCES[api], exchange=ex)
+                continue
+            if odd.unauthenticated:
+                _assert_no_data_served(ex, rule, SOURCES[api])
                 continue
             assert_reply(ctx, ex, odd.method, odd.path, negative=odd.negative)
 
