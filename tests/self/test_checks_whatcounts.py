@@ -16,7 +16,7 @@ from optout_conformance.checks.registry import CheckSpec, checks_for
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.reference.whatcounts import WhatCountsService
+from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
 from optout_conformance.runner.http import HttpClient
 
@@ -134,3 +134,27 @@ def test_read_only_robustness_leaves_out_the_odd_phones_with_a_note(reference: E
     assert outcome(ctx, spec) == "passed"
     assert not any("phone" in e.params for e in ctx.http.exchanges)
     assert len(ctx.notes) == 1 and "not run" in ctx.notes[0]
+
+
+class RequiresSubscription(WhatCountsService):
+    """Faithful (002 contradicts itself): a stop for a never-subscribed phone fails."""
+
+    def stop(self, phone: str, sender_code: str) -> None:
+        raise StopFailure(f"No subscription for phone {phone}")
+
+
+class RequiresSubscriptionReadsOnlyShortNames(RequiresSubscription, ReadsOnlyShortNames):
+    """Faulty: fails never-subscribed phones, and ignores cmd/realm/pwd."""
+
+
+ALIASES_CHECK = "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"
+
+
+def test_alias_check_skips_when_both_names_get_the_same_failure(tmp_path: Path) -> None:
+    result = run_against(tmp_path, RequiresSubscription, ALIASES_CHECK)
+    assert result.startswith("skipped:") and "FAILURE" in result
+
+
+def test_alias_check_fails_when_the_two_names_fail_for_different_reasons(tmp_path: Path) -> None:
+    result = run_against(tmp_path, RequiresSubscriptionReadsOnlyShortNames, ALIASES_CHECK)
+    assert result.startswith("failed:"), result
