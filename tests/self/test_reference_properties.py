@@ -181,3 +181,17 @@ def test_remote_target_with_allow_writes_gets_no_generated_writes(tmp_path: Path
     paths = {e.url.rsplit("/", 1)[-1] for e in ctx.http.exchanges}
     assert paths == {"search"}
     assert len(ctx.notes) == 1 and "nor loopback" in ctx.notes[0] and "fictional" in ctx.notes[0]
+
+
+@pytest.mark.parametrize("times", [
+    {"end_time": "6.881747049356068e+307", "start_time": "1.1891973553147508e-83"},
+    {"start_time": "1.8604368375002998e+63"},
+    {"end_time": "1" + "0" * 40},
+])
+def test_reference_serves_every_number_the_avaamo_spec_allows_as_a_time(times: dict, tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=("avaamo",))) as server:
+        http = HttpClient(server.url("avaamo"), timeout=5.0)
+        ex = http.get("/sms/opt-status.json", params=times, headers={"access-token": config.token})
+        http.close()
+    assert ex.status == 200, ex.summary()

@@ -28,7 +28,10 @@ MAX_PER_PAGE = 100
 MAX_PAGE = 10**12
 STATUSES = ("opt-in", "opt-out")
 INTEGER = re.compile(r"-?[0-9]+")
-EPOCH_MS = re.compile(r"[0-9]{1,16}(\.[0-9]{1,6})?")
+# A non-negative Number as JSON and JavaScript write one: digits, a fraction, an exponent.
+EPOCH_MS = re.compile(r"(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+# Times beyond this (year ~318,000) select the same entries; the bound keeps SQL inside 64 bits.
+MAX_EPOCH_MS = 10**16
 
 
 class AvaamoBadRequest(Exception):
@@ -119,11 +122,13 @@ class AvaamoService:
         return f"{column} = ?", [value]
 
     def parse_time(self, name: str, value: str) -> int:
-        """Epoch milliseconds, whole or fractional (003 types start_time/end_time "Number"), as an
-        integer (fractions truncated); anything else -> HTTP 400."""
-        if not EPOCH_MS.fullmatch(value) or len(value) > 24:
+        """Epoch milliseconds: any non-negative Number (003 types start_time/end_time "Number" and
+        states no bound; the spec allows every number >= 0), whole, fractional or with an exponent,
+        as an integer (fractions truncated, values past MAX_EPOCH_MS clamped); anything else ->
+        HTTP 400."""
+        if len(value) > 1000 or not EPOCH_MS.fullmatch(value):
             raise AvaamoBadRequest(f"Invalid {name}: UNIX epoch timestamp in milliseconds expected")
-        return int(float(value))
+        return int(min(float(value), MAX_EPOCH_MS))
 
     def filter_time_window(self, start: str, end: str) -> tuple[str, list[Any]]:
         """created_at within [start_time, end_time] (milliseconds, inclusive); end_time defaults
