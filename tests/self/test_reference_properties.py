@@ -3,7 +3,9 @@
 This is the proof that the reference is faithful to the specs: generated requests of every
 operation get documented replies under the response rules (body-level rejections included). A
 one-behaviour faulty WhatCounts service shows that the same phase does fail. The robustness
-checks' odd requests get documented replies from the reference of every API too.
+checks' odd requests get documented replies from the reference of every API too. Convoso's
+linked insert -> search sequences run against the reference, and fail a service whose inserts
+searches do not see.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from optout_conformance.apis import APIS
 from optout_conformance.checks import properties, robustness
 from optout_conformance.checks.properties import OperationOutcome, PhaseOptions, run_property_phase
 from optout_conformance.checks.registry import CHECKS
+from optout_conformance.faults.convoso_data import InsertNotVisible
 from optout_conformance.faults.faithful import GetOnly, JsonPathOnly
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
@@ -195,3 +198,33 @@ def test_reference_serves_every_number_the_avaamo_spec_allows_as_a_time(times: d
         ex = http.get("/sms/opt-status.json", params=times, headers={"access-token": config.token})
         http.close()
     assert ex.status == 200, ex.summary()
+
+
+def test_convoso_insert_is_followed_by_a_linked_search_for_its_number(tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = served_context(server, "convoso", config)
+        options = PhaseOptions(writes=True, max_examples=4, coverage=False, http=ctx.http,
+                               check_id=ctx.current_check)
+        result = run_property_phase(specs.load_spec("convoso", "community"), "convoso", ctx.credentials,
+                                    base_url=ctx.target.base_url, options=options)
+    assert not result.failures, "\n\n".join(o.failure or "" for o in result.failures)
+    assert result.outcomes[-1].label == properties.SEQUENCE_LABEL and result.outcomes[-1].cases > 0
+    pairs = zip(ctx.http.exchanges, ctx.http.exchanges[1:], strict=False)
+    assert any(a.url.endswith("/insert") and b.url.endswith("/search") and b.data is not None
+               and set(b.data) == {"auth_token", "phone_number"}
+               and b.data["phone_number"] == (a.data or {}).get("phone_number") for a, b in pairs)
+
+
+def test_sequence_fails_a_server_whose_inserts_are_not_visible_to_search(tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    app = create_app(config, convoso=InsertNotVisible, apis=("convoso",))
+    try:
+        result = run_property_phase(specs.load_spec("convoso", "community"), "convoso", credentials(config),
+                                    base_url=base_url("convoso"), app=app, writes=True,
+                                    max_examples=EXAMPLES, coverage=False)
+    finally:
+        app.state.store.close()
+    assert [o.label for o in result.failures] == [properties.SEQUENCE_LABEL]
+    failure = result.failures[0].failure or ""
+    assert "an inserted opt-out is listed by the next search" in failure and failure.count("curl") == 2

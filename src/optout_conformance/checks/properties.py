@@ -8,7 +8,11 @@ the embedded server or a loopback target: their values are arbitrary phones and 
 fictional 555-01XX numbers a live target's writes must use, so ``--allow-writes`` on a remote
 target leaves them out with a note. Every reply is judged by ``not_a_server_error``,
 ``response_schema_conformance`` and ``checks/schemathesis_checks.py`` (registry-aware through
-``ctx.expect``); the first failure of an operation stops that operation.
+``ctx.expect``); the first failure of an operation stops that operation. With generated writes
+allowed, Convoso's spec link (insert -> search) also runs as Schemathesis' state machine: half
+the examples (at least 2) as sequences of up to 4 steps, judged alike, plus the rule that an
+insert answered success true is listed by the linked search for its number
+(``run_linked_sequences``).
 
 Exact and repeatable: generation is derandomized unless ``ctx.seed`` is given (then Hypothesis is
 seeded with it), so a target gets the same verdict on every run. The undocumented variants of an
@@ -25,7 +29,8 @@ default 18 examples per operation and mode, all three APIs ~7.6 s (Convoso 4.1, 
 Avaamo 1.2); ``--fast`` (5) ~3.0 s. With the exchange log and the variant probes, each phase run
 alone through ``optout-conformance run --check`` (wall time): Convoso 3.5, WhatCounts 2.8, Avaamo
 1.9 s; a full ``run`` 13-15 s. Convoso dominates: a search answers up to 1000 records, each
-one validated.
+one validated. The linked sequences (Convoso, default 9 sequences of up to 4 steps) left a full
+``run`` within measuring noise (``benchmarks/bench_run.py --only full``: 10.4 s before, 9.9 after).
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 from optout_conformance.checks.property_requests import (
     REMOTE_WRITES_NOTE,
+    SEQUENCE_APIS,
     VARIANT_OPERATIONS,
     WRITE_OPERATIONS,
     coverage_cases,
@@ -52,6 +58,7 @@ from optout_conformance.checks.property_requests import (
     inject_credentials,
     load_schema,
     logged_exchange,
+    run_linked_sequences,
     unserved_variants,
 )
 from optout_conformance.checks.registry import check
@@ -61,6 +68,7 @@ from optout_conformance.runner.http import HttpClient
 
 DEFAULT_EXAMPLES = 18
 FAST_EXAMPLES = 5
+SEQUENCE_LABEL = "POST /sms-opt-out/insert -> POST /sms-opt-out/search"
 
 class PropertyPhaseError(RuntimeError):
     """The phase could not reach a verdict (Hypothesis raised something that is not a broken rule)."""
@@ -104,7 +112,8 @@ class PhaseOptions:
     ``http``: the run's client, whose rate limit, timeout and exchange log the phase's requests
     share (None: no limit, no log); ``check_id`` labels the logged exchanges; ``expect``: the run's
     ``RunContext.expect`` (None: every registry entry pinned); ``unserved``: operationId -> why the
-    operation is not exercised (a variant the target does not serve).
+    operation is not exercised (a variant the target does not serve); ``sequences``: run the
+    linked insert -> search sequences too (Convoso, generated writes allowed).
     """
 
     writes: bool = False
@@ -116,6 +125,7 @@ class PhaseOptions:
     check_id: str | None = None
     expect: Callable[[str], Any] | None = None
     unserved: Mapping[str, str] = field(default_factory=dict)
+    sequences: bool = True
 
 
 def run_property_phase(
@@ -158,6 +168,12 @@ def run_property_phase(
             examples = options.max_examples
             budget = max(2, examples // 5) if operation_id in VARIANT_OPERATIONS else examples
             _run_operation(operation, schema, api, credentials, outcome, session, budget, options, checks)
+        if api in SEQUENCE_APIS and options.writes and options.sequences and not result.failures:
+            outcome = OperationOutcome(SEQUENCE_LABEL)
+            result.outcomes.append(outcome)
+            outcome.cases, outcome.failure = run_linked_sequences(
+                schema, api, credentials, max_examples=max(2, options.max_examples // 2), checks=checks,
+                session=session, http=options.http, check_id=options.check_id, redact=options.redact)
     finally:
         session.close()
     result.seconds = time.perf_counter() - started

@@ -6,20 +6,30 @@ into the fields a case generated as strings, so a negation of a credential stays
 :func:`coverage_cases` caps Schemathesis' coverage phase (it is not capped by ``max_examples``);
 :func:`logged_exchange` turns a reply into the run's ``Exchange`` for the report and its curl;
 :func:`unserved_variants` probes the undocumented variant operations once, and
-:func:`generated_writes_allowed` says whether write operations may be generated at all.
+:func:`generated_writes_allowed` says whether write operations may be generated at all;
+:func:`run_linked_sequences` runs the spec's links (Convoso insert -> search) as Schemathesis'
+state machine, each step sent, logged and judged like a single case, plus the sequence rule
+:func:`~optout_conformance.checks.schemathesis_checks.inserted_number_is_listed`.
 """
 
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
+import hypothesis
+import requests
+from hypothesis import HealthCheck, Phase, settings
+from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import AuthContext, Case, GenerationMode
 from schemathesis.auths import set_on_generated_case
+from schemathesis.core.failures import FailureGroup
+from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.openapi import from_dict
 
+from optout_conformance.checks.schemathesis_checks import inserted_number_is_listed
 from optout_conformance.runner.context import Credentials, RunContext
 from optout_conformance.runner.http import MAX_BODY_BYTES, Exchange, HttpClient
 
@@ -155,3 +165,79 @@ def unserved_variants(ctx: RunContext, *, writes: bool | None = None) -> dict[st
             unserved[operation_id] = (f"{method} {path} is not served (HTTP {exchange.status}); only the "
                                       f"documented form is binding (registry {discrepancy_id})")
     return unserved
+
+
+# APIs whose spec links operations (Convoso: insert -> search); at most this many steps a sequence.
+SEQUENCE_APIS = frozenset({"convoso"})
+SEQUENCE_STEPS = 4
+
+
+class _SequenceStopped(Exception):
+    """Stops the state machine once a sequence has failed (raised again on any replay)."""
+
+
+def run_linked_sequences(schema: Any, api: str, credentials: Credentials, *, max_examples: int,
+                         checks: list[Any], session: requests.Session, http: HttpClient | None,
+                         check_id: str | None, redact: Callable[[str], str]) -> tuple[int, str | None]:
+    """Run the spec's linked sequences; (steps sent, the first failure with its curl, or None).
+
+    ``max_examples`` sequences of at most ``SEQUENCE_STEPS`` steps, always derandomized (the run's
+    seed does not reach Hypothesis' state machine runner; which steps follow a link is drawn by
+    Schemathesis with true randomness, so the sequences are bounded, not byte-identical). Each
+    step gets the credentials, rate limit, timeout and exchange log of single cases and is judged
+    by ``checks``; a linked search is also judged against the insert it follows.
+    """
+    steps = 0
+    failure: str | None = None
+    sent: dict[str, tuple[Case, Any]] = {}
+
+    def fail(text: str) -> None:
+        nonlocal failure
+        failure = redact(text)
+        raise _SequenceStopped
+
+    class LinkedSequences(schema.as_state_machine()):  # type: ignore[misc]
+        def step(self, input: StepInput) -> StepOutput:
+            nonlocal steps
+            if failure:
+                raise _SequenceStopped
+            case = input.case
+            inject_credentials(case, api, credentials)
+            steps += 1
+            kwargs: dict[str, Any] = {"session": session} if schema.app is None else {}
+            if http is not None:
+                http.rate.wait()
+                kwargs["timeout"] = http.timeout
+            try:
+                response = case.call(**kwargs)
+            except requests.RequestException as exc:
+                fail(f"{case.method.upper()} {case.path} answers\nReceived: {type(exc).__name__}: {exc}"
+                     f"\nReproduce with:\n    {case.as_curl_command()}")
+            self.after_call(response, case)
+            if http is not None:
+                http.exchanges.append(logged_exchange(response, http, check_id))
+            try:
+                case.validate_response(response, checks=checks)
+            except FailureGroup as group:
+                fail(f"{group.exceptions[0].title}\n{group}")
+            except AssertionError as exc:
+                fail(f"{exc}\nReproduce with:\n    {case.as_curl_command()}")
+            parent = sent.get(input.transition.parent_id) if input.transition is not None else None
+            broken = inserted_number_is_listed(*parent, case, response) if parent else None
+            if parent and broken is not None:
+                fail(f"{broken.title}\n{broken.message}\nReproduce with:\n    "
+                     f"{parent[0].as_curl_command()}\n    {case.as_curl_command()}")
+            sent[case.id] = (case, response)
+            return StepOutput(response, case)
+
+    budget = settings(max_examples=max_examples, stateful_step_count=SEQUENCE_STEPS, deadline=None,
+                      derandomize=True, database=None, phases=[Phase.generate],
+                      suppress_health_check=list(HealthCheck), report_multiple_bugs=False)
+    try:
+        run_state_machine_as_test(LinkedSequences, settings=budget)
+    except _SequenceStopped:
+        pass
+    except (hypothesis.errors.Flaky, BaseExceptionGroup):
+        if failure is None:
+            raise
+    return steps, failure

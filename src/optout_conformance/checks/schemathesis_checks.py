@@ -97,6 +97,45 @@ def response_checks(expect: Callable[[str], Any] | None = None) -> tuple[Callabl
             check_documented_error_code)
 
 
+def inserted_number_is_listed(insert: schemathesis.Case, inserted: schemathesis.Response,
+                              search: schemathesis.Case, found: schemathesis.Response
+                              ) -> DocumentedRuleBroken | None:
+    """The sequence rule of Convoso's insert -> search link (spec link ``SearchInsertedNumber``).
+
+    An insert answered ``"success": true`` must be listed by the search for its phone_number that
+    follows it (000 SMS Compliance "Honor opt-out immediately"; 000 workflow "Checking SMS Opt-Out
+    Status"). Judged only when the search filters by that phone_number alone and answers a page
+    holding every match (``total`` not above the records listed); else None.
+    """
+    number = insert.body.get("phone_number") if isinstance(insert.body, dict) else None
+    filters = search.body if isinstance(search.body, dict) else {}
+    if not number or set(filters) - {"auth_token", "phone_number"} or filters.get("phone_number") != number:
+        return None
+    try:
+        ack, page = inserted.json(), found.json()
+    except ValueError:
+        return None
+    if not (isinstance(ack, dict) and ack.get("success") is True and isinstance(page, dict)
+            and page.get("success") is True and isinstance(page.get("records"), list)):
+        return None
+    records = page["records"]
+    try:
+        complete = int(page.get("total", 0)) <= len(records)
+    except (TypeError, ValueError):
+        complete = False
+    if not complete or any(isinstance(r, dict) and r.get("phone_number") == number for r in records):
+        return None
+    return DocumentedRuleBroken(
+        operation=search.operation.label,
+        title="an inserted opt-out is listed by the next search for its number",
+        message=f"Received: insert of phone_number {number} answered success true; the search for "
+        f"phone_number {number} right after lists {len(records)} record(s), none with that number\n"
+        "Documented: opt-outs are honored immediately; the search returns all SMS opt-out entries "
+        "for the number (000_4120ae5ce1e52dc7.txt, SMS Compliance; workflow)",
+        severity=Severity.HIGH,
+    )
+
+
 # Registered with Schemathesis (any run in the process applies them), every registry entry pinned.
 RESPONSE_CHECKS = tuple(schemathesis.check(function) for function in response_checks())
 
