@@ -56,9 +56,10 @@ from optout_conformance.checks.property_requests import (
     coverage_cases,
     generated_writes_allowed,
     inject_credentials,
+    judge_reply,
     load_schema,
-    logged_exchange,
     run_linked_sequences,
+    send_case,
     unserved_variants,
 )
 from optout_conformance.checks.registry import check
@@ -190,27 +191,12 @@ def _run_operation(operation: Any, schema: Any, api: str, credentials: Credentia
             raise _OperationFailed
         inject_credentials(case, api, credentials)
         outcome.cases += 1
-        kwargs: dict[str, Any] = {"session": session} if schema.app is None else {}
-        if http is not None:
-            http.rate.wait()
-            kwargs["timeout"] = http.timeout
-        try:
-            response = case.call(**kwargs)
-        except requests.RequestException as exc:  # no reply: a verdict, not a crash (nor a flaky one)
-            outcome.failure = redact(f"{case.method.upper()} {case.path} answers\nReceived: "
-                                     f"{type(exc).__name__}: {exc}\nReproduce with:\n    "
-                                     f"{case.as_curl_command()}")
-            raise _OperationFailed from None
-        if http is not None:
-            http.exchanges.append(logged_exchange(response, http, options.check_id))
-        try:
-            case.validate_response(response, checks=checks)
-        except FailureGroup as group:
-            outcome.failure = redact(f"{group.exceptions[0].title}\n{group}")
-            raise _OperationFailed from None
-        except AssertionError as exc:  # a custom check failing with a bare AssertionError
-            outcome.failure = redact(f"{exc}\nReproduce with:\n    {case.as_curl_command()}")
-            raise _OperationFailed from None
+        response, failure = send_case(case, session=session, in_process=schema.app is not None, http=http)
+        if failure is None:
+            failure = judge_reply(case, response, checks=checks, http=http, check_id=options.check_id)
+        if failure is not None:
+            outcome.failure = redact(failure)
+            raise _OperationFailed
 
     for mode in (GenerationMode.POSITIVE, GenerationMode.NEGATIVE):
         if outcome.failure:

@@ -176,6 +176,38 @@ class _SequenceStopped(Exception):
     """Stops the state machine once a sequence has failed (raised again on any replay)."""
 
 
+def send_case(case: Case, *, session: requests.Session, in_process: bool,
+              http: HttpClient | None) -> tuple[Any, str | None]:
+    """Send one generated case through the run's session, rate limit and timeout.
+
+    Returns ``(response, None)``, or ``(None, failure text with curl)`` when no reply came: a
+    dropped connection or a timeout is a verdict on the target, not a crash of the phase.
+    """
+    kwargs: dict[str, Any] = {} if in_process else {"session": session}
+    if http is not None:
+        http.rate.wait()
+        kwargs["timeout"] = http.timeout
+    try:
+        return case.call(**kwargs), None
+    except requests.RequestException as exc:
+        return None, (f"{case.method.upper()} {case.path} answers\nReceived: {type(exc).__name__}: {exc}"
+                      f"\nReproduce with:\n    {case.as_curl_command()}")
+
+
+def judge_reply(case: Case, response: Any, *, checks: list[Any], http: HttpClient | None,
+                check_id: str | None) -> str | None:
+    """Log the exchange in the run's log, then judge the reply; the first failure's text, or None."""
+    if http is not None:
+        http.exchanges.append(logged_exchange(response, http, check_id))
+    try:
+        case.validate_response(response, checks=checks)
+    except FailureGroup as group:
+        return f"{group.exceptions[0].title}\n{group}"
+    except AssertionError as exc:  # a custom check failing with a bare AssertionError
+        return f"{exc}\nReproduce with:\n    {case.as_curl_command()}"
+    return None
+
+
 def run_linked_sequences(schema: Any, api: str, credentials: Credentials, *, max_examples: int,
                          checks: list[Any], session: requests.Session, http: HttpClient | None,
                          check_id: str | None, redact: Callable[[str], str]) -> tuple[int, str | None]:
@@ -204,24 +236,14 @@ def run_linked_sequences(schema: Any, api: str, credentials: Credentials, *, max
             case = input.case
             inject_credentials(case, api, credentials)
             steps += 1
-            kwargs: dict[str, Any] = {"session": session} if schema.app is None else {}
-            if http is not None:
-                http.rate.wait()
-                kwargs["timeout"] = http.timeout
-            try:
-                response = case.call(**kwargs)
-            except requests.RequestException as exc:
-                fail(f"{case.method.upper()} {case.path} answers\nReceived: {type(exc).__name__}: {exc}"
-                     f"\nReproduce with:\n    {case.as_curl_command()}")
+            response, unanswered = send_case(case, session=session, in_process=schema.app is not None,
+                                             http=http)
+            if unanswered:
+                fail(unanswered)
             self.after_call(response, case)
-            if http is not None:
-                http.exchanges.append(logged_exchange(response, http, check_id))
-            try:
-                case.validate_response(response, checks=checks)
-            except FailureGroup as group:
-                fail(f"{group.exceptions[0].title}\n{group}")
-            except AssertionError as exc:
-                fail(f"{exc}\nReproduce with:\n    {case.as_curl_command()}")
+            judged = judge_reply(case, response, checks=checks, http=http, check_id=check_id)
+            if judged:
+                fail(judged)
             parent = sent.get(input.transition.parent_id) if input.transition is not None else None
             broken = inserted_number_is_listed(*parent, case, response) if parent else None
             if parent and broken is not None:
