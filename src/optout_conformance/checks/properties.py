@@ -174,7 +174,8 @@ def run_property_phase(
             result.outcomes.append(outcome)
             outcome.cases, outcome.failure = run_linked_sequences(
                 schema, api, credentials, max_examples=max(2, options.max_examples // 2), checks=checks,
-                session=session, http=options.http, check_id=options.check_id, redact=options.redact)
+                session=session, http=options.http, check_id=options.check_id, redact=options.redact,
+                seed=options.seed)
     finally:
         session.close()
     result.seconds = time.perf_counter() - started
