@@ -24,6 +24,7 @@ from typing import Any
 from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
 from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber, credential_values
+from optout_conformance.checks.convoso_api import as_int
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:
@@ -33,16 +34,6 @@ def spec_for(api: str, profile: str) -> dict[str, Any]:
     return specs.load_spec(api, "lenient" if profile in ("auto", "lenient") else profile)
 
 
-def _code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | None:
     """A coded Convoso error must carry the message documented for that code on that operation."""
     from optout_conformance.checks.response import documented_errors
@@ -50,11 +41,11 @@ def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | 
     body = item.json()
     if item.api != "convoso" or not isinstance(body, dict) or body.get("success") not in (False, "false"):
         return None
-    code = _code(body.get("code"))
+    code = as_int(body.get("code"))
     if code is None:
         return None
     documented_here = documented_errors(spec, "post", item.spec_path or "")
-    entries = [e for e in documented_here if _code(e.get("code")) == code]
+    entries = [e for e in documented_here if as_int(e.get("code")) == code]
     if not entries:
         return None  # an undocumented code is documented_error_code's finding
     texts = {str(t).strip().lower() for e in entries

@@ -59,7 +59,8 @@ def search(ctx: RunContext, **fields: Any) -> Exchange:
 
 
 def as_int(value: Any) -> int | None:
-    """An integer or the decimal string of one (both documented for paging fields), else None."""
+    """An integer or the decimal string of one (documented for paging fields; error codes come
+    either way too), else None. The one parser of such values for checks and the validator."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):

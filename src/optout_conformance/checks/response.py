@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 
 from optout_conformance.checks import shapes
+from optout_conformance.checks.convoso_api import as_int
 from optout_conformance.registry import load_registry
 
 if TYPE_CHECKING:
@@ -101,22 +102,12 @@ class Rejection:
     message: str | None
 
 
-def _code(value: Any) -> int | None:
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit():
-        return int(value)
-    return None
-
-
 def rejection(reply: Reply) -> Rejection | None:
     """The rejection a reply expresses, or None when it accepted the request."""
     body = reply.json()
     code = message = None
     if isinstance(body, dict):
-        code = _code(body.get("code"))
+        code = as_int(body.get("code"))
         text = body.get("message", body.get("error"))
         message = text if isinstance(text, str) else None
     if reply.status >= 400:
@@ -151,13 +142,13 @@ def codes_let_through(path: str, expect: Callable[[str], Any]) -> frozenset[int]
             continue
         for value in entry.profiles.values():
             if isinstance(value, dict) and value and set(value) <= set(entry.operations):
-                allowed |= {code for v in value.values() if (code := _code(v)) is not None}
+                allowed |= {code for v in value.values() if (code := as_int(v)) is not None}
     return frozenset(allowed)
 
 
 def _documented(found: Rejection, errors: list[dict[str, Any]], let_through: Collection[int] = ()) -> bool:
     if found.code is not None:
-        return found.code in let_through or any(_code(e.get("code")) == found.code for e in errors)
+        return found.code in let_through or any(as_int(e.get("code")) == found.code for e in errors)
     texts = {str(t).lower() for e in errors for t in [e.get("message"), *(e.get("variants") or [])] if t}
     return found.message is not None and found.message.strip().lower() in texts
 
@@ -190,7 +181,7 @@ def documented_error_code(reply: Reply, spec: dict[str, Any], let_through: Colle
     if found is None or found.code is None:
         return None
     errors = documented_errors(spec, reply.method, reply.path)
-    codes = sorted({c for e in errors if (c := _code(e.get("code"))) is not None})
+    codes = sorted({c for e in errors if (c := as_int(e.get("code"))) is not None})
     if found.code in codes or found.code in let_through:
         return None
     return Violation(
