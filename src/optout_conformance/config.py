@@ -28,7 +28,6 @@ and the profile are resolved key by key.
 from __future__ import annotations
 
 import os
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +37,7 @@ from urllib.parse import urlsplit
 from optout_conformance.apis import API_CHOICES, APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.errors import BadChoice, ConfigError, UsageError
 from optout_conformance.runner.context import Credentials
+from optout_conformance.tomlfile import read_toml
 
 ENV_PREFIX = "OPTOUT_CONFORMANCE_"
 ENV_TARGET = ENV_PREFIX + "TARGET"
@@ -118,13 +118,7 @@ def env_settings(environ: Mapping[str, str] | None = None) -> RawSettings:
 def file_settings(path: str | Path) -> RawSettings:
     """What a TOML config file gives (tables ``[targets]``, ``[credentials]``, ``[run]``)."""
     file = Path(path)
-    try:
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {file}") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {file}: {exc}") from None
+    data = read_toml(file)
     unknown = sorted(set(data) - FILE_TABLES)
     if unknown:
         raise ConfigError(

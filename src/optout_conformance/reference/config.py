@@ -7,7 +7,6 @@ The defaults are the ones ``docs/architecture.md`` fixes (credentials, campaigns
 from __future__ import annotations
 
 import functools
-import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
@@ -16,6 +15,7 @@ from typing import Any
 
 from optout_conformance.apis import SERVER_PROFILES
 from optout_conformance.errors import BadChoice, ConfigError
+from optout_conformance.tomlfile import read_toml
 
 # Campaign types: the global list, the purpose type (insert without purpose -> 6080), plain campaigns.
 GLOBAL = "global"
@@ -94,13 +94,7 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
     typo never goes unnoticed. Returns only the keys present, with ``sender_codes`` as a tuple.
     """
     file = Path(path)
-    try:
-        with file.open("rb") as handle:
-            data = tomllib.load(handle)
-    except FileNotFoundError:
-        raise ConfigError(f"config file not found: {file}") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ConfigError(f"cannot read config file {file}: {exc}") from None
+    data = read_toml(file)
     section = data.get("reference", data)
     if not isinstance(section, dict):
         raise ConfigError(f"config file {file}: [reference] must be a table")
