@@ -31,6 +31,26 @@ FAMILIES = (
 
 CheckFunction = Callable[["RunContext"], None]
 
+# The public facts of the seeds README ("Public facts from outside these texts") bind like a
+# document sentence; a citation names this file to quote one.
+PUBLIC_FACTS = "README.md"
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A sentence that states the rule a check enforces: the seed file and its exact words.
+
+    ``quote`` must occur in ``file`` (a file of ``../shared/seeds/``; whitespace is folded, and
+    fragments may be joined by " … "); ``tests/self/test_citations.py`` verifies every one. A check
+    may fail a target only for a rule one of its citations states.
+    """
+
+    file: str
+    quote: str
+
+    def fragments(self) -> list[str]:
+        return [" ".join(part.split()) for part in self.quote.split(" … ")]
+
 
 @dataclass(frozen=True)
 class CheckSpec:
@@ -44,6 +64,8 @@ class CheckSpec:
     writes: bool = False
     # Part of the `--fast` selection (cheap, high-value checks).
     fast: bool = True
+    # The sentences that state the rule (at least one per check; verified against the seeds).
+    cites: tuple[Citation, ...] = ()
 
     @property
     def title(self) -> str:
@@ -73,9 +95,17 @@ CHECK_MODULES = (
 
 
 def check(
-    *, id: str, api: str, family: str, source: str, writes: bool = False, fast: bool = True
+    *,
+    id: str,
+    api: str,
+    family: str,
+    source: str,
+    writes: bool = False,
+    fast: bool = True,
+    cites: tuple[tuple[str, str], ...] = (),
 ) -> Callable[[CheckFunction], CheckFunction]:
-    """Register a targeted check. ``source`` cites the seed file name(s) and the clause."""
+    """Register a targeted check. ``source`` cites the seed file name(s) and the clause in short;
+    ``cites`` gives the exact sentences, as ``(file, quote)`` pairs (see :class:`Citation`)."""
     if family not in FAMILIES:
         raise ValueError(f"unknown check family {family!r}; valid: {', '.join(FAMILIES)}")
     if not id.startswith(f"{api}."):
@@ -85,7 +115,14 @@ def check(
         if id in CHECKS and CHECKS[id].function is not function:
             raise ValueError(f"check id {id!r} registered twice")
         CHECKS[id] = CheckSpec(
-            id=id, api=api, family=family, source=source, function=function, writes=writes, fast=fast
+            id=id,
+            api=api,
+            family=family,
+            source=source,
+            function=function,
+            writes=writes,
+            fast=fast,
+            cites=tuple(Citation(file, quote) for file, quote in cites),
         )
         return function
 

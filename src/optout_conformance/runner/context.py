@@ -1,6 +1,6 @@
 """What a check gets: the target, credentials, profile, HTTP client, expectations, observations.
 
-``CheckFailed`` and ``CheckSkipped`` are how a check reports; the runner turns them into report
+``CheckFailed``, ``CheckInconclusive`` and ``CheckSkipped`` are how a check reports; the runner turns them into report
 entries. A failure message follows Schemathesis' style: "Received … / Documented … (source)".
 """
 
@@ -80,6 +80,16 @@ class CheckFailed(AssertionError):
 
 class CheckSkipped(Exception):
     """The check could not run on this target; the reason is reported (never counted as a pass)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class CheckInconclusive(Exception):
+    """The check ran but did not see the evidence its rule needs (no matching records, no page
+    fuller than the bound, no SUCCESS to judge, ...): neither a pass nor a failure. The reason says
+    what was missing; ``--strict`` makes an inconclusive check fail the gate."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)

@@ -1,7 +1,7 @@
 """Running the checks: per API, fingerprint the target, then every selected check on N threads.
 
 A check's outcome is what it raised: nothing -> passed, ``CheckFailed`` -> failed,
-``CheckSkipped`` -> skipped, anything else -> error (a bug in the harness, reported with the
+``CheckInconclusive`` -> inconclusive, ``CheckSkipped`` -> skipped, anything else -> error (a bug in the harness, reported with the
 traceback's last line; it never stops the run). Write checks are skipped with the reason when
 writes are not allowed on the target. What checks say about the run itself (``ctx.note``: a part
 not exercised and why) joins the API's notes in the report, after the fingerprint's.
@@ -25,7 +25,14 @@ from urllib.parse import urlsplit, urlunsplit
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
 from optout_conformance.config import Settings
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.runner.context import (
+    CheckFailed,
+    CheckInconclusive,
+    CheckSkipped,
+    Credentials,
+    RunContext,
+    Target,
+)
 from optout_conformance.runner.http import DEFAULT_TIMEOUT, HttpClient, RateLimiter
 from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
@@ -240,6 +247,8 @@ def _outcome_of(spec: CheckSpec, view: RunContext, result: CheckResult) -> None:
         result.documented = failure.documented
         result.source = failure.source or spec.source
         result.exchange = failure.exchange.to_dict() if failure.exchange is not None else None
+    except CheckInconclusive as inconclusive:
+        result.status, result.rule = "inconclusive", inconclusive.reason
     except CheckSkipped as skip:
         result.status, result.rule = "skipped", skip.reason
     except Exception as exc:  # a crashing check is a harness bug: reported, never fatal

@@ -14,7 +14,7 @@ from optout_conformance.errors import EXIT_OK, EXIT_VIOLATIONS
 from optout_conformance.runner.context import Observation
 from optout_conformance.runner.http import Exchange
 
-STATUSES = ("passed", "failed", "skipped", "error")
+STATUSES = ("passed", "failed", "inconclusive", "skipped", "error")
 
 
 @dataclass
@@ -22,8 +22,9 @@ class CheckResult:
     """The outcome of one check on one API's target.
 
     ``failed`` = the target broke a documented rule; ``error`` = the check itself crashed (a
-    harness bug, reported with the traceback's last line in ``rule``); ``skipped`` carries its
-    reason in ``rule``.
+    harness bug, reported with the traceback's last line in ``rule``); ``inconclusive`` = the check
+    ran but lacked the evidence its rule needs; ``skipped`` = it did not run. ``inconclusive`` and
+    ``skipped`` carry their reason in ``rule``.
     """
 
     id: str
