@@ -15,7 +15,9 @@ from optout_conformance.checks.registry import PUBLIC_FACTS, Citation, load_all
 
 REPOSITORY = Path(__file__).resolve().parents[2]
 SEEDS = REPOSITORY.parent / "shared" / "seeds"
-needs_seeds = pytest.mark.skipif(not SEEDS.is_dir(), reason="the seed documents are not next to this checkout")
+needs_seeds = pytest.mark.skipif(
+    not SEEDS.is_dir(), reason="the seed documents are not next to this checkout"
+)
 
 
 def missing_fragments(citation: Citation) -> list[str]:

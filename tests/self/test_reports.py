@@ -67,7 +67,9 @@ def test_json_report_validates_against_the_shipped_schema(run_result: RunResult,
     json_report.validate(document)
     assert document["schema_version"] == json_report.SCHEMA_VERSION
     assert document["exit_code"] == 1
-    assert document["totals"] == {"total": 4, "passed": 1, "failed": 1, "inconclusive": 0, "skipped": 1, "error": 1}
+    assert document["totals"] == {
+        "total": 4, "passed": 1, "failed": 1, "inconclusive": 0, "skipped": 1, "error": 1
+    }
 
 
 def test_json_report_never_contains_a_credential(run_result: RunResult) -> None:

@@ -1,7 +1,8 @@
 """What a check gets: the target, credentials, profile, HTTP client, expectations, observations.
 
-``CheckFailed``, ``CheckInconclusive`` and ``CheckSkipped`` are how a check reports; the runner turns them into report
-entries. A failure message follows Schemathesis' style: "Received … / Documented … (source)".
+``CheckFailed``, ``CheckInconclusive`` and ``CheckSkipped`` are how a check reports; the runner
+turns them into report entries. A failure message follows Schemathesis' style: "Received … /
+Documented … (source)".
 """
 
 from __future__ import annotations

@@ -1,10 +1,11 @@
 """Running the checks: per API, fingerprint the target, then every selected check on N threads.
 
 A check's outcome is what it raised: nothing -> passed, ``CheckFailed`` -> failed,
-``CheckInconclusive`` -> inconclusive, ``CheckSkipped`` -> skipped, anything else -> error (a bug in the harness, reported with the
-traceback's last line; it never stops the run). Write checks are skipped with the reason when
-writes are not allowed on the target. What checks say about the run itself (``ctx.note``: a part
-not exercised and why) joins the API's notes in the report, after the fingerprint's.
+``CheckInconclusive`` -> inconclusive, ``CheckSkipped`` -> skipped, anything else -> error (a bug
+in the harness, reported with the traceback's last line; it never stops the run). Write checks
+are skipped with the reason when writes are not allowed on the target. What checks say about the
+run itself (``ctx.note``: a part not exercised and why) joins the API's notes in the report,
+after the fingerprint's.
 """
 
 from __future__ import annotations
