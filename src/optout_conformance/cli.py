@@ -1,7 +1,8 @@
 """The ``optout-conformance`` command line: thin, every command delegates to a module.
 
 Exit codes (part of the public interface): 0 conformant, 1 violations (a check failed or
-crashed), 2 usage error or unreachable target. An ``OptoutConformanceError`` is printed as
+crashed, or was inconclusive under --strict), 2 usage error, unreachable target, or a run that
+executed no check. An ``OptoutConformanceError`` is printed as
 ``error: …`` / ``hint: …`` on stderr with its exit code, never as a traceback.
 """
 
@@ -59,7 +60,7 @@ Examples:
   optout-conformance serve --port 8000        # the reference server, for your own tests
   optout-conformance discrepancies --format markdown
 
-Exit codes: 0 conformant, 1 violations, 2 usage error or unreachable target.
+Exit codes: 0 conformant, 1 violations, 2 usage error, unreachable target or nothing checked.
 """
 
 
@@ -87,8 +88,12 @@ Examples:
 Write checks run on the embedded server and on loopback targets; elsewhere only with
 --allow-writes.
 
-Exit codes: 0 conformant (skips allowed), 1 a check failed or crashed, 2 usage error or
-unreachable target.
+A check that ran without seeing the evidence its rule needs is INCONCLUSIVE: shown apart
+from passed, and failing the gate only with --strict.
+
+Exit codes: 0 conformant (skips and, without --strict, inconclusive checks allowed), 1 a check
+failed or crashed (or was inconclusive under --strict), 2 usage error, unreachable target, an
+unknown --check id, or a run that executed no check.
 """
 
 
@@ -96,7 +101,11 @@ unreachable target.
 @target_options()
 @run_limit_options()
 @click.option("--check", "check_ids", multiple=True, metavar="ID",
-              help="Run only this check id (repeatable).")
+              help="Run only this check id (repeatable; runs even if --fast would leave it out). "
+              "An unknown id, or one of an API not selected, is a usage error.")
+@click.option("--strict", is_flag=True,
+              help="An inconclusive check (one that lacked the evidence its rule needs) fails the "
+              "gate: exit 1. Without it inconclusive checks are shown but exit 0.")
 @click.option("--report-json", metavar="PATH", help="Write the JSON report (schema: report.schema.json).")
 @click.option("--junitxml", metavar="PATH", help="Write a JUnit XML report (one testcase per check).")
 @click.option("--html", "html_path", metavar="PATH", help="Write a self-contained HTML report.")
@@ -117,7 +126,7 @@ def run(report_json: str | None, junitxml: str | None, html_path: str | None, ve
     colour = sys.stdout.isatty() if color is None else color
     progress = None
     if sys.stderr.isatty():
-        # One mark per finished check (. F E s) while the run is in progress; stderr only.
+        # One mark per finished check (. F E i s) while the run is in progress; stderr only.
         def progress(outcome: Any) -> None:
             click.echo(terminal.progress_mark(outcome), nl=False, err=True)
 
@@ -129,6 +138,11 @@ def run(report_json: str | None, junitxml: str | None, html_path: str | None, ve
                          (html_path, html.write_html)):
         if path:
             click.echo(f"report written: {writer(result, path)}")
+    if not result.executed:
+        skipped = result.count("skipped")
+        click.echo(f"error: no check ran: {skipped} selected, every one skipped "
+                   "(nothing was checked)" if skipped else "error: no check ran: none was selected",
+                   err=True)
     sys.exit(result.exit_code)
 
 

@@ -141,6 +141,7 @@ def limits_from(
     max_examples: int | None,
     seed: int | None,
     check_ids: tuple[str, ...] = (),
+    strict: bool = False,
     **_: Any,
 ) -> RunLimits:
     """The run's limits; a config file's [run] table fills what the command line left default."""
@@ -154,5 +155,6 @@ def limits_from(
         timeout=timeout if timeout != DEFAULT_TIMEOUT else float(file.get("timeout", DEFAULT_TIMEOUT)),
         allow_writes=allow_writes or bool(file.get("allow_writes", False)),
         check_ids=check_ids,
+        strict=strict,
     )
 

@@ -1,6 +1,17 @@
 """Fixtures of the conformance suite: one fingerprinted run context per API for the session, and
 ``conforms``, which runs one registered check the way ``optout-conformance run`` does and turns
-its outcome into a pytest outcome (CheckSkipped -> skip, CheckFailed -> fail with the curl)."""
+its outcome into a pytest outcome:
+
+- CheckFailed -> fail, with the curl that reproduces it;
+- CheckSkipped -> skip, with the reason;
+- CheckInconclusive (the check ran but lacked the evidence its rule needs) -> skip whose reason
+  starts with "inconclusive: " (shown by ``-ra`` as ``SKIPPED [1] ... inconclusive: ...``, never
+  as passed). A skip, not an xfail: an xfail says a known defect was confirmed, while an
+  inconclusive check confirmed nothing. Under pytest's own ``--strict`` (the ``strict`` ini
+  option, as ``optout-conformance run --strict``) it fails instead;
+- a crash of the fingerprint probes fails every test of that API (as ``run`` reports an ERROR
+  ``<api>.fingerprint``): the target is never silently held to the lenient profile.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +23,15 @@ from hypothesis import settings
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
 from optout_conformance.config import Settings
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
-from optout_conformance.runner.execute import RunLimits, fingerprint, make_context
+from optout_conformance.runner.context import (
+    CheckFailed,
+    CheckInconclusive,
+    CheckSkipped,
+    Credentials,
+    RunContext,
+    Target,
+)
+from optout_conformance.runner.execute import RunLimits, make_context, probe_fingerprint
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -39,37 +57,63 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     )
 
 
+class Contexts(dict[str, RunContext]):
+    """api -> a RunContext on the session's target, fingerprinted once (lazily, on first use)."""
+
+    def __init__(self, config: pytest.Config, profile: str, targets: dict[str, Target],
+                 credentials: Credentials, limits: RunLimits) -> None:
+        super().__init__()
+        self.config, self.profile, self.targets = config, profile, targets
+        self.credentials, self.limits = credentials, limits
+        self.probe_errors: dict[str, str] = {}
+
+    def __missing__(self, api: str) -> RunContext:
+        if api not in self.targets:
+            pytest.skip(f"{api} is not selected (--api {self.config.getoption('--api')})")
+        ctx = make_context(self.targets[api], self.credentials, self.profile, self.limits)
+        error = probe_fingerprint(ctx)
+        if error is not None:
+            self.probe_errors[api] = f"{error.id}: {error.rule}"
+        self[api] = ctx
+        return ctx
+
+    def checked(self, api: str) -> RunContext:
+        """The API's context; fails the test when its fingerprint probes crashed."""
+        ctx = self[api]
+        if api in self.probe_errors:
+            pytest.fail(f"ERROR {self.probe_errors[api]}", pytrace=False)
+        return ctx
+
+
 @pytest.fixture(scope="session")
 def api_contexts(
     pytestconfig: pytest.Config, conformance_targets: tuple[Settings, dict[str, Target], Credentials]
-) -> Iterator[dict[str, RunContext]]:
+) -> Iterator[Contexts]:
     """api -> a RunContext on the session's target, fingerprinted once (lazily, on first use)."""
     selected, targets, credentials = conformance_targets
     limits = RunLimits(allow_writes=pytestconfig.getoption("--allow-writes"),
-                       max_examples=settings().max_examples)
-
-    class Contexts(dict[str, RunContext]):
-        def __missing__(self, api: str) -> RunContext:
-            if api not in targets:
-                pytest.skip(f"{api} is not selected (--api {pytestconfig.getoption('--api')})")
-            ctx = make_context(targets[api], credentials, selected.profile, limits)
-            for note in fingerprint(ctx):
-                print(f"{api}: {note}")
-            self[api] = ctx
-            return ctx
-
-    contexts = Contexts()
+                       max_examples=settings().max_examples, strict=strict_mode(pytestconfig))
+    contexts = Contexts(pytestconfig, selected.profile, targets, credentials, limits)
     yield contexts
     for ctx in contexts.values():
         ctx.http.close()
 
 
+def strict_mode(config: pytest.Config) -> bool:
+    """pytest's own ``--strict`` (pytest >= 9: the ``strict`` ini option) is the suite's --strict."""
+    try:
+        return bool(config.getini("strict"))
+    except ValueError:  # a pytest without the ini option
+        return False
+
+
 @pytest.fixture
-def conforms(api_contexts: dict[str, RunContext]) -> Callable[[CheckSpec], None]:
+def conforms(api_contexts: Contexts) -> Callable[[CheckSpec], None]:
     """Run one check against its API's target; a harness exception propagates as a test error."""
+    strict = api_contexts.limits.strict
 
     def run(spec: CheckSpec) -> None:
-        ctx = api_contexts[spec.api]
+        ctx = api_contexts.checked(spec.api)
         if spec.writes and not ctx.writes_allowed:
             pytest.skip("writes are not allowed on this target (pass --allow-writes)")
         view = dataclasses.replace(ctx, current_check=spec.id)
@@ -78,6 +122,11 @@ def conforms(api_contexts: dict[str, RunContext]) -> Callable[[CheckSpec], None]
                 spec.function(view)
         except CheckSkipped as skip:
             pytest.skip(skip.reason)
+        except CheckInconclusive as inconclusive:
+            reason = f"inconclusive: {inconclusive.reason}"
+            if strict:
+                pytest.fail(f"{reason}\n  (--strict: an inconclusive check fails)", pytrace=False)
+            pytest.skip(reason)
         except CheckFailed as failure:
             message = failure.message
             if failure.exchange is not None:

@@ -44,6 +44,11 @@ def serve(app: Starlette) -> Iterator[str]:
         thread.join(timeout=5)
 
 
+def folded(text: str) -> str:
+    """The text with every run of whitespace as one space (the terminal report wraps at 80)."""
+    return " ".join(text.split())
+
+
 def invoke(*args: str, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
     """Run the CLI in-process with every OPTOUT_CONFORMANCE_* variable unset except ``env``."""
     names = ("TARGET", "TOKEN", "REALM", "PASSWORD", "SENDER_CODE", "PROFILE", "CONFIG")
@@ -217,3 +222,111 @@ def test_a_host_root_with_one_api_gets_that_api_base_path() -> None:
     settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:8000/",), realm="r", password="p",
                                             sender_code="1"), api="whatcounts", environ={})
     assert settings.targets == {"whatcounts": "http://127.0.0.1:8000/bin"}
+
+
+# --- Fail closed and the inconclusive status, through the real command line -----------------------
+
+
+def test_an_unknown_check_id_exits_2_with_one_line_naming_close_matches(
+    avaamo_checks: object, avaamo_url: str
+) -> None:
+    result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
+                    "--check", "avaamo.robustness.cli_test_pases", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+    assert result.exit_code == 2, result.output
+    (line,) = result.output.strip().splitlines()
+    assert line.startswith("error: unknown check id 'avaamo.robustness.cli_test_pases' "
+                           "(did you mean: avaamo.robustness.cli_test_passes")
+
+
+def test_a_check_id_like_no_other_exits_2_and_never_claims_conformance(avaamo_url: str) -> None:
+    result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--check", "no.such.check",
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+    assert result.exit_code == 2, result.output
+    assert result.output.startswith("error: unknown check id 'no.such.check' (no close match among ")
+    assert "conformant" not in result.output
+
+
+def test_a_check_of_an_api_not_selected_exits_2(avaamo_url: str) -> None:
+    result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
+                    "--check", "convoso.limits.limit_1000_is_accepted_and_filled",
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+    assert result.exit_code == 2, result.output
+    assert "belongs to convoso, but the run selects only avaamo" in result.output
+    assert len(result.output.strip().splitlines()) == 1
+
+
+@pytest.fixture
+def outcome_checks(avaamo_checks: dict[str, CheckSpec]) -> dict[str, CheckSpec]:
+    """The passing and failing test checks, plus one inconclusive and one skipped."""
+    from optout_conformance.runner.context import CheckInconclusive, CheckSkipped
+
+    @check(id="avaamo.robustness.cli_test_inconclusive", api="avaamo", family="robustness", source="test")
+    def inconclusive(ctx: RunContext) -> None:
+        body = ctx.http.get("/sms/opt-status.json", headers={"access-token": ctx.credentials.token or ""})
+        if not body.json()["entries"]:
+            raise CheckInconclusive("no entries served: no record to judge the filter on")
+
+    @check(id="avaamo.robustness.cli_test_skips", api="avaamo", family="robustness", source="test")
+    def skips(ctx: RunContext) -> None:
+        raise CheckSkipped("not applicable to this target")
+
+    return avaamo_checks
+
+
+def test_an_inconclusive_check_is_shown_apart_and_exits_0_without_strict_and_1_with_it(
+    outcome_checks: object, avaamo_url: str, tmp_path: Path
+) -> None:
+    args = ["run", "--api", "avaamo", "--target", avaamo_url, "--check", "avaamo.robustness.cli_test_passes",
+            "--check", "avaamo.robustness.cli_test_inconclusive"]
+    env = {"OPTOUT_CONFORMANCE_TOKEN": "s3"}
+    lenient = invoke(*args, "--report-json", str(tmp_path / "lenient.json"), env=env)
+    assert lenient.exit_code == 0, lenient.output
+    text = folded(lenient.output)
+    assert "1 passed, 1 inconclusive, 0 failed, 0 skipped, 0 errors" in text
+    assert "Result: conformant, 1 inconclusive (exit 0)" in text
+    reason = "no entries served: no record to judge the filter on"
+    assert f"avaamo.robustness.cli_test_inconclusive: {reason}" in text
+    totals = json.loads((tmp_path / "lenient.json").read_text())["totals"]
+    assert (totals["passed"], totals["inconclusive"]) == (1, 1)
+
+    strict = invoke(*args, "--strict", "--report-json", str(tmp_path / "strict.json"),
+                    "--junitxml", str(tmp_path / "strict.xml"), env=env)
+    assert strict.exit_code == 1, strict.output
+    assert "Result: NOT conformant: 1 inconclusive under --strict (exit 1)" in strict.output
+    document = json.loads((tmp_path / "strict.json").read_text())
+    assert (document["exit_code"], document["options"]["strict"]) == (1, True)
+    assert 'type="Inconclusive"' in (tmp_path / "strict.xml").read_text()
+
+
+def test_a_run_that_executed_no_check_exits_2_with_one_line_saying_so(
+    outcome_checks: object, avaamo_url: str
+) -> None:
+    result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--check",
+                    "avaamo.robustness.cli_test_skips", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+    assert result.exit_code == 2, result.output
+    assert "error: no check ran: 1 selected, every one skipped (nothing was checked)" in result.output
+    assert "Result: nothing checked (no check ran) (exit 2)" in result.output
+    assert "conformant" not in result.output
+
+
+def test_a_crash_of_the_fingerprint_probes_exits_1_with_an_error_never_a_quiet_lenient_run(
+    avaamo_checks: object, avaamo_url: str
+) -> None:
+    from optout_conformance.checks import fingerprint as probes
+
+    def probe_that_crashes(ctx: RunContext) -> None:
+        ctx.http.get("/sms/opt-status.json").json()["entries"][0]  # no entries: IndexError
+
+    before = probes.PROBES["avaamo"]
+    probes.PROBES["avaamo"] = (*before, probe_that_crashes)
+    try:
+        result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--profile", "auto", "--check",
+                        "avaamo.robustness.cli_test_passes", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+    finally:
+        probes.PROBES["avaamo"] = before
+    assert result.exit_code == 1, result.output
+    text = folded(result.output)
+    assert "ERROR avaamo.fingerprint" in text
+    assert ("harness error (a bug in the probes, not a verdict on the target): fingerprint probes crashed: "
+            "IndexError" in text)
+    assert "1 passed, 0 inconclusive, 0 failed, 0 skipped, 1 errors" in text

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
 
 from optout_conformance.checks.fingerprint import describe, detect
 from optout_conformance.reference.app import create_app
@@ -13,6 +16,7 @@ from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.runner.context import Credentials, RunContext, Target
 from optout_conformance.runner.http import HttpClient
+from optout_conformance.runner.targets import EMBEDDED_SEED_RECORDS
 
 S000 = "000_4120ae5ce1e52dc7.txt"
 S001 = "001_5cae901d395a1be8.txt"
@@ -33,7 +37,8 @@ def reference(
 ) -> Iterator[tuple[EmbeddedServer, str]]:
     """A reference server (all three APIs) of one profile, and that profile."""
     db = tmp_path_factory.mktemp("fingerprint") / f"{request.param}.db"
-    config = ReferenceConfig(profile=request.param, db=str(db), seed_records=150)
+    # As many records as the embedded run seeds: the limit default is seen on a full 1000 page.
+    config = ReferenceConfig(profile=request.param, db=str(db), seed_records=EMBEDDED_SEED_RECORDS)
     with EmbeddedServer(create_app(config)) as server:
         yield server, request.param
 
@@ -103,3 +108,59 @@ def test_whatcounts_and_avaamo_probes_observe_without_pinning(
     ctx = probed(server, api)
     assert points <= {o.discrepancy_id for o in ctx.observations}
     assert ctx.fingerprint == {}
+
+
+def _serve_convoso(answer: Callable[[dict[str, str]], Response]) -> AbstractContextManager[str]:
+    """A loopback Convoso stand-in whose every search reply is ``answer(form)``; yields /v1's URL."""
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    from optout_conformance.reference.server import EmbeddedServer
+
+    async def search(request: Request) -> Response:
+        form = await request.form()
+        return answer({k: str(v) for k, v in form.items()})
+
+    app = Starlette(routes=[Route("/v1/sms-opt-out/search", search, methods=["POST"])])
+
+    @contextmanager
+    def served() -> Iterator[str]:
+        with EmbeddedServer(app, host="127.0.0.1", port=0) as server:
+            yield server.base_url + "/v1"
+
+    return served()
+
+
+def _probe(url: str) -> tuple[RunContext, object]:
+    from optout_conformance.runner.execute import RunLimits, make_context, probe_fingerprint
+
+    ctx = make_context(Target(api="convoso", base_url=url, loopback=True), Credentials(token="t"), "auto",
+                       RunLimits(timeout=5.0))
+    try:
+        return ctx, probe_fingerprint(ctx)
+    finally:
+        ctx.http.close()
+
+
+def test_a_campaign_name_of_any_json_type_is_observed_not_a_probe_crash() -> None:
+    def records_named_with_objects(form: dict[str, str]) -> Response:
+        record = {"id": "1", "phone_number": "2065550000", "campaign_id": "0",
+                  "campaign_name": {"name": "Global"}, "insert_date": "2026-01-02"}
+        return JSONResponse({"success": True, "offset": 0, "limit": 1000, "total": 1, "records": [record]})
+
+    with _serve_convoso(records_named_with_objects) as url:
+        ctx, error = _probe(url)
+    assert error is None
+    observed = {o.discrepancy_id: o for o in ctx.observations}["convoso.record.global-campaign_name"]
+    assert (observed.observed, observed.follows) == ({"name": "Global"}, None)
+    assert "convoso.record.global-campaign_name" not in ctx.fingerprint
+
+
+def test_json_nested_past_the_recursion_limit_is_an_unreadable_reply_not_a_probe_crash() -> None:
+    deep = "[" * 200_000 + "]" * 200_000
+
+    with _serve_convoso(lambda form: Response(deep, media_type="application/json")) as url:
+        ctx, error = _probe(url)
+    assert error is None
+    assert ctx.fingerprint == {}
+    assert any("nested too deeply" in str(o.observed) for o in ctx.observations), ctx.observations

@@ -28,3 +28,11 @@ def test_a_credential_with_reserved_characters_never_appears_in_a_report(where: 
     for form in (SECRET, "s3cr3t%40pw%261", "s3cr3t%40pw%261+%2B%2F", "s3cr3t%40pw%261%20%2B%2F"):
         assert form not in report
     assert "OPTOUT_CONFORMANCE_PASSWORD" in exchange.curl()
+
+
+def test_json_nested_past_the_recursion_limit_is_a_value_error_like_any_unreadable_body() -> None:
+    exchange = Exchange(method="GET", url="http://127.0.0.1:9/api/v2/sms/opt-status.json",
+                        text="[" * 200_000 + "]" * 200_000, status=200)
+    with pytest.raises(ValueError, match="nested too deeply"):
+        exchange.json()
+    assert exchange.json_or_none() is None

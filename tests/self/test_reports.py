@@ -126,3 +126,98 @@ def test_error_code_coverage_tells_triggered_from_seen_from_not_seen(run_result:
     assert rows[("/sms-opt-out/insert", 6006)] == "triggered"
     assert rows[("/sms-opt-out/insert", 6008)] == "seen"
     assert rows[("/sms-opt-out/insert", 6080)] == "not seen"
+
+
+# --- The inconclusive status in every report -------------------------------------------------------
+
+INCONCLUSIVE_REASON = "no records matched the filter: nothing to judge it on"
+
+
+@pytest.fixture
+def inconclusive_result() -> RunResult:
+    """Two passed checks, one inconclusive, one skipped; Avaamo, under auto resolved to mixed."""
+    checks = [
+        CheckResult("avaamo.pagination.a", "avaamo", "pagination", "003", "passed"),
+        CheckResult("avaamo.pagination.b", "avaamo", "pagination", "003", "passed"),
+        CheckResult("avaamo.filters.status", "avaamo", "filters", "003 (status filter)", "inconclusive",
+                    rule=INCONCLUSIVE_REASON),
+        CheckResult("avaamo.state.writes", "avaamo", "state", "003", "skipped",
+                    rule="writes are not allowed on this target (pass --allow-writes)", writes=True),
+    ]
+    api = ApiResult(api="avaamo", base_url="http://127.0.0.1:8000/api/v2", embedded=False, profile="auto",
+                    effective_profile="mixed", writes_allowed=False, checks=checks, duration=0.5)
+    return RunResult(apis=[api], started_at="2026-01-01T00:00:00+00:00", duration=0.6)
+
+
+def test_terminal_report_counts_inconclusive_apart_from_passed_and_lists_each_reason(
+    inconclusive_result: RunResult,
+) -> None:
+    text = terminal.render(inconclusive_result)
+    assert "2 passed, 1 inconclusive, 0 failed, 1 skipped, 0 errors (4 checks, 0.6 s)" in text
+    assert "profile auto -> mixed; 4 checks: 2 passed, 1 inconclusive" in text
+    assert "Inconclusive (ran, but lacked the evidence its rule needs; not a pass):" in text
+    assert f"avaamo.filters.status: {INCONCLUSIVE_REASON}" in text
+    assert "Result: conformant, 1 inconclusive (exit 0)" in text
+    assert all(len(line) <= 80 for line in text.splitlines())
+
+
+def test_terminal_report_under_strict_fails_on_inconclusive(inconclusive_result: RunResult) -> None:
+    inconclusive_result.strict = True
+    text = terminal.render(inconclusive_result)
+    assert "Result: NOT conformant: 1 inconclusive under --strict (exit 1)" in text
+
+
+def test_inconclusive_has_its_own_colour_and_progress_mark(inconclusive_result: RunResult) -> None:
+    import click
+
+    text = terminal.render(inconclusive_result, colour=True)
+    assert click.style("Inconclusive", fg="cyan", bold=True) in text
+    marks = {c.status: terminal.progress_mark(c) for c in inconclusive_result.checks}
+    assert marks == {"passed": ".", "inconclusive": "i", "skipped": "s"}
+
+
+def test_json_report_counts_inconclusive_and_accepts_a_mixed_profile(inconclusive_result: RunResult) -> None:
+    document = json.loads(json_report.render_json(inconclusive_result))
+    json_report.validate(document)
+    assert document["totals"]["inconclusive"] == 1 and document["totals"]["passed"] == 2
+    assert document["apis"][0]["effective_profile"] == "mixed"
+    assert document["exit_code"] == 0
+    inconclusive_result.strict = True
+    assert json.loads(json_report.render_json(inconclusive_result))["exit_code"] == 1
+
+
+def test_json_report_of_a_run_that_checked_nothing_has_exit_code_2(inconclusive_result: RunResult) -> None:
+    only_skipped = [c for c in inconclusive_result.apis[0].checks if c.status == "skipped"]
+    inconclusive_result.apis[0].checks = only_skipped
+    document = json.loads(json_report.render_json(inconclusive_result))
+    json_report.validate(document)
+    assert document["exit_code"] == 2
+
+
+def test_junit_reports_inconclusive_as_a_skip_starting_inconclusive_and_as_a_failure_under_strict(
+    inconclusive_result: RunResult, tmp_path: Path,
+) -> None:
+    root = ET.parse(junit.write_junit(inconclusive_result, tmp_path / "junit.xml")).getroot()
+    case = root.find("./testsuite/testcase[@name='avaamo.filters.status']")
+    assert case is not None
+    skipped = case.find("skipped")
+    assert skipped is not None and skipped.get("message") == f"inconclusive: {INCONCLUSIVE_REASON}"
+    assert (root.get("skipped"), root.get("failures")) == ("2", "0")
+    assert {p.get("name"): p.get("value") for p in root.iter("property")}["inconclusive"] == "1"
+
+    inconclusive_result.strict = True
+    root = ET.parse(junit.write_junit(inconclusive_result, tmp_path / "strict.xml")).getroot()
+    failure = root.find("./testsuite/testcase[@name='avaamo.filters.status']/failure")
+    assert failure is not None and failure.get("type") == "Inconclusive"
+    assert (root.get("skipped"), root.get("failures")) == ("1", "1")
+
+
+def test_html_report_shows_inconclusive_with_its_own_class_count_and_reason(
+    inconclusive_result: RunResult,
+) -> None:
+    page = html.render_html(inconclusive_result)
+    assert "2 passed, 1 inconclusive, 0 failed, 1 skipped, 0 errors" in page
+    assert '<td class="inconclusive">inconclusive</td>' in page
+    assert f'<span class="inconclusive">avaamo.filters.status</span>: {INCONCLUSIVE_REASON}' in page
+    assert ".inconclusive{" in page
+    assert "conformant, 1 inconclusive (exit 0)" in page

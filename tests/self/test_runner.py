@@ -7,10 +7,14 @@ against them are the real catalog checks.
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 import uvicorn
@@ -353,3 +357,263 @@ def test_a_checks_note_reaches_the_terminal_and_json_reports(
     run_result = RunResult(apis=[result])
     assert "half of this check was not run" in result.to_dict()["notes"]
     assert "note: half of this check was not run" in terminal.render(run_result)
+
+
+# --- Fail closed: unknown checks, runs that checked nothing, fingerprint crashes ------------------
+
+
+def test_an_unknown_check_id_is_refused_before_any_target_is_contacted() -> None:
+    from optout_conformance.runner.execute import UnknownCheck
+
+    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:9/v1",), token="t"),
+                                api="convoso", environ={})
+    # Port 9 refuses connections: reaching it would raise TargetUnreachable instead.
+    with pytest.raises(UnknownCheck, match=r"unknown check id 'convoso.limits.limit_1000_is_acepted'"
+                       r".*did you mean: convoso.limits.limit_1000_is_accepted_and_filled"):
+        run(settings, RunLimits(check_ids=("convoso.limits.limit_1000_is_acepted",)))
+
+
+def test_a_check_of_an_api_the_run_does_not_select_is_refused() -> None:
+    from optout_conformance.runner.execute import UnknownCheck
+
+    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:9/v1",), token="t"),
+                                api="convoso", environ={})
+    avaamo_check = next(c.id for c in load_all().values() if c.api == "avaamo")
+    refused = f"'{avaamo_check}' belongs to avaamo, but the run selects only convoso"
+    with pytest.raises(UnknownCheck, match=refused):
+        run(settings, RunLimits(check_ids=(avaamo_check,)))
+
+
+@pytest.fixture
+def crashing_probe() -> Iterator[list[str]]:
+    """An Avaamo fingerprint probe that crashes after its request (a probe bug a target's reply
+    triggers), added for the test; yields the paths it requested."""
+    from optout_conformance.checks import fingerprint as probes
+
+    requested: list[str] = []
+
+    def probe_that_crashes(ctx: RunContext) -> None:
+        ex = ctx.http.get("/sms/opt-status.json")
+        requested.append(ex.url)
+        ex.json()["entries"][0]  # an empty list: IndexError, not a CheckFailed
+
+    before = probes.PROBES["avaamo"]
+    probes.PROBES["avaamo"] = (*before, probe_that_crashes)
+    yield requested
+    probes.PROBES["avaamo"] = before
+
+
+def test_a_crash_of_the_fingerprint_probes_is_an_error_that_fails_the_run(
+    registered_checks: dict[str, CheckSpec], crashing_probe: list[str],
+) -> None:
+    from optout_conformance.runner.results import RunResult
+
+    passes = _register_outcome_checks()[0]
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok),
+                            Route("/api/v2/sms/opt-status", avaamo_ok)])
+    with serve(app) as url:
+        target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
+        result = run_api(target, CREDENTIALS, "auto", [passes], RunLimits())
+    assert crashing_probe, "the probe did not run"
+    first, *rest = result.checks
+    assert (first.id, first.status) == ("avaamo.fingerprint", "error")
+    assert first.rule.startswith("fingerprint probes crashed: IndexError")
+    assert [c.status for c in rest] == ["passed"]  # the checks still ran
+    assert RunResult(apis=[result]).exit_code == 1
+
+
+async def avaamo_empty(request: Request) -> Response:
+    return JSONResponse({"entries": [], "page": 1, "per_page": 25, "total_entries": 0, "total_pages": 0})
+
+
+def _register_inconclusive_check() -> CheckSpec:
+    from optout_conformance.runner.context import CheckInconclusive
+
+    @check(id="avaamo.robustness.test_inconclusive", api="avaamo", family="robustness", source="test")
+    def inconclusive(ctx: RunContext) -> None:
+        body = ctx.http.get("/sms/opt-status.json").json()
+        if not body["entries"]:
+            raise CheckInconclusive("no entries: nothing to judge the rule on")
+
+    return CHECKS["avaamo.robustness.test_inconclusive"]
+
+
+def test_an_inconclusive_check_passes_the_gate_only_without_strict(
+    registered_checks: dict[str, CheckSpec],
+) -> None:
+    from optout_conformance.runner.results import RunResult
+
+    specs = [_register_outcome_checks()[0], _register_inconclusive_check()]
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_empty)])
+    with serve(app) as url:
+        target = Target(api="avaamo", base_url=url + "/api/v2", loopback=True)
+        result = run_api(target, CREDENTIALS, "lenient", specs, RunLimits())
+    assert [c.status for c in result.checks] == ["passed", "inconclusive"]
+    assert result.checks[1].rule == "no entries: nothing to judge the rule on"
+    assert result.counts["passed"] == 1 and result.counts["inconclusive"] == 1
+    assert RunResult(apis=[result]).exit_code == 0
+    assert RunResult(apis=[result], strict=True).exit_code == 1
+
+
+def test_a_run_whose_every_check_was_skipped_exits_2(registered_checks: dict[str, CheckSpec]) -> None:
+    skips = _register_outcome_checks()[2]
+    app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
+    with serve(app) as url:
+        settings = resolve_settings(RawSettings(targets=(url + "/api/v2",), token="t"), api="avaamo",
+                                    environ={})
+        result = run(settings, RunLimits(check_ids=(skips.id,)))
+    assert [c.status for c in result.checks] == ["skipped"]
+    assert result.executed == 0
+    assert result.exit_code == 2
+
+
+# --- Mixed fingerprint ----------------------------------------------------------------------------
+
+
+async def convoso_mixed(request: Request) -> Response:
+    """A Convoso search that follows 001 on the limit default (100 of 150 records without a
+    limit) and 000 on paging field types (integers) and insert_date (date only)."""
+    form = await request.form()
+    limit = int(str(form.get("limit") or 100))
+    records = [{"id": str(i), "phone_number": f"206555{i:04d}", "phone_code": "1", "campaign_id": "7",
+                "campaign_name": "Sales", "reason": "", "purpose": "", "insert_date": "2026-01-02"}
+               for i in range(min(limit, 150))]
+    return JSONResponse({"success": True, "offset": 0, "limit": limit, "total": 150, "records": records})
+
+
+def test_a_target_following_000_on_some_points_and_001_on_others_is_mixed() -> None:
+    from optout_conformance.registry import expectation
+    from optout_conformance.report import json_report, terminal
+    from optout_conformance.runner.results import RunResult
+    from optout_conformance.specs import load_spec
+
+    app = Starlette(routes=[Route("/v1/sms-opt-out/search", convoso_mixed, methods=["POST"])])
+    with serve(app) as url:
+        target = Target(api="convoso", base_url=url + "/v1", loopback=True)
+        ctx = make_context(target, CREDENTIALS, "auto", RunLimits())
+        try:
+            from optout_conformance.runner.execute import probe_fingerprint
+
+            assert probe_fingerprint(ctx) is None
+        finally:
+            ctx.http.close()
+        result = run_api(target, CREDENTIALS, "auto", [], RunLimits())
+    assert ctx.fingerprint["convoso.search.limit-default"] == "official"
+    assert ctx.fingerprint["convoso.search.paging-field-types"] == "community"
+    assert ctx.effective_profile == "mixed"
+    # Each point is held to what the target showed on it; the spec allows either document.
+    limit_default = "convoso.search.limit-default"
+    assert ctx.expect(limit_default) == expectation(limit_default, "official")
+    assert ctx.expect("convoso.search.paging-field-types") == expectation(
+        "convoso.search.paging-field-types", "community")
+    assert ctx.spec_profile == "lenient"
+    assert ctx.spec() == load_spec("convoso", "lenient")
+    assert result.effective_profile == "mixed"
+    report = RunResult(apis=[result])
+    assert "profile auto -> mixed;" in terminal.render(report)
+    document = report.to_dict()
+    json_report.validate(document)
+    assert document["apis"][0]["effective_profile"] == "mixed"
+
+
+def test_one_documents_pins_make_auto_that_documents_profile_and_none_make_it_lenient() -> None:
+    target = Target(api="convoso", base_url="http://127.0.0.1:9/v1", loopback=True)
+    ctx = make_context(target, CREDENTIALS, "auto", RunLimits())
+    assert ctx.effective_profile == "lenient"
+    ctx.fingerprint.update(
+        {"convoso.search.limit-default": "official", "convoso.search.offset-max": "official"})
+    assert (ctx.effective_profile, ctx.spec_profile) == ("official", "official")
+    ctx.fingerprint["convoso.search.offset-max"] = "community"
+    assert (ctx.effective_profile, ctx.spec_profile) == ("mixed", "lenient")
+    ctx.http.close()
+
+
+# --- Enough data by default -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("profile", ["community", "official"])
+def test_the_embedded_server_fills_a_1000_record_page_and_per_page_100_avaamo_pages(profile: str) -> None:
+    import httpx
+
+    from optout_conformance.runner.targets import embedded_credentials, embedded_server
+
+    credentials = embedded_credentials()
+    with embedded_server(profile) as server, httpx.Client(timeout=10) as client:
+        page = client.post(server.url("convoso") + "/sms-opt-out/search",
+                           data={"auth_token": credentials.token, "limit": "1000"}).json()
+        assert page["success"] is True
+        assert len(page["records"]) == 1000 < int(page["total"])
+        headers = {"access-token": credentials.token or ""}
+        avaamo = server.url("avaamo") + "/sms/opt-status.json"
+        for params in ({}, {"status": "opt-out"}, {"status": "opt-in"}):
+            for page_number in (1, 2):
+                body = client.get(avaamo, params={**params, "per_page": "100", "page": str(page_number)},
+                                  headers=headers).json()
+                assert len(body["entries"]) == 100, (params, page_number, body.get("total_entries"))
+
+
+# --- The pytest integration (tests/conformance/conftest.py) ---------------------------------------
+
+CONFORMANCE_PLUGIN = '''
+import os
+
+from optout_conformance.checks import fingerprint as probes
+from optout_conformance.checks.registry import check
+from optout_conformance.runner.context import CheckInconclusive
+
+
+@check(id="avaamo.robustness.plugin_inconclusive", api="avaamo", family="robustness", source="test")
+def inconclusive(ctx):
+    raise CheckInconclusive("no entries to judge the rule on")
+
+
+@check(id="avaamo.robustness.plugin_passes", api="avaamo", family="robustness", source="test")
+def passes(ctx):
+    ctx.http.get("/sms/opt-status.json")
+
+
+def crash(ctx):
+    raise KeyError("probe crashed")
+
+
+if os.environ.get("OC_TEST_CRASH_PROBE"):
+    probes.PROBES["avaamo"] = (*probes.PROBES["avaamo"], crash)
+'''
+
+
+def run_conformance_suite(
+    tmp_path: Path, *args: str, crash: bool = False
+) -> subprocess.CompletedProcess[str]:
+    """``pytest tests/conformance/test_avaamo.py`` in a subprocess, against the embedded server, with
+    a plugin that registers two test checks (and, with ``crash``, a crashing fingerprint probe)."""
+    (tmp_path / "oc_conformance_plugin.py").write_text(CONFORMANCE_PLUGIN)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPTOUT_CONFORMANCE_")}
+    env["PYTHONPATH"] = str(tmp_path)
+    if crash:
+        env["OC_TEST_CRASH_PROBE"] = "1"
+    root = Path(__file__).resolve().parents[2]
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "tests/conformance/test_avaamo.py", "-p", "oc_conformance_plugin",
+         "-p", "no:randomly", "--api", "avaamo", "-q", "-rsf", *args],
+        cwd=root, env=env, capture_output=True, text=True, timeout=120,
+    )
+
+
+def test_under_pytest_an_inconclusive_check_is_a_skip_saying_so_and_fails_under_strict(
+    tmp_path: Path,
+) -> None:
+    selected = ("-k", "plugin_inconclusive or plugin_passes")
+    plain = run_conformance_suite(tmp_path, *selected)
+    assert plain.returncode == 0, plain.stdout + plain.stderr
+    assert "inconclusive: no entries to judge the rule on" in plain.stdout
+    assert "1 passed, 1 skipped" in plain.stdout
+    strict = run_conformance_suite(tmp_path, *selected, "--strict")
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "1 failed, 1 passed" in strict.stdout
+    assert "inconclusive: no entries to judge the rule on" in strict.stdout
+
+
+def test_under_pytest_a_crash_of_the_fingerprint_probes_fails_the_apis_tests(tmp_path: Path) -> None:
+    result = run_conformance_suite(tmp_path, "-k", "plugin_passes", crash=True)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "ERROR avaamo.fingerprint: fingerprint probes crashed: KeyError: 'probe crashed'" in result.stdout

@@ -135,20 +135,20 @@ def probe_offset_max(ctx: RunContext) -> None:
 def probe_global_campaign_name(ctx: RunContext) -> None:
     """The campaign_name of global (campaign 0) records: "Global SMS Opt-Out" (000) or "" (001)."""
     _, items = records(search(ctx, campaign_id=GLOBAL_CAMPAIGN, limit=20), "fingerprint: global records")
-    names = {r.get("campaign_name") for r in items if as_int(r.get("campaign_id")) == 0}
+    # Keyed by repr: a name may be any JSON value, lists and objects included (unhashable).
+    names = {repr(r.get("campaign_name")): r.get("campaign_name")
+             for r in items if as_int(r.get("campaign_id")) == 0}
     if not names:
         ctx.observe("convoso.record.global-campaign_name", "inconclusive (no global records)")
         return
-    values = sorted(names, key=repr)
+    values = [names[key] for key in sorted(names)]
     if len(values) != 1:
         ctx.observe("convoso.record.global-campaign_name", f"inconclusive (several names: {values})")
         return
-    pin(
-        ctx,
-        "convoso.record.global-campaign_name",
-        values[0],
-        {"Global SMS Opt-Out": S000, "": S001}.get(str(values[0])),
-    )
+    name = values[0]
+    documented = {"Global SMS Opt-Out": S000, "": S001}
+    pin(ctx, "convoso.record.global-campaign_name", name,
+        documented.get(name) if isinstance(name, str) else None)
 
 
 def probe_purpose_blank_filter(ctx: RunContext) -> None:

@@ -1,5 +1,6 @@
 """The HTML report (``--html PATH``): one self-contained page (inline CSS, no scripts, no
-external assets) with the same content as the terminal report plus every check's row."""
+external assets) with the same content as the terminal report plus every check's row.
+Inconclusive checks have their own colour, count and section (the evidence each lacked)."""
 
 from __future__ import annotations
 
@@ -16,12 +17,12 @@ table{border-collapse:collapse;width:100%;margin:.5em 0}
 td,th{border:1px solid #ddd;padding:.25em .5em;text-align:left;vertical-align:top;font-size:.9em}
 pre{background:#f5f5f5;padding:.5em;white-space:pre-wrap;word-break:break-all}
 .passed{color:#186a1c}.failed{color:#b00020;font-weight:bold}.error{color:#8a1aa0;font-weight:bold}
-.skipped{color:#8a6d00}.notseen{color:#888}
+.skipped{color:#8a6d00}.inconclusive{color:#00707a;font-weight:bold}.notseen{color:#888}
 """
 
 
 def render_html(run: RunResult) -> str:
-    verdict = "conformant" if run.exit_code == 0 else "NOT conformant"
+    verdict = run.verdict
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
@@ -29,8 +30,8 @@ def render_html(run: RunResult) -> str:
         f"<style>{STYLE}</style></head><body>",
         "<h1>optout-conformance report</h1>",
         f"<p>Started {escape(run.started_at)}, {run.duration:.1f} s. "
-        f"<strong class=\"{'passed' if run.exit_code == 0 else 'failed'}\">"
-        f"{verdict} (exit {run.exit_code})</strong></p>",
+        f"<strong class=\"{_verdict_class(run)}\">"
+        f"{escape(verdict)} (exit {run.exit_code})</strong></p>",
     ]
     for api in run.apis:
         parts.extend(_api(api))
@@ -45,14 +46,21 @@ def _api(api: ApiResult) -> list[str]:
         f"<h2>{escape(api.api)}</h2>",
         f"<p>{where}: <code>{escape(api.base_url)}</code>; profile {escape(api.profile)}"
         f" (applied: {escape(api.effective_profile)}); {len(api.checks)} checks: "
-        f"{counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped, "
-        f"{counts['error']} errors</p>",
+        f"{counts['passed']} passed, {counts['inconclusive']} inconclusive, {counts['failed']} "
+        f"failed, {counts['skipped']} skipped, {counts['error']} errors</p>",
     ]
     out += [f"<p>note: {escape(n)}</p>" for n in api.notes]
     failures = [c for c in api.checks if c.status in ("failed", "error")]
     if failures:
         out.append("<h3>Failures</h3>")
         out += [_failure(c) for c in failures]
+    inconclusive = [c for c in api.checks if c.status == "inconclusive"]
+    if inconclusive:
+        out.append('<h3 class="inconclusive">Inconclusive (ran, but lacked the evidence its rule '
+                   "needs; not a pass)</h3><ul>")
+        out += [f'<li><span class="inconclusive">{escape(c.id)}</span>: {escape(c.rule)}</li>'
+                for c in inconclusive]
+        out.append("</ul>")
     if api.fingerprint:
         out.append("<h3>Fingerprint</h3><table><tr><th>point</th><th>observed</th><th>follows</th></tr>")
         for p in api.fingerprint:
@@ -85,6 +93,12 @@ def _api(api: ApiResult) -> list[str]:
                    f"<td>{escape(c.source)}</td><td>{escape(c.rule)}</td></tr>")
     out.append("</table>")
     return out
+
+
+def _verdict_class(run: RunResult) -> str:
+    if run.exit_code:
+        return "failed"
+    return "inconclusive" if run.count("inconclusive") else "passed"
 
 
 def _failure(c: CheckResult) -> str:

@@ -16,7 +16,7 @@ import jsonschema
 
 from optout_conformance.runner.results import RunResult
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
 
 

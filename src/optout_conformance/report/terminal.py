@@ -1,5 +1,10 @@
-"""The terminal report: per API the counts, every failure with its reproduction, the fingerprint,
-the Convoso error-code coverage and the observations of unspecified points.
+"""The terminal report: per API the counts, every failure with its reproduction, the
+inconclusive checks with what evidence each lacked, the skipped ones with their reasons, the
+fingerprint, the Convoso error-code coverage and the observations of unspecified points.
+
+The counts read "N passed, N inconclusive, N failed, N skipped, N errors" everywhere: an
+inconclusive check (it ran but did not see the evidence its rule needs) is never counted as
+passed. Progress marks: ``.`` passed, ``F`` failed, ``E`` error, ``i`` inconclusive, ``s`` skipped.
 
 Lines are wrapped to 80 columns (a curl command is kept on one line so it can be copied);
 colour is used only when asked for (the CLI asks when stdout is a tty).
@@ -17,7 +22,9 @@ from optout_conformance.report.coverage import NOT_SEEN, TRIGGERED, error_code_c
 from optout_conformance.runner.results import ApiResult, CheckResult, RunResult
 
 WIDTH = 80
-COLOURS = {"passed": "green", "failed": "red", "error": "magenta", "skipped": "yellow"}
+COLOURS = {"passed": "green", "failed": "red", "error": "magenta", "inconclusive": "cyan",
+           "skipped": "yellow"}
+MARKS = {"passed": ".", "failed": "F", "error": "E", "inconclusive": "i", "skipped": "s"}
 
 
 class _Writer:
@@ -59,10 +66,8 @@ def _api_section(out: _Writer, api: ApiResult, verbose: bool) -> None:
     profile = api.profile
     if api.profile == "auto":
         profile += f" -> {api.effective_profile}"
-    counts = api.counts
     out.wrapped(
-        f"profile {profile}; {len(api.checks)} checks: {counts['passed']} passed, "
-        f"{counts['failed']} failed, {counts['skipped']} skipped, {counts['error']} errors "
+        f"profile {profile}; {len(api.checks)} checks: {tally(api.counts)} "
         f"({api.duration:.1f} s, {len(api.exchanges)} requests)",
         indent="  ",
     )
@@ -71,6 +76,7 @@ def _api_section(out: _Writer, api: ApiResult, verbose: bool) -> None:
     for result in api.checks:
         if result.status in ("failed", "error"):
             _failure(out, result)
+    _inconclusive(out, api.checks)
     _skips(out, api.checks, verbose)
     _fingerprint(out, api)
     _error_codes(out, api, verbose)
@@ -82,7 +88,9 @@ def _failure(out: _Writer, result: CheckResult) -> None:
     label = "FAILED" if result.status == "failed" else "ERROR"
     out.line("  " + out.style(label, fg=COLOURS[result.status], bold=True) + f" {result.id}")
     if result.status == "error":
-        out.wrapped(f"harness error (a bug in the check, not the target): {result.rule}", "    ", "      ")
+        what = "the probes" if result.family == "fingerprint" else "the check"
+        out.wrapped(f"harness error (a bug in {what}, not a verdict on the target): {result.rule}",
+                    "    ", "      ")
         return
     out.wrapped(result.rule, indent="    ", subsequent="    ")
     out.wrapped(f"Received: {result.received}", indent="    ", subsequent="      ")
@@ -91,6 +99,28 @@ def _failure(out: _Writer, result: CheckResult) -> None:
     if result.exchange:
         out.line("    Reproduce:")
         out.line("      " + str(result.exchange.get("curl", "")))
+
+
+def tally(counts: dict[str, int]) -> str:
+    """'62 passed, 3 inconclusive, 0 failed, 2 skipped, 0 errors' from a status -> count map."""
+    return (
+        f"{counts.get('passed', 0)} passed, {counts.get('inconclusive', 0)} inconclusive, "
+        f"{counts.get('failed', 0)} failed, {counts.get('skipped', 0)} skipped, "
+        f"{counts.get('error', 0)} errors"
+    )
+
+
+def _inconclusive(out: _Writer, checks: list[CheckResult]) -> None:
+    """Every inconclusive check with the evidence it lacked (always listed one by one: each is a
+    rule the run could not prove, and --strict fails it)."""
+    found = [c for c in checks if c.status == "inconclusive"]
+    if not found:
+        return
+    out.line()
+    out.line("  " + out.style("Inconclusive", fg=COLOURS["inconclusive"], bold=True)
+             + " (ran, but lacked the evidence its rule needs; not a pass):")
+    for c in found:
+        out.wrapped(f"{c.id}: {c.rule}", indent="    ", subsequent="      ")
 
 
 def _skips(out: _Writer, checks: list[CheckResult], verbose: bool) -> None:
@@ -152,14 +182,12 @@ def _observations(out: _Writer, api: ApiResult) -> None:
 
 def _summary(out: _Writer, run: RunResult) -> None:
     totals = Counter(c.status for c in run.checks)
-    verdict = "conformant" if run.exit_code == 0 else "NOT conformant"
-    colour = "green" if run.exit_code == 0 else "red"
+    code = run.exit_code
+    colour = "red" if code else ("cyan" if totals["inconclusive"] else "green")
     out.wrapped(
-        f"{len(run.checks)} checks on {len(run.apis)} API(s): {totals['passed']} passed, "
-        f"{totals['failed']} failed, {totals['skipped']} skipped, {totals['error']} errors "
-        f"in {run.duration:.1f} s"
+        f"{tally(totals)} ({len(run.checks)} checks, {run.duration:.1f} s)"
     )
-    out.line(out.style(f"Result: {verdict} (exit {run.exit_code})", fg=colour, bold=True))
+    out.line(out.style(f"Result: {run.verdict} (exit {code})", fg=colour, bold=True))
 
 
 def _short(value: Any, limit: int = 60) -> str:
@@ -168,5 +196,5 @@ def _short(value: Any, limit: int = 60) -> str:
 
 
 def progress_mark(result: CheckResult) -> str:
-    """One character per finished check, for a progress line: . F E s"""
-    return {"passed": ".", "failed": "F", "error": "E", "skipped": "s"}[result.status]
+    """One character per finished check, for a progress line: . F E i s"""
+    return MARKS[result.status]

@@ -16,6 +16,9 @@ from typing import Any
 
 from optout_conformance.runner.http import Exchange, HttpClient
 
+# ``auto`` on a target that follows 000 on some disputed points and 001 on others.
+MIXED = "mixed"
+
 
 @dataclass(frozen=True)
 class Credentials:
@@ -127,11 +130,25 @@ class RunContext:
 
     @property
     def effective_profile(self) -> str:
-        """The profile whose narrowed spec applies: auto resolves to what the target showed."""
+        """What the profile in force resolved to. ``auto`` resolves to what the target showed:
+        "community" or "official" when every pinned point shows the same document, "mixed" when
+        it follows 000 on some disputed points and 001 on others, "lenient" when nothing was
+        pinned. Under "mixed" each point is still held to what the target showed on it
+        (:meth:`expect`), and the spec is the lenient one (:meth:`spec`)."""
         if self.profile != "auto":
             return self.profile
         shown = set(self.fingerprint.values())
-        return shown.pop() if len(shown) == 1 else "lenient"
+        if len(shown) > 1:
+            return MIXED
+        return shown.pop() if shown else "lenient"
+
+    @property
+    def spec_profile(self) -> str:
+        """The profile whose narrowed spec applies: the effective one, except that a mixed target
+        is checked against the lenient spec (either document's variant allowed), since no one
+        document's narrowed spec describes it; its per-point pins are enforced by ``expect``."""
+        effective = self.effective_profile
+        return "lenient" if effective == MIXED else effective
 
     def expect(self, discrepancy_id: str) -> Any:
         """The value the profile in force pins for a registry entry, or None (any variant allowed)."""
@@ -159,7 +176,7 @@ class RunContext:
     def spec(self) -> dict[str, Any]:
         from optout_conformance.specs import load_spec
 
-        return load_spec(self.api, self.effective_profile)
+        return load_spec(self.api, self.spec_profile)
 
     def fictional_phone(self) -> str:
         """A fictional 10-digit US number, NPA-555-01XX (555-0100..0199 are reserved for fiction).

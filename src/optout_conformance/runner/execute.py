@@ -6,12 +6,18 @@ in the harness, reported with the traceback's last line; it never stops the run)
 are skipped with the reason when writes are not allowed on the target. What checks say about the
 run itself (``ctx.note``: a part not exercised and why) joins the API's notes in the report,
 after the fingerprint's.
+
+Fail closed: a ``--check`` id that is unknown or belongs to an API the run does not select is a
+usage error (:class:`UnknownCheck`, exit 2, with close matches) raised before any target is
+contacted; a crash of the fingerprint probes is an ERROR result ``<api>.fingerprint`` (exit 1),
+never a silent fallback to what an unprobed target would be held to.
 """
 
 from __future__ import annotations
 
 import contextlib
 import dataclasses
+import difflib
 import importlib
 import threading
 import time
@@ -24,8 +30,9 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.checks.registry import CheckSpec, checks_for, load_all
 from optout_conformance.config import Settings
+from optout_conformance.errors import UsageError
 from optout_conformance.runner.context import (
     CheckFailed,
     CheckInconclusive,
@@ -54,6 +61,11 @@ class RunLimits:
     timeout: float = DEFAULT_TIMEOUT
     allow_writes: bool = False
     check_ids: tuple[str, ...] = ()  # run only these (empty: all selected)
+    strict: bool = False  # an inconclusive check fails the gate (exit 1)
+
+
+class UnknownCheck(UsageError):
+    """A ``--check`` id that no check has, or whose API the run does not select (exit 2)."""
 
 
 def run(
@@ -63,9 +75,15 @@ def run(
     server_factory: ServerFactory = embedded_server,
     progress: Callable[[CheckResult], None] | None = None,
 ) -> RunResult:
-    """Run every selected API's checks against its target and return the results."""
+    """Run every selected API's checks against its target and return the results.
+
+    Raises :class:`UnknownCheck` (before any target is contacted) when ``limits.check_ids`` names
+    a check that does not exist or belongs to an API ``settings`` does not select.
+    """
+    validate_check_ids(settings.apis, limits.check_ids)
     started = time.perf_counter()
     result = RunResult(
+        strict=limits.strict,
         started_at=datetime.now(UTC).isoformat(timespec="seconds"),
         options={
             "apis": list(settings.apis),
@@ -78,10 +96,14 @@ def run(
             "rate": limits.rate,
             "timeout": limits.timeout,
             "allow_writes": limits.allow_writes,
+            "strict": limits.strict,
+            "checks": list(limits.check_ids),
         },
     )
     rate = RateLimiter(limits.rate)
     with open_targets(settings, server_factory=server_factory) as (targets, credentials):
+        if limits.check_ids:  # only the APIs the named checks belong to
+            targets = [t for t in targets if select_checks(t.api, limits)]
         selections = [select_checks(target.api, limits) for target in targets]
 
         def one(index: int) -> ApiResult:
@@ -105,10 +127,41 @@ def without_userinfo(url: str) -> str:
 
 
 def select_checks(api: str, limits: RunLimits) -> list[CheckSpec]:
-    checks = checks_for(api, fast=limits.fast)
+    """The API's checks the run executes: the ``--fast`` subset or all, or exactly the checks
+    ``limits.check_ids`` names (named checks run even when ``--fast`` would leave them out)."""
     if limits.check_ids:
-        checks = [c for c in checks if c.id in limits.check_ids]
-    return checks
+        return [c for c in checks_for(api) if c.id in limits.check_ids]
+    return checks_for(api, fast=limits.fast)
+
+
+def validate_check_ids(apis: Sequence[str], check_ids: Sequence[str]) -> None:
+    """Raise :class:`UnknownCheck` (one line) for ids no check has, naming close matches, and for
+    ids of an API not in ``apis``."""
+    catalog = load_all()
+    problems = []
+    for check_id in dict.fromkeys(check_ids):
+        spec = catalog.get(check_id)
+        if spec is None:
+            problems.append(f"unknown check id {check_id!r} ({_close_matches(check_id, list(catalog))})")
+        elif spec.api not in apis:
+            problems.append(
+                f"check {check_id!r} belongs to {spec.api}, but the run selects only "
+                f"{', '.join(apis)} (add --api {spec.api} or --api all)"
+            )
+    if problems:
+        raise UnknownCheck("; ".join(problems))
+
+
+def _close_matches(wanted: str, ids: list[str]) -> str:
+    """'did you mean: a, b' from the ids most like ``wanted`` (whole id, or its last part)."""
+    found = difflib.get_close_matches(wanted, ids, n=3, cutoff=0.6)
+    tails = {check_id.rsplit(".", 1)[-1]: check_id for check_id in ids}
+    for tail in difflib.get_close_matches(wanted.rsplit(".", 1)[-1], list(tails), n=3, cutoff=0.6):
+        if tails[tail] not in found:
+            found.append(tails[tail])
+    if not found:
+        return f"no close match among the {len(ids)} check ids"
+    return "did you mean: " + ", ".join(found[:3])
 
 
 def make_context(
@@ -135,20 +188,50 @@ def make_context(
     )
 
 
-def fingerprint(ctx: RunContext) -> list[str]:
-    """Run the fingerprint probes (``checks.fingerprint.detect``); returns problems as notes."""
+FINGERPRINT_SOURCE = "openapi/discrepancies.yaml (the fingerprint probes of the disputed points)"
+
+
+def probe_fingerprint(ctx: RunContext) -> CheckResult | None:
+    """Run the fingerprint probes (``checks.fingerprint.detect``): None when they ran, else an
+    ERROR result ``<api>.fingerprint`` with the crash's last line (the probes missing, or a probe
+    raising anything but the CheckFailed/CheckSkipped that ``detect`` records as inconclusive).
+
+    The checks still run after a crash (with whatever was pinned before it), but the run exits 1:
+    a target the probes could not read is never quietly held to the lenient profile instead.
+    """
+    started = time.perf_counter()
+    problem = None
     try:
         module = importlib.import_module("optout_conformance.checks.fingerprint")
     except ModuleNotFoundError as exc:
         if exc.name != "optout_conformance.checks.fingerprint":
             raise
-        return ["fingerprint probes not available: the disputed points were not probed"]
-    try:
-        with ctx.http.labelled(None):
-            module.detect(ctx)
-    except Exception as exc:  # a probe crash must not stop the run; the checks still run
-        return [f"fingerprint probes crashed: {_last_line(exc)}"]
-    return []
+        problem = "fingerprint probes not available: the disputed points were not probed"
+    else:
+        try:
+            with ctx.http.labelled(None):
+                module.detect(ctx)
+        except Exception as exc:  # a probe crash must not stop the run; it is an ERROR, though
+            problem = f"fingerprint probes crashed: {_last_line(exc)}"
+    if problem is None:
+        return None
+    return CheckResult(
+        id=f"{ctx.api}.fingerprint",
+        api=ctx.api,
+        family="fingerprint",
+        source=FINGERPRINT_SOURCE,
+        status="error",
+        rule=problem,
+        duration=time.perf_counter() - started,
+        doc="The fingerprint probes: which document the target follows on each disputed point.",
+    )
+
+
+def fingerprint(ctx: RunContext) -> list[str]:
+    """The probes for callers that only read notes: a crash as a note. Prefer
+    :func:`probe_fingerprint`, whose ERROR result makes the crash fail the run."""
+    error = probe_fingerprint(ctx)
+    return [] if error is None else [error.rule]
 
 
 def run_api(
@@ -165,7 +248,7 @@ def run_api(
     started = time.perf_counter()
     ctx = make_context(target, credentials, profile, limits, rate)
     try:
-        notes = fingerprint(ctx)
+        probe_error = probe_fingerprint(ctx)
         fingerprint_observations = len(ctx.observations)
 
         def one(spec: CheckSpec) -> CheckResult:
@@ -182,6 +265,10 @@ def run_api(
             outcomes = dict(zip((s.id for s in shared), pool.map(one, shared), strict=True))
         outcomes.update((spec.id, one(spec)) for spec in alone)
         results = [outcomes[spec.id] for spec in checks]
+        if probe_error is not None:
+            results.insert(0, probe_error)
+            if progress is not None:
+                progress(probe_error)
     finally:
         ctx.http.close()
     return ApiResult(
@@ -195,7 +282,7 @@ def run_api(
         fingerprint=fingerprint_points(ctx, ctx.observations[:fingerprint_observations]),
         observations=list(ctx.observations),
         exchanges=list(ctx.http.exchanges),
-        notes=notes + list(ctx.notes),  # the harness's problems first, then what checks noted
+        notes=list(ctx.notes),  # what checks noted about the run itself
         duration=time.perf_counter() - started,
     )
 

@@ -56,6 +56,8 @@ class Exchange:
             return json.loads(self.text)
         except json.JSONDecodeError as exc:
             raise ValueError(f"body is not JSON ({exc.msg} at position {exc.pos})") from None
+        except RecursionError:  # e.g. [[[[…]]]] nested 100,000 deep: unreadable, not a harness bug
+            raise ValueError("body is JSON nested too deeply to be read") from None
 
     def json_or_none(self) -> Any:
         try:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from optout_conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from optout_conformance.errors import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from optout_conformance.runner.context import Observation
 from optout_conformance.runner.http import Exchange
 
 STATUSES = ("passed", "failed", "inconclusive", "skipped", "error")
+# Statuses of a check that ran (skipped ones did not): a run with none of them checked nothing.
+EXECUTED = ("passed", "failed", "inconclusive", "error")
 
 
 @dataclass
@@ -145,21 +147,52 @@ class RunResult:
     started_at: str = ""
     duration: float = 0.0
     options: dict[str, Any] = field(default_factory=dict)
+    # --strict: an inconclusive check fails the gate like a failed one.
+    strict: bool = False
 
     @property
     def checks(self) -> list[CheckResult]:
         return [c for api in self.apis for c in api.checks]
 
+    def count(self, status: str) -> int:
+        return sum(api.count(status) for api in self.apis)
+
+    @property
+    def executed(self) -> int:
+        """How many checks ran (any status but skipped)."""
+        return sum(self.count(status) for status in EXECUTED)
+
     @property
     def exit_code(self) -> int:
-        """0 when nothing failed or errored (skips allowed), else 1."""
-        return EXIT_OK if all(api.ok for api in self.apis) else EXIT_VIOLATIONS
+        """1 when a check failed or errored, or (``strict``) was inconclusive; else 2 when no check
+        ran at all (every one skipped, or none selected: nothing was checked); else 0 (skipped and,
+        without ``strict``, inconclusive checks allowed)."""
+        if not all(api.ok for api in self.apis) or (self.strict and self.count("inconclusive")):
+            return EXIT_VIOLATIONS
+        if not self.executed:
+            return EXIT_USAGE
+        return EXIT_OK
+
+    @property
+    def verdict(self) -> str:
+        """The result line's words for the exit code: why the gate passed or not."""
+        code = self.exit_code
+        inconclusive = self.count("inconclusive")
+        if code == EXIT_USAGE:
+            return "nothing checked (no check ran)"
+        if code == EXIT_VIOLATIONS:
+            if self.count("failed") or self.count("error"):
+                return "NOT conformant"
+            return f"NOT conformant: {inconclusive} inconclusive under --strict"
+        if inconclusive:
+            return f"conformant, {inconclusive} inconclusive"
+        return "conformant"
 
     def to_dict(self) -> dict[str, Any]:
         from optout_conformance import __version__ as tool_version
         from optout_conformance.report.json_report import SCHEMA_VERSION
 
-        totals = {s: sum(api.count(s) for api in self.apis) for s in STATUSES}
+        totals = {s: self.count(s) for s in STATUSES}
         return {
             "schema_version": SCHEMA_VERSION,
             "tool": {"name": "optout-conformance", "version": tool_version},

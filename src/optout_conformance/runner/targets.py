@@ -27,9 +27,12 @@ from optout_conformance.errors import TargetUnreachable
 from optout_conformance.runner.context import Credentials, Target
 
 REACHABILITY_TIMEOUT = 5.0
-# Seeded records of the embedded server: enough for several pages of every paging walk the
-# checks do (Convoso limit 100 in official, Avaamo per_page up to 100), small enough to seed fast.
-EMBEDDED_SEED_RECORDS = 150
+# Seeded records of the embedded server: enough that every documented bound is exercised, not
+# just accepted: a Convoso page at the maximum limit (1000, 000) is filled with room to spare, so is
+# one at 001's default of 100 many times over, and Avaamo (min(n, 5000) entries, 2/3 of them
+# opt-outs, spread over 3 senders) fills per_page 100 pages with or without a filter. Seeding
+# 1200 records takes a few tens of milliseconds.
+EMBEDDED_SEED_RECORDS = 1200
 
 
 def is_loopback(url: str) -> bool:
