@@ -155,6 +155,7 @@ def test_terminal_report_counts_inconclusive_apart_from_passed_and_lists_each_re
     text = terminal.render(inconclusive_result)
     assert "2 passed, 1 inconclusive, 0 failed, 1 skipped, 0 errors (4 checks, 0.6 s)" in text
     assert "profile auto -> mixed; 4 checks: 2 passed, 1 inconclusive" in text
+    assert "mixed: the target follows 000 on some disputed points and 001 on others" in " ".join(text.split())
     assert "Inconclusive (ran, but lacked the evidence its rule needs; not a pass):" in text
     assert f"avaamo.filters.status: {INCONCLUSIVE_REASON}" in text
     assert "Result: conformant, 1 inconclusive (exit 0)" in text

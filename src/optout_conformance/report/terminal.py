@@ -67,10 +67,14 @@ def _api_section(out: _Writer, api: ApiResult, verbose: bool) -> None:
     if api.profile == "auto":
         profile += f" -> {api.effective_profile}"
     out.wrapped(
-        f"profile {profile}; {len(api.checks)} checks: {tally(api.counts)} "
+        f"profile {profile}; {_checks(len(api.checks))}: {tally(api.counts)} "
         f"({api.duration:.1f} s, {len(api.exchanges)} requests)",
         indent="  ",
     )
+    if api.effective_profile == "mixed":
+        out.wrapped("mixed: the target follows 000 on some disputed points and 001 on others; each "
+                    "point is held to what it showed there, replies to the lenient spec (either "
+                    "document's variant)", indent="  ", subsequent="    ")
     for note in api.notes:
         out.wrapped(f"note: {note}", indent="  ", subsequent="    ")
     for result in api.checks:
@@ -185,9 +189,13 @@ def _summary(out: _Writer, run: RunResult) -> None:
     code = run.exit_code
     colour = "red" if code else ("cyan" if totals["inconclusive"] else "green")
     out.wrapped(
-        f"{tally(totals)} ({len(run.checks)} checks, {run.duration:.1f} s)"
+        f"{tally(totals)} ({_checks(len(run.checks))}, {run.duration:.1f} s)"
     )
     out.line(out.style(f"Result: {run.verdict} (exit {code})", fg=colour, bold=True))
+
+
+def _checks(count: int) -> str:
+    return f"{count} check" + ("" if count == 1 else "s")
 
 
 def _short(value: Any, limit: int = 60) -> str:
