@@ -1,7 +1,8 @@
 """Where a run sends its requests: the embedded reference server, or URLs the user gave.
 
 No target -> the reference server is started on 127.0.0.1 (real HTTP, an ephemeral port, a fresh
-temporary database seeded for pagination walks) for the duration of the run. A given URL is first
+temporary database seeded with :data:`EMBEDDED_SEED_RECORDS` records, enough to fill a page at every
+documented bound) for the duration of the run. A given URL is first
 checked to answer at all within :data:`REACHABILITY_TIMEOUT` seconds (any HTTP status counts);
 refused, unresolvable or silent -> :class:`TargetUnreachable` (exit 2).
 
