@@ -128,7 +128,7 @@ class PastTheEndIs400(AvaamoService):
     def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
         body = super().list_entries(query)
         if not body["entries"] and body["current_page"] > 1:
-            raise AvaamoBadRequest("page out of range")
+            raise AvaamoBadRequest("Out of range")
         return body
 
 
@@ -235,3 +235,13 @@ def test_no_entries_without_a_token_is_enough_whatever_the_status(tmp_path: Path
     with serve(tmp_path, EmptyPageWithoutToken) as server:
         result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
     assert result == "passed"
+
+
+def test_generated_requests_pass_a_target_refusing_pages_past_the_end(tmp_path: Path) -> None:
+    spec = next(c for c in checks_for("avaamo") if c.family == "properties")
+    with serve(tmp_path, PastTheEndIs400) as server:
+        ctx = context(server)
+        refused = ctx.http.get("/sms/opt-status.json", params={"page": "999"},
+                               headers={"access-token": ReferenceConfig().token})
+        assert refused.status == 400
+        assert outcome(ctx, spec) == "passed"
