@@ -294,3 +294,11 @@ def test_convoso_generated_and_odd_requests_pass_a_token_refusal_with_code_401(t
                     if spec.family in ("robustness", "properties")}
     assert statuses == {"convoso.robustness.odd_input_gets_a_documented_reply": "passed",
                         "convoso.properties.generated_requests_follow_the_spec": "passed"}
+
+
+@pytest.mark.parametrize(("content_type", "text"), [("text/plain", "Bad Request"),
+                                                    ("text/html", "<p>Bad Request</p>"),
+                                                    ("application/json", '{"message": "out of range"}')])
+def test_an_avaamo_error_of_any_form_conforms_to_the_spec(avaamo: dict, content_type: str, text: str) -> None:
+    reply = Reply("GET", OPT_STATUS, 400, content_type, text)
+    assert response.profile_shape_conforms(reply, avaamo) is None
