@@ -14,7 +14,7 @@ from starlette.responses import PlainTextResponse, Response
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
 from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
-from optout_conformance.faults.whatcounts import ValidRealmRefused
+from optout_conformance.faults.whatcounts import ValidRealmRefused, WrongRealmReasonInvented
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -145,6 +145,7 @@ class StripsNonDigits(WhatCountsService):
         (ReadsOnlyShortNames, "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"),
         (FailsWithoutReason, "whatcounts.errors.wrong_password_fails"),
         (StripsNonDigits, "whatcounts.errors.non_numeric_phone_fails"),
+        (WrongRealmReasonInvented, "whatcounts.errors.wrong_realm_fails"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )

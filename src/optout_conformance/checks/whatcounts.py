@@ -197,11 +197,17 @@ def _observe_post(ctx: RunContext, rule: str) -> None:
        source=f"{S002} (Realm: 'the command will fail if the realm and password do not match')",
        cites=(REALM_PASSWORD, FAILURE_FORMAT, WRONG_REALM_FACT))
 def wrong_realm_fails(ctx: RunContext) -> None:
-    """A realm that does not match the password answers FAILURE: <reason>."""
+    """A realm that does not match the password answers FAILURE: <reason>, and the reason is the
+    public fact's: ``FAILURE: Unable to determine customer account (realm)``."""
     ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={"realm": f"{ctx.run_prefix}-no-such-realm"}))
-    expect_failure(ctx, ex, "a wrong realm fails", "realm and password do not match")
+    rule = "a wrong realm fails"
+    expect_failure(ctx, ex, rule, "realm and password do not match")
     reason = ex.text.strip()[len("FAILURE:"):].strip()
     ctx.observe("whatcounts.failure-reason-text", reason[:120])
+    if " ".join(reason.split()).lower() != REALM_FAILURE.lower():
+        raise CheckFailed(rule + " with the realm's reason", received=ex.summary(),
+                          documented=f"FAILURE: {REALM_FAILURE}",
+                          source="seeds README public fact (a wrong realm answers this)", exchange=ex)
 
 
 @check(id="whatcounts.errors.wrong_password_fails", api="whatcounts", family="errors",

@@ -163,3 +163,18 @@ class ValidRealmRefused(WhatCountsService):
 
     def check_realm(self, realm: str) -> None:
         raise StopFailure(REALM_FAILURE)
+
+
+@fault("whatcounts-wrong-realm-reason-invented", api="whatcounts", family="errors",
+       detected_by=(ERRORS + "wrong_realm_fails",))
+class WrongRealmReasonInvented(WhatCountsService):
+    """Answers a wrong realm with "FAILURE: Invalid credentials" (its own wording).
+
+    Breaks: the public fact of the seeds README: "a wrong realm answers FAILURE: Unable to
+    determine customer account (realm)" (002_b0345f491e7a5826.txt gives the format "FAILURE:
+    [Reason]"; the fact gives the realm's reason).
+    """
+
+    def check_realm(self, realm: str) -> None:
+        if realm != self.config.realm:
+            raise StopFailure("Invalid credentials")
