@@ -245,3 +245,30 @@ def test_generated_requests_pass_a_target_refusing_pages_past_the_end(tmp_path: 
                                headers={"access-token": ReferenceConfig().token})
         assert refused.status == 400
         assert outcome(ctx, spec) == "passed"
+
+
+class ServerErrorWithoutToken(AvaamoService):
+    """Faithful (003 gives no failure response): a missing or wrong token gets HTTP 500, no entries;
+    per_page above 100 gets HTTP 500 too."""
+
+    def error_response(self, message: str, status: int) -> Response:
+        return JSONResponse({"error": message}, status_code=500 if status == 401 else status)
+
+    def parse_per_page(self, value: str) -> int:
+        if value.isdigit() and int(value) > 100:
+            raise AvaamoBadRequest("per_page too large")
+        return super().parse_per_page(value)
+
+    async def handle(self, request: Request) -> Response:
+        response = await super().handle(request)
+        return JSONResponse({"error": "too large"}, status_code=500) if response.status_code == 400 \
+            and request.query_params.get("per_page", "").isdigit() else response
+
+
+@pytest.mark.parametrize("check_id", ["avaamo.auth.no_entries_without_a_valid_access_token",
+                                      "avaamo.robustness.odd_input_gets_a_documented_reply",
+                                      "avaamo.limits.never_more_than_100_entries"])
+def test_an_error_status_where_003_gives_none_is_not_judged(tmp_path: Path, check_id: str) -> None:
+    with serve(tmp_path, ServerErrorWithoutToken) as server:
+        result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
+    assert result == "passed", result
