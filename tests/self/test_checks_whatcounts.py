@@ -244,7 +244,9 @@ class RefusesEverythingAlike(WhatCountsService):
 
 
 @pytest.mark.parametrize("check_id", ["whatcounts.errors.missing_phone_or_sender_code_fails",
-                                      "whatcounts.errors.non_numeric_phone_fails"])
+                                      "whatcounts.errors.non_numeric_phone_fails",
+                                      "whatcounts.errors.wrong_password_fails",
+                                      "whatcounts.errors.missing_command_realm_or_password_fails"])
 def test_a_refusal_identical_to_the_valid_stops_is_no_evidence(tmp_path: Path, check_id: str) -> None:
     result = run_against(tmp_path, RefusesEverythingAlike, check_id)
     assert result.startswith("inconclusive:") and "same FAILURE" in result

@@ -214,9 +214,14 @@ def wrong_realm_fails(ctx: RunContext) -> None:
        source=f"{S002} (Password: 'the command will fail if the realm and password do not match')",
        cites=(REALM_PASSWORD, FAILURE_FORMAT))
 def wrong_password_fails(ctx: RunContext) -> None:
-    """A password that does not match the realm answers FAILURE: <reason>."""
+    """A password that does not match the realm answers FAILURE: <reason>.
+
+    When writes are allowed a valid stop is the control: a refusal for the same reason as the
+    valid stop's shows nothing about the password (inconclusive).
+    """
     ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={"password": f"{ctx.run_prefix}-wrong-password"}))
-    expect_failure(ctx, ex, "a wrong password fails", "realm and password do not match")
+    control = stop(ctx, arguments(ctx, _phone(ctx))) if ctx.writes_allowed else None
+    expect_failure(ctx, ex, "a wrong password fails", "realm and password do not match", control)
 
 
 @check(id="whatcounts.errors.missing_command_realm_or_password_fails", api="whatcounts", family="errors",
@@ -227,14 +232,13 @@ def missing_command_realm_or_password_fails(ctx: RunContext) -> None:
     """Leaving out the command, the realm or the password (both names) answers FAILURE: <reason>.
 
     Without a realm or a password nothing can change; without the command a faulty target might
-    still stop the phone, so that case runs only when writes are allowed (with a valid stop as the
-    control: the same FAILURE for both shows nothing about the command).
+    still stop the phone, so that case runs only when writes are allowed, with a valid stop as the
+    control: the same FAILURE for both shows nothing about the missing argument (inconclusive).
     """
     control = stop(ctx, arguments(ctx, _phone(ctx))) if ctx.writes_allowed else None
     for name in ("command", "realm", "password") if ctx.writes_allowed else ("realm", "password"):
         ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={name: None}))
-        expect_failure(ctx, ex, f"a stop without the {name} argument fails", f"{name} is required",
-                       control if name == "command" else None)
+        expect_failure(ctx, ex, f"a stop without the {name} argument fails", f"{name} is required", control)
 
 
 @check(id="whatcounts.errors.missing_phone_or_sender_code_fails", api="whatcounts", family="errors",
