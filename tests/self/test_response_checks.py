@@ -302,3 +302,28 @@ def test_convoso_generated_and_odd_requests_pass_a_token_refusal_with_code_401(t
 def test_an_avaamo_error_of_any_form_conforms_to_the_spec(avaamo: dict, content_type: str, text: str) -> None:
     reply = Reply("GET", OPT_STATUS, 400, content_type, text)
     assert response.profile_shape_conforms(reply, avaamo) is None
+
+
+@pytest.mark.parametrize("name", ["convoso-json-served-as-text-html", "whatcounts-failure-without-reason",
+                                  "avaamo-created-at-iso-string"])
+def test_the_property_phase_catches_the_fault_that_names_it(tmp_path, name: str) -> None:
+    from optout_conformance.checks.registry import load_all
+    from optout_conformance.faults import catalog
+    from optout_conformance.reference.config import ReferenceConfig
+    from optout_conformance.reference.server import EmbeddedServer
+    from optout_conformance.runner.context import Target
+    from optout_conformance.runner.execute import RunLimits, make_context, run_check
+    from optout_conformance.runner.targets import embedded_credentials
+
+    entry = catalog.get(name)
+    check_id = f"{entry.api}.properties.generated_requests_follow_the_spec"
+    assert check_id in entry.detected_by
+    config = ReferenceConfig(db=str(tmp_path / "f.db"), seed_records=30)
+    with EmbeddedServer(entry.build(config, apis=[entry.api])) as server:
+        target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
+        ctx = make_context(target, embedded_credentials(), "lenient", RunLimits(timeout=5.0))
+        try:
+            result = run_check(ctx, load_all()[check_id])
+        finally:
+            ctx.http.close()
+    assert result.status == "failed", result.rule
