@@ -1,7 +1,8 @@
 """The Avaamo checks against the embedded reference server, over real HTTP.
 
-Every check passes against the seeded reference, pagination walks skip on an empty one, and
-one-behaviour faulty variants of the reference's Avaamo service prove that the named checks fail.
+Every check passes against the seeded reference, checks whose rule needs entries are inconclusive
+on an empty one (the API is read-only), points 003 leaves open are observed, and one-behaviour
+faulty variants of the reference's Avaamo service prove that the named checks fail.
 """
 
 from __future__ import annotations
@@ -16,12 +17,20 @@ from starlette.responses import JSONResponse, Response
 
 from optout_conformance.checks.avaamo import to_ms
 from optout_conformance.checks.registry import CheckSpec, checks_for
-from optout_conformance.faults.avaamo import PageRepeatsAnEntry
+from optout_conformance.faults.avaamo import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
 from optout_conformance.reference.app import create_app
-from optout_conformance.reference.avaamo import AvaamoService
+from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.reference.store import AvaamoEntry
+from optout_conformance.runner.context import (
+    CheckFailed,
+    CheckInconclusive,
+    CheckSkipped,
+    Credentials,
+    RunContext,
+    Target,
+)
 from optout_conformance.runner.http import HttpClient
 
 SUBJECT_MODULES = ("avaamo", "robustness")
@@ -50,6 +59,8 @@ def outcome(ctx: RunContext, spec: CheckSpec) -> str:
         return f"failed: {failure.message}"
     except CheckSkipped as skip:
         return f"skipped: {skip.reason}"
+    except CheckInconclusive as missing:
+        return f"inconclusive: {missing.reason}"
     return "passed"
 
 
@@ -70,11 +81,25 @@ def test_every_avaamo_check_passes_against_the_reference(reference: EmbeddedServ
     assert outcome(context(reference), spec) == "passed"
 
 
-def test_pagination_walk_skips_with_the_reason_on_an_empty_target(tmp_path: Path) -> None:
-    with serve(tmp_path, seed=0) as server:
-        spec = next(c for c in subject_checks() if c.id.endswith("pages_are_disjoint_complete_and_stable"))
-        result = outcome(context(server), spec)
-    assert result.startswith("skipped:") and "0 entries" in result
+WALK = "avaamo.pagination.pages_are_disjoint_and_complete"
+NEEDS_ENTRIES = (WALK, "avaamo.pagination.no_page_holds_more_than_per_page_entries",
+                 "avaamo.filters.every_filter_is_honoured", "avaamo.limits.never_more_than_100_entries",
+                 "avaamo.state.entries_of_one_pair_agree_on_current_status",
+                 "avaamo.auth.no_entries_without_a_valid_access_token",
+                 "avaamo.shapes.json_path_serves_the_documented_page")
+
+
+def outcomes(tmp: Path, service: type[AvaamoService] = AvaamoService, seed: int = SEED_RECORDS,
+             ids: tuple[str, ...] | None = None) -> tuple[dict[str, str], RunContext]:
+    with serve(tmp, service, seed) as server:
+        ctx = context(server)
+        return {c.id: outcome(ctx, c) for c in subject_checks() if ids is None or c.id in ids}, ctx
+
+
+@pytest.mark.parametrize("check_id", NEEDS_ENTRIES)
+def test_a_check_needing_entries_is_inconclusive_on_an_empty_target(tmp_path: Path, check_id: str) -> None:
+    result = outcomes(tmp_path, seed=0, ids=(check_id,))[0][check_id]
+    assert result.startswith("inconclusive:") and "read-only" in result, result
 
 
 def test_created_at_units_are_inferred_by_magnitude() -> None:
@@ -84,10 +109,74 @@ def test_created_at_units_are_inferred_by_magnitude() -> None:
 
 
 class FloorsTotalPages(AvaamoService):
-    """Faulty: total_pages = total_entries // per_page (the last partial page is not counted)."""
+    """Faithful (003 contradicts itself on total_pages): total_pages = total_entries // per_page."""
 
     def total_pages(self, total: int, per_page: int) -> int:
         return total // per_page
+
+
+class ExampleTotalPages(AvaamoService):
+    """Faithful: total_pages like 003's own example (9 entries, 1 per page, 5 pages): about half."""
+
+    def total_pages(self, total: int, per_page: int) -> int:
+        return (total // per_page + 1) // 2
+
+
+class PastTheEndIs400(AvaamoService):
+    """Faithful (003 says nothing about it): a page past the last one is HTTP 400."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        if not body["entries"] and body["current_page"] > 1:
+            raise AvaamoBadRequest("Out of range")
+        return body
+
+
+class ServesPastTheEnd(AvaamoService):
+    """Faulty: a page past the last one repeats the last page's entries (more than total_entries)."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        if not body["entries"] and body["current_page"] > 1:
+            return super().list_entries({**query, "page": str(body["total_pages"])})
+        return body
+
+
+class OneStatusEverywhere(AvaamoService):
+    """Faithful data: every entry is opt-out, so no entry shows that the status filters filter."""
+
+    def format_entry(self, entry: AvaamoEntry) -> dict[str, Any]:
+        return {**super().format_entry(entry), "status": "opt-out", "current_status": "opt-out"}
+
+
+@pytest.mark.parametrize("service", [FloorsTotalPages, ExampleTotalPages, PastTheEndIs400],
+                         ids=lambda value: value.__name__)
+def test_points_003_leaves_open_pass_and_are_observed(tmp_path: Path, service: type[AvaamoService]) -> None:
+    results, ctx = outcomes(tmp_path, service)
+    assert set(results.values()) == {"passed"}, results
+    observed = {o.discrepancy_id: o.observed for o in ctx.observations}
+    assert "avaamo.response.total-pages-arithmetic" in observed
+    assert "avaamo.query.page-past-end" in observed and "avaamo.order" in observed
+
+
+def test_the_past_the_end_400_is_observed(tmp_path: Path) -> None:
+    _, ctx = outcomes(tmp_path, PastTheEndIs400, ids=(WALK,))
+    assert [o.observed for o in ctx.observations if o.discrepancy_id == "avaamo.query.page-past-end"] == [
+        "HTTP 400"]
+
+
+def test_floored_total_pages_are_observed_as_floor(tmp_path: Path) -> None:
+    _, ctx = outcomes(tmp_path, FloorsTotalPages,
+                      ids=("avaamo.pagination.no_page_holds_more_than_per_page_entries",))
+    observed = next(o.observed for o in ctx.observations
+                    if o.discrepancy_id == "avaamo.response.total-pages-arithmetic")
+    assert observed[7] == "floor" and observed[1] == "ceil"
+
+
+def test_a_filter_no_entry_escapes_is_inconclusive(tmp_path: Path) -> None:
+    results, _ = outcomes(tmp_path, OneStatusEverywhere, ids=("avaamo.filters.every_filter_is_honoured",))
+    result = results["avaamo.filters.every_filter_is_honoured"]
+    assert result.startswith("inconclusive:") and "same status" in result and "read-only" in result
 
 
 class ServesWithoutToken(AvaamoService):
@@ -114,11 +203,12 @@ class IgnoresPhoneFilters(AvaamoService):
 @pytest.mark.parametrize(
     ("service", "check_id"),
     [
-        (FloorsTotalPages, "avaamo.pagination.total_pages_is_total_entries_over_per_page_rounded_up"),
+        (PageHoldsOneEntryTooMany, "avaamo.pagination.no_page_holds_more_than_per_page_entries"),
         (ServesWithoutToken, "avaamo.auth.no_entries_without_a_valid_access_token"),
         (NoPerPageMaximum, "avaamo.limits.never_more_than_100_entries"),
         (IgnoresPhoneFilters, "avaamo.filters.every_filter_is_honoured"),
-        (PageRepeatsAnEntry, "avaamo.pagination.pages_are_disjoint_complete_and_stable"),
+        (PageRepeatsAnEntry, WALK),
+        (ServesPastTheEnd, WALK),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -145,3 +235,40 @@ def test_no_entries_without_a_token_is_enough_whatever_the_status(tmp_path: Path
     with serve(tmp_path, EmptyPageWithoutToken) as server:
         result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
     assert result == "passed"
+
+
+def test_generated_requests_pass_a_target_refusing_pages_past_the_end(tmp_path: Path) -> None:
+    spec = next(c for c in checks_for("avaamo") if c.family == "properties")
+    with serve(tmp_path, PastTheEndIs400) as server:
+        ctx = context(server)
+        refused = ctx.http.get("/sms/opt-status.json", params={"page": "999"},
+                               headers={"access-token": ReferenceConfig().token})
+        assert refused.status == 400
+        assert outcome(ctx, spec) == "passed"
+
+
+class ServerErrorWithoutToken(AvaamoService):
+    """Faithful (003 gives no failure response): a missing or wrong token gets HTTP 500, no entries;
+    per_page above 100 gets HTTP 500 too."""
+
+    def error_response(self, message: str, status: int) -> Response:
+        return JSONResponse({"error": message}, status_code=500 if status == 401 else status)
+
+    def parse_per_page(self, value: str) -> int:
+        if value.isdigit() and int(value) > 100:
+            raise AvaamoBadRequest("per_page too large")
+        return super().parse_per_page(value)
+
+    async def handle(self, request: Request) -> Response:
+        response = await super().handle(request)
+        return JSONResponse({"error": "too large"}, status_code=500) if response.status_code == 400 \
+            and request.query_params.get("per_page", "").isdigit() else response
+
+
+@pytest.mark.parametrize("check_id", ["avaamo.auth.no_entries_without_a_valid_access_token",
+                                      "avaamo.robustness.odd_input_gets_a_documented_reply",
+                                      "avaamo.limits.never_more_than_100_entries"])
+def test_an_error_status_where_003_gives_none_is_not_judged(tmp_path: Path, check_id: str) -> None:
+    with serve(tmp_path, ServerErrorWithoutToken) as server:
+        result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
+    assert result == "passed", result

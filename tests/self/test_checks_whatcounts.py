@@ -13,14 +13,25 @@ import pytest
 from starlette.responses import PlainTextResponse, Response
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
+from optout_conformance.faults.whatcounts import ValidRealmRefused, WrongRealmReasonInvented
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.runner.context import (
+    CheckFailed,
+    CheckInconclusive,
+    CheckSkipped,
+    Credentials,
+    RunContext,
+    Target,
+)
 from optout_conformance.runner.http import HttpClient
 
 SUBJECT_MODULES = ("whatcounts", "robustness")
+SUCCESS_CHECKS = ("whatcounts.state.valid_stop_replies_the_documented_success_text",
+                  "whatcounts.state.long_and_short_argument_names_give_the_same_outcome")
 
 
 def context(server: EmbeddedServer) -> RunContext:
@@ -35,9 +46,9 @@ def context(server: EmbeddedServer) -> RunContext:
     )
 
 
-def subject_checks() -> list[CheckSpec]:
+def subject_checks(modules: tuple[str, ...] = SUBJECT_MODULES) -> list[CheckSpec]:
     return [c for c in checks_for("whatcounts")
-            if c.function.__module__.rsplit(".", 1)[-1] in SUBJECT_MODULES]
+            if c.function.__module__.rsplit(".", 1)[-1] in modules]
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
@@ -48,6 +59,8 @@ def outcome(ctx: RunContext, spec: CheckSpec) -> str:
         return f"failed: {failure.message}"
     except CheckSkipped as skip:
         return f"skipped: {skip.reason}"
+    except CheckInconclusive as missing:
+        return f"inconclusive: {missing.reason}"
     return "passed"
 
 
@@ -56,6 +69,19 @@ def run_against(tmp: Path, service: type[WhatCountsService], check_id: str) -> s
     with EmbeddedServer(create_app(config, whatcounts=service, apis=("whatcounts",))) as server:
         ctx = context(server)
         return outcome(ctx, next(c for c in subject_checks() if c.id == check_id))
+
+
+def outcomes_against(tmp: Path, service: type[WhatCountsService] = WhatCountsService,
+                     middleware: type | None = None,
+                     modules: tuple[str, ...] = SUBJECT_MODULES) -> dict[str, str]:
+    """Every subject check's outcome against the reference with ``service`` and ``middleware``."""
+    config = ReferenceConfig(db=str(tmp / f"{service.__name__}-all.db"), seed_records=0)
+    app = create_app(config, whatcounts=service, apis=("whatcounts",))
+    if middleware is not None:
+        app.add_middleware(middleware)  # type: ignore[arg-type]
+    with EmbeddedServer(app) as server:
+        ctx = context(server)
+        return {spec.id: outcome(ctx, spec) for spec in subject_checks(modules)}
 
 
 @pytest.fixture(scope="module")
@@ -80,7 +106,8 @@ def test_the_checks_observe_the_disputed_points(reference: EmbeddedServer) -> No
     assert observed["whatcounts.stop.subscription-required"] == "SUCCESS"
     assert observed["whatcounts.content-type"] == "text/plain"
     assert observed["whatcounts.failure-http-status"] == 200
-    assert set(observed["whatcounts.http-method"]["POST"]) == {"query string", "form body"}
+    posts = [o.observed["POST"] for o in ctx.observations if o.discrepancy_id == "whatcounts.http-method"]
+    assert {"query string", "form body"} in [set(p) for p in posts]
 
 
 class AcceptsAnyRealm(WhatCountsService):
@@ -118,6 +145,7 @@ class StripsNonDigits(WhatCountsService):
         (ReadsOnlyShortNames, "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"),
         (FailsWithoutReason, "whatcounts.errors.wrong_password_fails"),
         (StripsNonDigits, "whatcounts.errors.non_numeric_phone_fails"),
+        (WrongRealmReasonInvented, "whatcounts.errors.wrong_realm_fails"),
     ],
     ids=lambda value: getattr(value, "__name__", value),
 )
@@ -150,11 +178,80 @@ class RequiresSubscriptionReadsOnlyShortNames(RequiresSubscription, ReadsOnlySho
 ALIASES_CHECK = "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"
 
 
-def test_alias_check_skips_when_both_names_get_the_same_failure(tmp_path: Path) -> None:
+def test_alias_check_is_inconclusive_when_both_names_get_the_same_failure(tmp_path: Path) -> None:
     result = run_against(tmp_path, RequiresSubscription, ALIASES_CHECK)
-    assert result.startswith("skipped:") and "FAILURE" in result
+    assert result.startswith("inconclusive:") and "FAILURE" in result
 
 
 def test_alias_check_fails_when_the_two_names_fail_for_different_reasons(tmp_path: Path) -> None:
     result = run_against(tmp_path, RequiresSubscriptionReadsOnlyShortNames, ALIASES_CHECK)
     assert result.startswith("failed:"), result
+
+
+class LinesLabelledHtml(ResponseRewriter):
+    """Faithful (002 states no content type): every reply line served as text/html;charset=UTF-8
+    with a trailing newline."""
+
+    api = "whatcounts"
+
+    def rewrite(self, status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return status, _set_header(headers, b"content-type", b"text/html;charset=UTF-8"), body + b"\n"
+
+
+class CrashPageWithStatus200(ResponseRewriter):
+    """Faulty: answers every request with an HTML error page (no SUCCESS or FAILURE line), HTTP 200."""
+
+    api = "whatcounts"
+
+    def rewrite(self, status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        page = b"<!DOCTYPE html><html><body><h1>Something went wrong</h1></body></html>"
+        return 200, _set_header(headers, b"content-type", b"text/html;charset=UTF-8"), page
+
+
+def test_lines_labelled_text_html_with_a_trailing_newline_pass_every_check(tmp_path: Path) -> None:
+    results = outcomes_against(tmp_path, middleware=LinesLabelledHtml,
+                               modules=(*SUBJECT_MODULES, "properties"))
+    assert len(results) == 9
+    assert set(results.values()) == {"passed"}, results
+
+
+def test_an_html_page_without_a_result_line_still_fails(tmp_path: Path) -> None:
+    results = outcomes_against(tmp_path, middleware=CrashPageWithStatus200)
+    assert results["whatcounts.robustness.odd_input_gets_a_documented_reply"].startswith("failed:")
+    assert results["whatcounts.errors.wrong_realm_fails"].startswith("failed:")
+
+
+def test_a_target_refusing_every_valid_stop_leaves_the_success_rules_inconclusive(tmp_path: Path) -> None:
+    results = outcomes_against(tmp_path, RequiresSubscription)
+    for check_id in SUCCESS_CHECKS:
+        assert results[check_id].startswith("inconclusive:"), results[check_id]
+        assert "create a subscription" in results[check_id]
+    assert not any(r.startswith("passed") for c, r in results.items() if c in SUCCESS_CHECKS)
+
+
+def test_a_valid_stop_refused_as_a_wrong_realm_fails_the_success_rules(tmp_path: Path) -> None:
+    results = outcomes_against(tmp_path, ValidRealmRefused)
+    for check_id in SUCCESS_CHECKS:
+        assert results[check_id].startswith("failed:"), results[check_id]
+        assert "Unable to determine customer account" in results[check_id]
+
+
+class RefusesEverythingAlike(WhatCountsService):
+    """Faulty: every request, valid or not, gets the same FAILURE: nothing is ever judged."""
+
+    def run(self, arguments: dict[str, str]) -> None:
+        raise StopFailure("Service unavailable")
+
+
+@pytest.mark.parametrize("check_id", ["whatcounts.errors.missing_phone_or_sender_code_fails",
+                                      "whatcounts.errors.non_numeric_phone_fails",
+                                      "whatcounts.errors.wrong_password_fails",
+                                      "whatcounts.errors.missing_command_realm_or_password_fails"])
+def test_a_refusal_identical_to_the_valid_stops_is_no_evidence(tmp_path: Path, check_id: str) -> None:
+    result = run_against(tmp_path, RefusesEverythingAlike, check_id)
+    assert result.startswith("inconclusive:") and "same FAILURE" in result
+
+
+def test_a_refusal_for_another_reason_than_the_valid_stops_passes(tmp_path: Path) -> None:
+    result = run_against(tmp_path, RequiresSubscription, "whatcounts.errors.non_numeric_phone_fails")
+    assert result == "passed"

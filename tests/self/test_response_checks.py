@@ -220,3 +220,110 @@ def test_form_body_arguments_stand_in_for_query_arguments_on_post(whatcounts: di
                                      content_type="application/x-www-form-urlencoded",
                                      body=b"phone=12065551212&sender_code=120162701555")
     assert errors == []
+
+
+# -- Convoso's token refusal with a code (000: the message with no code; public fact: 401) --------
+
+AUTH_FAILURE = {"success": False, "code": 401, "error": "Invalid authentication token"}
+
+
+@pytest.mark.parametrize("path", [SEARCH, INSERT, "/sms-opt-out/update"])
+def test_a_token_refusal_with_code_401_is_documented_on_every_operation(convoso: dict, path: str) -> None:
+    reply = convoso_reply(AUTH_FAILURE, status=401, path=path)
+    assert response.documented_error_code(reply, convoso) is None
+    assert response.body_level_rejection(reply, convoso, True) is None
+    assert response.reply_violations(reply, convoso, negative=True) == []
+
+
+def test_a_token_refusal_of_a_request_with_a_valid_token_is_a_violation(convoso: dict) -> None:
+    reply = convoso_reply(AUTH_FAILURE, status=401)
+    violation = response.body_level_rejection(reply, convoso, False)
+    assert violation is not None and "rejected" in violation.received
+
+
+def test_a_code_no_table_and_no_public_fact_gives_is_still_a_violation(convoso: dict) -> None:
+    reply = convoso_reply({"success": False, "code": 402, "error": "Payment required"}, status=402)
+    assert response.documented_error_code(reply, convoso) is not None
+
+
+# -- WhatCounts: no content type is documented ------------------------------------------------------
+
+@pytest.mark.parametrize("content_type", ["text/html", "text/plain", "application/octet-stream"])
+@pytest.mark.parametrize("text", ["FAILURE: Unable to determine customer account (realm)\n",
+                                  "SUCCESS: Stopping message to phone was successful\r\n"])
+def test_a_result_line_under_any_content_type_conforms(whatcounts: dict, content_type: str,
+                                                       text: str) -> None:
+    reply = Reply("GET", STOP, 200, content_type, text)
+    assert response.reply_violations(reply, whatcounts) == []
+    assert shapes.validate_response(whatcounts, "GET", STOP, 200, content_type, text) == []
+
+
+def test_an_html_page_in_place_of_a_result_line_is_a_violation(whatcounts: dict) -> None:
+    reply = Reply("GET", STOP, 200, "text/html", "<html><body>FAILURE: x</body></html>")
+    assert [v.rule for v in response.reply_violations(reply, whatcounts)] == [
+        "WhatCounts reply is a SUCCESS or FAILURE message"]
+
+
+# -- the property and robustness checks against a Convoso server whose token refusal has a code -----
+
+def test_convoso_generated_and_odd_requests_pass_a_token_refusal_with_code_401(tmp_path) -> None:
+    from starlette.responses import JSONResponse, Response
+
+    from optout_conformance.checks.registry import checks_for
+    from optout_conformance.reference.app import create_app
+    from optout_conformance.reference.config import ReferenceConfig
+    from optout_conformance.reference.convoso import ConvosoService
+    from optout_conformance.reference.server import EmbeddedServer
+    from optout_conformance.runner.context import Credentials, RunContext, Target
+    from optout_conformance.runner.execute import run_check
+    from optout_conformance.runner.http import HttpClient
+
+    class RefusalWithCode(ConvosoService):
+        def unauthorized_response(self) -> Response:
+            return JSONResponse(AUTH_FAILURE, status_code=401)
+
+    config = ReferenceConfig(db=str(tmp_path / "c.db"), seed_records=30)
+    with EmbeddedServer(create_app(config, convoso=RefusalWithCode, apis=("convoso",))) as server:
+        url = server.url("convoso")
+        ctx = RunContext(target=Target(api="convoso", base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(token=config.token), profile="lenient",
+                         http=HttpClient(url, timeout=5.0), max_examples=6)
+        refusals = ctx.http.post("/sms-opt-out/search", data={"auth_token": "wrong"})
+        assert refusals.json() == AUTH_FAILURE
+        statuses = {spec.id: run_check(ctx, spec).status for spec in checks_for("convoso")
+                    if spec.family in ("robustness", "properties")}
+    assert statuses == {"convoso.robustness.odd_input_gets_a_documented_reply": "passed",
+                        "convoso.properties.generated_requests_follow_the_spec": "passed"}
+
+
+@pytest.mark.parametrize(("content_type", "text"), [("text/plain", "Bad Request"),
+                                                    ("text/html", "<p>Bad Request</p>"),
+                                                    ("application/json", '{"message": "out of range"}')])
+def test_an_avaamo_error_of_any_form_conforms_to_the_spec(avaamo: dict, content_type: str, text: str) -> None:
+    reply = Reply("GET", OPT_STATUS, 400, content_type, text)
+    assert response.profile_shape_conforms(reply, avaamo) is None
+
+
+@pytest.mark.parametrize("name", ["convoso-json-served-as-text-html", "whatcounts-failure-without-reason",
+                                  "avaamo-created-at-iso-string"])
+def test_the_property_phase_catches_the_fault_that_names_it(tmp_path, name: str) -> None:
+    from optout_conformance.checks.registry import load_all
+    from optout_conformance.faults import catalog
+    from optout_conformance.reference.config import ReferenceConfig
+    from optout_conformance.reference.server import EmbeddedServer
+    from optout_conformance.runner.context import Target
+    from optout_conformance.runner.execute import RunLimits, make_context, run_check
+    from optout_conformance.runner.targets import embedded_credentials
+
+    entry = catalog.get(name)
+    check_id = f"{entry.api}.properties.generated_requests_follow_the_spec"
+    assert check_id in entry.detected_by
+    config = ReferenceConfig(db=str(tmp_path / "f.db"), seed_records=30)
+    with EmbeddedServer(entry.build(config, apis=[entry.api])) as server:
+        target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
+        ctx = make_context(target, embedded_credentials(), "lenient", RunLimits(timeout=5.0))
+        try:
+            result = run_check(ctx, load_all()[check_id])
+        finally:
+            ctx.http.close()
+    assert result.status == "failed", result.rule

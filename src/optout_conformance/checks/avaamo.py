@@ -1,7 +1,10 @@
 """Avaamo SMS Opt Status (003 only): one check per rule the document states.
 
-The API is read-only, so every check works on the entries the target already has; pagination
-walks skip (with the reason) when there are too few entries to show anything.
+The API is read-only (003 documents no operation that writes), so every check works on the
+entries the target already has: a check whose rule needs entries the target does not have (more
+than one page, entries that a filter value matches and entries it does not, two entries of one
+number pair) is inconclusive, with the reason, never passed. Where 003 contradicts itself or is
+silent (total_pages arithmetic, the order of entries, a page past the end) the check observes.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import Any
 
 from optout_conformance.checks.registry import check
 from optout_conformance.checks.shapes import assert_conforms
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.context import CheckFailed, CheckInconclusive, CheckSkipped, RunContext
 from optout_conformance.runner.http import Exchange
 
 S003 = "003_725be0800b974dd2.txt"
@@ -21,6 +24,18 @@ PLAIN_PATH = "/sms/opt-status"
 MAX_PER_PAGE = 100
 # A pagination walk reads at most this many pages (bounded load on a live target).
 MAX_WALK_PAGES = 12
+READ_ONLY = "Avaamo's API is read-only (003 documents no write), so the suite cannot create them"
+
+# The sentences of 003 the checks below cite.
+TOKEN_REQUIRED = (S003, "access-token<mark style=\"color:red;\">*</mark>")
+TOKEN_TEXT = (S003, "The user access token.")
+OK_PAGE = (S003, "200: OK Successful request")
+PER_PAGE = (S003, "Number of entries fetched per page.")
+PER_PAGE_ATTRIBUTE = (S003, "Indicates the number of entries fetched per page.")
+PER_PAGE_MAX = (S003, "Maximum value: 100")
+PAGE = (S003, "Page from which the entries must be fetched.")
+TOTAL_ENTRIES = (S003, "Indicates the total number of entries")
+ENTRIES_COUNT = (S003, "Number of entries in the array = Number specified in per_page parameter.")
 
 
 def fetch(ctx: RunContext, path: str = PATH, token: str | None = "", **params: Any) -> Exchange:
@@ -74,38 +89,58 @@ def to_ms(value: Any) -> float:
 def _total(ctx: RunContext, minimum: int, why: str) -> int:
     total = int(page(ctx, per_page=1)["total_entries"])
     if total < minimum:
-        raise CheckSkipped(f"the target has {total} entries; {why} needs at least {minimum} (read-only API)")
+        raise CheckInconclusive(f"the target has {total} entries; {why} needs at least {minimum}: "
+                                f"{READ_ONLY}")
     return total
 
 
 @check(id="avaamo.auth.no_entries_without_a_valid_access_token", api="avaamo", family="auth",
-       source=f"{S003} (Headers: access-token, required)")
+       source=f"{S003} (Headers: access-token, required)", cites=(TOKEN_REQUIRED, TOKEN_TEXT))
 def no_entries_without_a_valid_access_token(ctx: RunContext) -> None:
-    """Without the access-token header, or with a wrong one, no entries are served."""
+    """Without the access-token header, or with a wrong one, no entries are served.
+
+    Evidence: the same request with the valid token lists entries (a target with none would
+    serve none either way: inconclusive).
+    """
     statuses = {}
     for label, token in (("missing", None), ("invalid", f"{ctx.run_prefix}-not-a-token")):
         ex = fetch(ctx, token=token)
         statuses[label] = ex.status
         body = ex.json_or_none()
         entries = body.get("entries") if isinstance(body, dict) else None
-        if ex.error or (ex.status is not None and ex.status >= 500) or entries:
+        # Status and body are free (registry avaamo.auth.failure-response): only entries count.
+        if ex.error or entries:
             raise CheckFailed(f"a request with a {label} access-token gets no entries", received=ex.summary(),
                               documented="an error (access-token is required)",
                               source=f"{S003} (Headers: access-token*)", exchange=ex)
     ctx.observe("avaamo.auth.failure-response", statuses)
+    if not page(ctx)["entries"]:
+        raise CheckInconclusive(f"the valid token lists no entries either, so an unchecked token would "
+                                f"look the same: the target has none and {READ_ONLY}")
 
 
 @check(id="avaamo.shapes.json_path_serves_the_documented_page", api="avaamo", family="shapes",
-       source=f"{S003} (GET https://cx.avaamo.com/api/v2/sms/opt-status.json; Response attributes)")
+       source=f"{S003} (GET https://cx.avaamo.com/api/v2/sms/opt-status.json; Response attributes)",
+       cites=((S003, "`https://cx.avaamo.com/api/v2/sms/opt-status.json`"), OK_PAGE,
+              (S003, "Indicates the timestamp of when the request was received by the carrier."),
+              (S003, "Possible values: opt-in, opt-out.")))
 def json_path_serves_the_documented_page(ctx: RunContext) -> None:
-    """The documented endpoint (.json) answers a page whose fields match the response attributes."""
-    page(ctx)
+    """The documented endpoint (.json) answers a page whose fields match the response attributes.
+
+    Evidence: at least one entry, whose attributes are validated too.
+    """
+    served = page(ctx)
     ex = fetch(ctx, PLAIN_PATH)
     ctx.observe("avaamo.path.json-suffix", {"without .json": ex.status})
+    if not served["entries"]:
+        raise CheckInconclusive(f"the page has no entries, so their attributes could not be checked: "
+                                f"{READ_ONLY}")
 
 
 @check(id="avaamo.pagination.defaults_are_page_1_and_25_per_page", api="avaamo", family="pagination",
-       source=f"{S003} (page: Default: 1; per_page: Default: 25)")
+       source=f"{S003} (page: Default: 1; per_page: Default: 25)",
+       cites=((S003, "Page from which the entries must be fetched. </p><p>Default: 1"),
+              (S003, "Number of entries fetched per page. </p><p>Default: 25"), PER_PAGE_ATTRIBUTE))
 def defaults_are_page_1_and_25_per_page(ctx: RunContext) -> None:
     """Without page and per_page the first page of 25 entries is served."""
     body = page(ctx)
@@ -119,53 +154,78 @@ def defaults_are_page_1_and_25_per_page(ctx: RunContext) -> None:
     if [_key(e) for e in first["entries"]] != [_key(e) for e in body["entries"]]:
         raise _fail(rule, "the default page differs from page=1&per_page=25", "the same entries",
                     "page, per_page", first)
+    if not body["entries"]:
+        raise CheckInconclusive(f"the target has no entries, so the default page size could not be seen "
+                                f"in the entries served: {READ_ONLY}")
 
 
 @check(id="avaamo.limits.never_more_than_100_entries", api="avaamo", family="limits",
-       source=f"{S003} (per_page: Maximum value: 100)")
+       source=f"{S003} (per_page: Maximum value: 100)", cites=(PER_PAGE_MAX, PER_PAGE))
 def never_more_than_100_entries(ctx: RunContext) -> None:
-    """per_page=100 is served; per_page=500 is clamped or rejected, never more than 100 entries."""
-    page(ctx, per_page=MAX_PER_PAGE)
-    ex = fetch(ctx, per_page=500)
-    body = ex.json_or_none()
-    entries = body.get("entries") if isinstance(body, dict) else None
-    if ex.error or (ex.status or 0) >= 500 or (isinstance(entries, list) and len(entries) > MAX_PER_PAGE):
-        raise CheckFailed("per_page above 100 never serves more than 100 entries", received=ex.summary(),
-                          documented="at most 100 entries", source=f"{S003} (per_page: Maximum value: 100)",
-                          exchange=ex)
-    observed = f"clamped to {body.get('per_page')}" if isinstance(entries, list) else f"HTTP {ex.status}"
-    ctx.observe("avaamo.query.per-page-above-max", observed)
+    """per_page=100 is served; per_page=101 and 500 are clamped or rejected, never more than 100 entries.
+
+    Evidence: the target has more than 100 entries (else no page could hold more).
+    """
+    served = page(ctx, per_page=MAX_PER_PAGE)
+    for asked in (MAX_PER_PAGE + 1, 500):
+        ex = fetch(ctx, per_page=asked)
+        body = ex.json_or_none()
+        entries = body.get("entries") if isinstance(body, dict) else None
+        # Clamping or any error (registry avaamo.query.per-page-above-max): only more than 100 entries fail.
+        if ex.error or (isinstance(entries, list) and len(entries) > MAX_PER_PAGE):
+            raise CheckFailed("per_page above 100 never serves more than 100 entries", received=ex.summary(),
+                              documented="at most 100 entries",
+                              source=f"{S003} (per_page: Maximum value: 100)", exchange=ex)
+        observed = f"clamped to {body.get('per_page')}" if isinstance(entries, list) else f"HTTP {ex.status}"
+        ctx.observe("avaamo.query.per-page-above-max", {f"per_page={asked}": observed})
+    if served["total_entries"] <= MAX_PER_PAGE:
+        raise CheckInconclusive(f"the target has {served['total_entries']} entries, so no page could hold "
+                                f"more than {MAX_PER_PAGE}: {READ_ONLY}")
 
 
-@check(id="avaamo.pagination.total_pages_is_total_entries_over_per_page_rounded_up", api="avaamo",
-       family="pagination", source=f"{S003} (total_pages: 'calculated using per_page'); registry "
-       "avaamo.response.total-pages-arithmetic")
-def total_pages_is_total_entries_over_per_page_rounded_up(ctx: RunContext) -> None:
-    """total_pages = ceil(total_entries / per_page), for several page sizes; entries <= per_page."""
+@check(id="avaamo.pagination.no_page_holds_more_than_per_page_entries", api="avaamo", family="pagination",
+       source=f"{S003} (per_page: 'Number of entries fetched per page'; entries: 'Number of entries in the "
+       "array = Number specified in per_page'); total_pages observed (registry "
+       "avaamo.response.total-pages-arithmetic)",
+       cites=(PER_PAGE, PER_PAGE_ATTRIBUTE, ENTRIES_COUNT))
+def no_page_holds_more_than_per_page_entries(ctx: RunContext) -> None:
+    """A page never holds more entries than per_page asks, for several page sizes.
+
+    total_pages is observed, not judged: 003 says "total_entries = per_page * total_pages" and
+    its own example (9 entries, 1 per page, 5 pages) fits neither that nor any rounding.
+    Evidence: more entries than the smallest page size.
+    """
+    total = _total(ctx, 2, "a page fuller than per_page")
+    arithmetic: dict[int, str] = {}
     for per_page in (1, 7, 25, 100):
         body = page(ctx, per_page=per_page)
-        expected = math.ceil(body["total_entries"] / per_page)
-        if body["total_pages"] != expected or len(body["entries"]) > per_page:
-            raise _fail("total_pages is ceil(total_entries / per_page) and a page has <= per_page entries",
-                        f"per_page {per_page}: total_entries {body['total_entries']}, total_pages "
-                        f"{body['total_pages']}, {len(body['entries'])} entries",
-                        f"total_pages {expected}, at most {per_page} entries", "Response attributes", body)
+        if len(body["entries"]) > per_page:
+            raise _fail("a page holds at most per_page entries",
+                        f"per_page {per_page}: {len(body['entries'])} entries", f"at most {per_page} entries",
+                        "per_page; entries", body)
+        pages = body["total_pages"]
+        arithmetic[per_page] = ("ceil" if pages == math.ceil(total / per_page) else
+                                "floor" if pages == total // per_page else f"{pages} of {total}")
+    ctx.observe("avaamo.response.total-pages-arithmetic", arithmetic)
 
 
-@check(id="avaamo.pagination.pages_are_disjoint_complete_and_stable", api="avaamo", family="pagination",
-       source=f"{S003} (page, per_page; entries: 'Number of entries in the array = Number specified in "
-       "per_page'); registry avaamo.response.entries-count, avaamo.order")
-def pages_are_disjoint_complete_and_stable(ctx: RunContext) -> None:
-    """Walking every page: full pages but the last, no entry on two pages, same order when asked again.
+@check(id="avaamo.pagination.pages_are_disjoint_and_complete", api="avaamo", family="pagination",
+       source=f"{S003} (page, per_page; total_entries; entries: 'Number of entries in the array = Number "
+       "specified in per_page'); registry avaamo.response.entries-count; avaamo.order observed",
+       cites=(PAGE, PER_PAGE, TOTAL_ENTRIES, ENTRIES_COUNT))
+def pages_are_disjoint_and_complete(ctx: RunContext) -> None:
+    """Walking every page: full pages but the last, no entry on two pages, none past the end.
 
     With every page full but the last and no entry repeated, the walk lists all of total_entries.
+    Whether the same request gives the same order (registry avaamo.order) and what a page past
+    the end answers (an empty page, or an error) are observed.
     """
-    total = _total(ctx, 3, "a pagination walk")
+    total = _total(ctx, 3, "a pagination walk over more than one page")
     per_page = max(1, min(MAX_PER_PAGE, math.ceil(total / (MAX_WALK_PAGES - 2))))
     pages = math.ceil(total / per_page)
     if pages > MAX_WALK_PAGES:
-        raise CheckSkipped(f"{total} entries need {pages} pages of 100; a walk reads at most "
-                           f"{MAX_WALK_PAGES}")
+        raise CheckInconclusive(f"{total} entries need {pages} pages of 100; a walk reads at most "
+                                f"{MAX_WALK_PAGES}, so completeness could not be seen")
     seen: list[tuple[str, ...]] = []
     rule = "pages are disjoint, complete and full but the last"
     for number in range(1, pages + 1):
@@ -179,16 +239,17 @@ def pages_are_disjoint_complete_and_stable(ctx: RunContext) -> None:
             raise _fail(rule, f"page {number} repeats an entry listed before: {repeated}",
                         "each entry on one page only", "page, per_page", body)
         seen += [_key(e) for e in body["entries"]]
-    past = page(ctx, page=pages + 1, per_page=per_page)
-    if past["entries"]:
-        raise _fail("a page past the last one is empty",
-                    f"{len(past['entries'])} entries on page {pages + 1}",
-                    f"none: total_pages is {pages}", "total_pages", past)
+    past_ex = fetch(ctx, page=pages + 1, per_page=per_page)
+    past = past_ex.json_or_none()
+    if past_ex.status == 200 and isinstance(past, dict) and past.get("entries"):
+        raise CheckFailed("no entries past the last page", received=f"{len(past['entries'])} entries on page "
+                          f"{pages + 1} after all {total} entries were listed", documented=f"none: "
+                          f"total_entries is {total}", source=f"{S003} (total_entries)", exchange=past_ex)
+    ctx.observe("avaamo.query.page-past-end", f"HTTP {past_ex.status}"
+                + (" empty page" if isinstance(past, dict) and past.get("entries") == [] else ""))
     again = page(ctx, page=1, per_page=per_page)
-    if [_key(e) for e in again["entries"]] != seen[:per_page]:
-        raise _fail("the same request gives the same entries in the same order", "page 1 changed between "
-                    "two identical requests", "a stable order for paging", "page, per_page", again)
-    ctx.observe("avaamo.order", "stable")
+    ctx.observe("avaamo.order",
+                "stable" if [_key(e) for e in again["entries"]] == seen[:per_page] else "changed")
 
 
 def _repeated_entry(ctx: RunContext, seen: list[tuple[str, ...]], served: Page) -> dict[str, Any] | None:
@@ -212,49 +273,102 @@ def _repeated_entry(ctx: RunContext, seen: list[tuple[str, ...]], served: Page) 
 
 
 def _sample(ctx: RunContext) -> tuple[Page, list[dict[str, Any]]]:
-    _total(ctx, 1, "a filter check")
+    _total(ctx, 2, "this check")
     body = page(ctx, per_page=MAX_PER_PAGE)
     return body, body["entries"]
 
 
+FILTERS = ("to_phone", "from_phone", "status", "current_status")
+
+
 @check(id="avaamo.filters.every_filter_is_honoured", api="avaamo", family="filters",
        source=f"{S003} (Query Parameters: to_phone, from_phone, status, current_status, start_time, "
-       "end_time)")
+       "end_time)",
+       cites=((S003, "The recipient's phone number to which the SMS was sent."),
+              (S003, "The phone number from which the SMS was sent to the recipients."),
+              (S003, "The opt-status of the recipient's phone number at the time the record was created."),
+              (S003, "Latest opt-status of the recipient's phone number."),
+              (S003, "Timestamp from which the records are fetched."),
+              (S003, "Timestamp until which the records are fetched."),
+              (S003, "Specify in UNIX Epoch Timestamp in milliseconds.")))
 def every_filter_is_honoured(ctx: RunContext) -> None:
-    """Each filter returns only matching entries, and the entry its value came from."""
-    _, entries = _sample(ctx)
-    entry = entries[0]
-    for name in ("to_phone", "from_phone", "status", "current_status"):
-        body = page(ctx, per_page=MAX_PER_PAGE, **{name: entry[name]})
-        wrong = [e for e in body["entries"] if e.get(name) != entry[name]]
-        if wrong or not body["entries"]:
-            raise _fail(f"the {name} filter is honoured", f"{len(wrong)} of {len(body['entries'])} entries "
-                        f"with another {name} (first: {wrong[0] if wrong else None})",
-                        f"only entries with {name} = {entry[name]!r}, at least the one it came from",
-                        f"Query Parameters: {name}", body)
-    at = to_ms(entry["created_at"])
-    units = "milliseconds" if float(entry["created_at"]) > 1e11 else "seconds"
+    """Each filter, given a value taken from the target's own entries, returns only matching entries,
+    at least the entry its value came from, and fewer than all when some entry does not match.
+
+    Evidence, per filter: an entry that matches the value and one that does not (a filter every
+    entry matches looks the same ignored); without it the check is inconclusive.
+    """
+    body, entries = _sample(ctx)
+    total = int(body["total_entries"])
+    missing: list[str] = []
+    for name in FILTERS:
+        entry = next((e for e in entries if any(o.get(name) != e.get(name) for o in entries)), None)
+        if entry is None:
+            missing.append(f"every entry has the same {name}")
+            continue
+        value = entry[name]
+        served = page(ctx, per_page=MAX_PER_PAGE, **{name: value})
+        wrong = [e for e in served["entries"] if e.get(name) != value]
+        absent = _key(entry) not in [_key(e) for e in served["entries"]]
+        if wrong or (absent and served["total_entries"] <= MAX_PER_PAGE) or not served["entries"] \
+                or served["total_entries"] >= total:
+            raise _fail(f"the {name} filter is honoured", f"{len(wrong)} of {len(served['entries'])} entries "
+                        f"with another {name} (first: {wrong[0] if wrong else None}); total_entries "
+                        f"{served['total_entries']} of {total}",
+                        f"only entries with {name} = {value!r}, at least the one it came from, fewer than "
+                        "all", f"Query Parameters: {name}", served)
+    _time_window(ctx, entries, total, missing)
+    if missing:
+        raise CheckInconclusive("no entry that the filter value leaves out: " + "; ".join(missing)
+                                + f" ({READ_ONLY})")
+
+
+def _time_window(ctx: RunContext, entries: list[dict[str, Any]], total: int, missing: list[str]) -> None:
+    """start_time and end_time (ms) around one entry's created_at select it and leave others out."""
+    units = "milliseconds" if float(entries[0]["created_at"]) > 1e11 else "seconds"
     ctx.observe("avaamo.entry.created_at-units", units)
-    start, end = int(at) - 1000, int(at) + 1000
-    body = page(ctx, per_page=MAX_PER_PAGE, start_time=start, end_time=end)
-    outside = [e for e in body["entries"] if not start <= to_ms(e["created_at"]) <= end]
-    if outside or _key(entry) not in [_key(e) for e in body["entries"]]:
+    for entry in entries:
+        at = to_ms(entry["created_at"])
+        start, end = int(at) - 1000, int(at) + 1000
+        if any(not start <= to_ms(e["created_at"]) <= end for e in entries):
+            break
+    else:
+        missing.append("every entry was created within the same two seconds")
+        return
+    served = page(ctx, per_page=MAX_PER_PAGE, start_time=start, end_time=end)
+    outside = [e for e in served["entries"] if not start <= to_ms(e["created_at"]) <= end]
+    keys = [_key(e) for e in served["entries"]]
+    if outside or _key(entry) not in keys or served["total_entries"] >= total:
         raise _fail("start_time and end_time select the entries created in the window",
                     f"{len(outside)} entries outside [{start}, {end}] ms; the sample entry "
-                    f"{'missing' if _key(entry) not in [_key(e) for e in body['entries']] else 'present'}",
-                    "only and all entries created in the window", "start_time, end_time (milliseconds)", body)
+                    f"{'missing' if _key(entry) not in keys else 'present'}; total_entries "
+                    f"{served['total_entries']} of {total}",
+                    "only and all entries created in the window", "start_time, end_time (milliseconds)",
+                    served)
 
 
 @check(id="avaamo.state.entries_of_one_pair_agree_on_current_status", api="avaamo", family="state",
        source=f"{S003} (current_status: 'the latest opt-status of the to_phone number'); registry "
-       "avaamo.current-status-scope")
+       "avaamo.current-status-scope",
+       cites=((S003, "Latest opt-status of the recipient's phone number."),
+              (S003, "Indicates the latest opt-status of the <code>to_phone</code> number.")))
 def entries_of_one_pair_agree_on_current_status(ctx: RunContext) -> None:
-    """Entries of the same (to_phone, from_phone) carry the same current_status."""
+    """Entries of the same (to_phone, from_phone) carry the same current_status.
+
+    003 makes current_status the latest status of the to_phone (registry
+    avaamo.current-status-scope: per number or per number pair); either way, two entries of one
+    pair share it. Evidence: a pair with two entries or more in the sample.
+    """
     body, entries = _sample(ctx)
     seen: dict[tuple[str, str], str] = {}
+    repeated = False
     for entry in entries:
         pair = (entry["to_phone"], entry["from_phone"])
+        repeated = repeated or pair in seen
         if seen.setdefault(pair, entry["current_status"]) != entry["current_status"]:
             raise _fail("entries of one number pair agree on current_status",
                         f"{pair}: {seen[pair]!r} and {entry['current_status']!r}",
                         "one latest opt-status per number", "current_status", body)
+    if not repeated:
+        raise CheckInconclusive(f"no number pair has two entries among the {len(entries)} sampled, so "
+                                f"none could disagree: {READ_ONLY}")

@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 
-from optout_conformance.checks.registry import check
+from optout_conformance.checks.registry import PUBLIC_FACTS, check
 from optout_conformance.checks.response import SUCCESS_LINE, Reply, text_reply_conforms
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.context import CheckFailed, CheckInconclusive, CheckSkipped, RunContext
 from optout_conformance.runner.http import Exchange
 
 S002 = "002_b0345f491e7a5826.txt"
@@ -20,6 +20,23 @@ PATH = "/api_web"
 COMMAND = "smsstopsubscribersend"
 LONG = {"command": "cmd", "realm": "realm", "password": "pwd"}
 SHORT = {"command": "c", "realm": "r", "password": "p"}
+# Public fact (seeds README): "a wrong realm answers FAILURE: Unable to determine customer account
+# (realm)".
+REALM_FAILURE = "Unable to determine customer account (realm)"
+
+# The sentences of 002 (and the public facts) the checks below cite.
+RESULTS = (S002, "The Stop Sending SMS to Contact command outputs either a SUCCESS or FAILURE message.")
+SUCCESS_TEXT = (S002, "Successful results return: SUCCESS: Stopping message to phone was successful")
+FAILS_IF = (S002, "The command will fail if a subscription does not exist, if the phone number is not "
+            "found, or if an argument is invalid.")
+FAILURE_FORMAT = (S002, "The result format is: FAILURE: [Reason]")
+REALM_PASSWORD = (S002, "This is required, and the command will fail if the realm and password do not "
+                  "match.")
+REQUIRED = (S002, "The command requires the following arguments: Command, Realm, Password, Phone Number, "
+            "and Sender Code.")
+WRONG_REALM_FACT = (PUBLIC_FACTS, "a wrong realm answers `FAILURE: Unable to determine customer account "
+                    "(realm)`")
+ANY_PHONE = (S002, "create an opt out for any Phone number regardless of subscription")
 
 
 def _phone(ctx: RunContext) -> str:
@@ -72,55 +89,93 @@ def outcome(ctx: RunContext, ex: Exchange, rule: str) -> str:
     return kind
 
 
-def expect_failure(ctx: RunContext, ex: Exchange, rule: str, documented: str) -> None:
+def expect_failure(ctx: RunContext, ex: Exchange, rule: str, documented: str,
+                   control: Exchange | None = None) -> None:
+    """The reply must be ``FAILURE: <reason>``.
+
+    With a ``control`` (a valid stop sent alongside), a FAILURE for the very reason the valid stop
+    got shows nothing about the argument under test: the check is inconclusive then, not passed.
+    """
     if outcome(ctx, ex, rule) != "FAILURE":
         raise CheckFailed(rule, received=ex.summary(), documented=f"FAILURE: <reason> ({documented})",
                           source=f"{S002} (Arguments; Failure)", exchange=ex)
+    if control is not None and outcome(ctx, control, rule) == "FAILURE" \
+            and _masked(control.text) == _masked(ex.text):
+        raise CheckInconclusive(
+            f"no evidence that the argument was judged: a valid stop got the same FAILURE "
+            f"({control.text.strip()[:80]!r}), so this refusal need not concern it ({documented})")
 
 
-def _stop_or_skip(ctx: RunContext, ex: Exchange, rule: str) -> str:
+def _stop_outcome(ctx: RunContext, ex: Exchange, rule: str) -> str:
+    """SUCCESS or FAILURE of a valid stop; a valid stop refused as a wrong realm fails.
+
+    002 lists why the command fails ("if a subscription does not exist, if the phone number is
+    not found, or if an argument is invalid"; "if the realm and password do not match"), and the
+    public fact gives a wrong realm's reply. A valid stop answered exactly that names a cause that
+    does not hold: the realm and password sent are the configured, matching ones.
+    """
     kind = outcome(ctx, ex, rule)
     ctx.observe("whatcounts.stop.subscription-required", kind)
+    reason = ex.text.strip()[len("FAILURE:"):].strip()
+    if kind == "FAILURE" and reason.lower() == REALM_FAILURE.lower():
+        raise CheckFailed(rule, received=ex.summary(), documented="SUCCESS, or a FAILURE for a documented "
+                          "cause (no subscription, phone not found, invalid argument): the realm and "
+                          "password sent match", source=f"{S002} (Failure; Realm); seeds README public "
+                          "fact (a wrong realm answers this)", exchange=ex)
     return kind
+
+
+NO_SUCCESS = ("no SUCCESS seen: the target answered FAILURE ({reply!r}) to a valid stop of a "
+              "never-subscribed phone, which 002 documents too ('The command will fail if a "
+              "subscription does not exist'), so {what} could not be judged; WhatCounts has no "
+              "documented way to create a subscription to stop")
 
 
 @check(id="whatcounts.state.valid_stop_replies_the_documented_success_text", api="whatcounts",
        family="state", writes=True,
        source=f"{S002} (Example: 'Successful results return: SUCCESS: Stopping message to phone was "
-       "successful'; Results)")
+       "successful'; Results)",
+       cites=(SUCCESS_TEXT, RESULTS, FAILS_IF, WRONG_REALM_FACT))
 def valid_stop_replies_the_documented_success_text(ctx: RunContext) -> None:
-    """A valid stop (GET, short names as in the example) answers the exact SUCCESS line, or FAILURE."""
+    """A valid stop (GET, short names as in the example) answers the exact SUCCESS line.
+
+    A FAILURE for a never-subscribed phone is documented too (registry
+    whatcounts.stop.subscription-required), so without a SUCCESS the check is inconclusive; a
+    FAILURE that calls the matching realm wrong fails.
+    """
     ctx.require_writes()
     rule = "a valid stop answers 'SUCCESS: Stopping message to phone was successful'"
     ex = stop(ctx, arguments(ctx, _phone(ctx)))
-    if _stop_or_skip(ctx, ex, rule) == "FAILURE":
-        # 002 contradicts itself on phones without a subscription (registry
-        # whatcounts.stop.subscription-required): a FAILURE here is documented too.
-        raise CheckSkipped("the target refuses stops for a never-subscribed phone (documented variant), "
-                           "so the success text could not be seen")
+    if _stop_outcome(ctx, ex, rule) == "FAILURE":
+        raise CheckInconclusive(NO_SUCCESS.format(reply=ex.text.strip()[:80], what="the success text"))
 
 
 @check(id="whatcounts.state.long_and_short_argument_names_give_the_same_outcome", api="whatcounts",
-       family="state", writes=True, source=f"{S002} (Arguments: cmd= / c=, realm= / r=, pwd= / p=)")
+       family="state", writes=True, source=f"{S002} (Arguments: cmd= / c=, realm= / r=, pwd= / p=)",
+       cites=((S002, "cmd=smsstopsubscribersend c=smsstopsubscribersend"),
+              (S002, "realm=[realm_name] r=[realm_name]"), (S002, "pwd=[password] p=[password]"),
+              RESULTS))
 def long_and_short_argument_names_give_the_same_outcome(ctx: RunContext) -> None:
     """cmd/realm/pwd and c/r/p are two names of the same arguments: the same stop, the same outcome."""
     ctx.require_writes()
     rule = "long and short argument names give the same outcome"
     short_ex = stop(ctx, arguments(ctx, _phone(ctx)))
     long_ex = stop(ctx, arguments(ctx, _phone(ctx), long=True))
-    kinds = (_stop_or_skip(ctx, short_ex, rule), _stop_or_skip(ctx, long_ex, rule))
+    kinds = (outcome(ctx, short_ex, rule), outcome(ctx, long_ex, rule))
     # Two FAILUREs are the same outcome only for the same reason (numbers masked: the phones differ).
     reasons = {_masked(short_ex.text), _masked(long_ex.text)} if kinds == ("FAILURE", "FAILURE") else set()
     if kinds[0] != kinds[1] or len(reasons) > 1:
         raise CheckFailed(rule, received=f"short names: {short_ex.text.strip()!r}; long names: "
                           f"{long_ex.text.strip()!r}", documented="the same outcome for both names",
                           source=f"{S002} (Arguments)", exchange=long_ex)
+    _stop_outcome(ctx, short_ex, rule)
+    _stop_outcome(ctx, long_ex, rule)
     if reasons:
         # As for the success text: a FAILURE for a never-subscribed phone is documented (registry
         # whatcounts.stop.subscription-required), and a target refusing every stop alike shows
         # nothing about the names.
-        raise CheckSkipped(f"both names got the same FAILURE ({short_ex.text.strip()[:80]!r}), documented "
-                           "for a never-subscribed phone: the names could not be told apart")
+        raise CheckInconclusive(NO_SUCCESS.format(reply=short_ex.text.strip()[:80],
+                                                  what="whether both names are read"))
     _observe_post(ctx, rule)
 
 
@@ -130,64 +185,92 @@ def _masked(text: str) -> str:
 
 
 def _observe_post(ctx: RunContext, rule: str) -> None:
-    """POST is not documented (registry whatcounts.http-method): answers are recorded, 5xx fails."""
+    """POST is not documented (registry whatcounts.http-method): answers are recorded, never judged."""
     seen = {}
     for form in (False, True):
         ex = stop(ctx, arguments(ctx, _phone(ctx)), method="POST", form=form)
-        if ex.status is not None and ex.status >= 500:
-            raise CheckFailed(rule + " (POST)", received=ex.summary(), documented="no server error",
-                              source="registry whatcounts.http-method", exchange=ex)
         seen["form body" if form else "query string"] = f"HTTP {ex.status} {ex.text.strip()[:80]!r}"
     ctx.observe("whatcounts.http-method", {"POST": seen})
 
 
 @check(id="whatcounts.errors.wrong_realm_fails", api="whatcounts", family="errors",
-       source=f"{S002} (Realm: 'the command will fail if the realm and password do not match')")
+       source=f"{S002} (Realm: 'the command will fail if the realm and password do not match')",
+       cites=(REALM_PASSWORD, FAILURE_FORMAT, WRONG_REALM_FACT))
 def wrong_realm_fails(ctx: RunContext) -> None:
-    """A realm that does not match the password answers FAILURE: <reason>."""
+    """A realm that does not match the password answers FAILURE: <reason>, and the reason is the
+    public fact's: ``FAILURE: Unable to determine customer account (realm)``."""
     ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={"realm": f"{ctx.run_prefix}-no-such-realm"}))
-    expect_failure(ctx, ex, "a wrong realm fails", "realm and password do not match")
+    rule = "a wrong realm fails"
+    expect_failure(ctx, ex, rule, "realm and password do not match")
+    reason = ex.text.strip()[len("FAILURE:"):].strip()
+    ctx.observe("whatcounts.failure-reason-text", reason[:120])
+    if " ".join(reason.split()).lower() != REALM_FAILURE.lower():
+        raise CheckFailed(rule + " with the realm's reason", received=ex.summary(),
+                          documented=f"FAILURE: {REALM_FAILURE}",
+                          source="seeds README public fact (a wrong realm answers this)", exchange=ex)
 
 
 @check(id="whatcounts.errors.wrong_password_fails", api="whatcounts", family="errors",
-       source=f"{S002} (Password: 'the command will fail if the realm and password do not match')")
+       source=f"{S002} (Password: 'the command will fail if the realm and password do not match')",
+       cites=(REALM_PASSWORD, FAILURE_FORMAT))
 def wrong_password_fails(ctx: RunContext) -> None:
-    """A password that does not match the realm answers FAILURE: <reason>."""
+    """A password that does not match the realm answers FAILURE: <reason>.
+
+    When writes are allowed a valid stop is the control: a refusal for the same reason as the
+    valid stop's shows nothing about the password (inconclusive).
+    """
     ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={"password": f"{ctx.run_prefix}-wrong-password"}))
-    expect_failure(ctx, ex, "a wrong password fails", "realm and password do not match")
+    control = stop(ctx, arguments(ctx, _phone(ctx))) if ctx.writes_allowed else None
+    expect_failure(ctx, ex, "a wrong password fails", "realm and password do not match", control)
 
 
 @check(id="whatcounts.errors.missing_command_realm_or_password_fails", api="whatcounts", family="errors",
        source=f"{S002} (Arguments: Command, Realm, Password 'Req? Yes'; 'The command requires the following "
-       "arguments')")
+       "arguments')",
+       cites=(REQUIRED, FAILS_IF, FAILURE_FORMAT))
 def missing_command_realm_or_password_fails(ctx: RunContext) -> None:
     """Leaving out the command, the realm or the password (both names) answers FAILURE: <reason>.
 
     Without a realm or a password nothing can change; without the command a faulty target might
-    still stop the phone, so that case runs only when writes are allowed.
+    still stop the phone, so that case runs only when writes are allowed, with a valid stop as the
+    control: the same FAILURE for both shows nothing about the missing argument (inconclusive).
     """
+    control = stop(ctx, arguments(ctx, _phone(ctx))) if ctx.writes_allowed else None
     for name in ("command", "realm", "password") if ctx.writes_allowed else ("realm", "password"):
         ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={name: None}))
-        expect_failure(ctx, ex, f"a stop without the {name} argument fails", f"{name} is required")
+        expect_failure(ctx, ex, f"a stop without the {name} argument fails", f"{name} is required", control)
 
 
 @check(id="whatcounts.errors.missing_phone_or_sender_code_fails", api="whatcounts", family="errors",
-       writes=True, source=f"{S002} (Arguments: Phone, Sender Code 'Req? Yes')")
+       writes=True, source=f"{S002} (Arguments: Phone, Sender Code 'Req? Yes')",
+       cites=(REQUIRED, FAILS_IF, FAILURE_FORMAT))
 def missing_phone_or_sender_code_fails(ctx: RunContext) -> None:
-    """Leaving out the phone or the sender code answers FAILURE: <reason> (valid credentials sent)."""
+    """Leaving out the phone or the sender code answers FAILURE: <reason> (valid credentials sent).
+
+    A valid stop is the control: a target that refuses it for the same reason shows nothing about
+    the missing argument (inconclusive).
+    """
     ctx.require_writes()
+    control = stop(ctx, arguments(ctx, _phone(ctx)))
     for name in ("phone", "sender_code"):
         ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={name: None}))
-        expect_failure(ctx, ex, f"a stop without the {name} argument fails", f"{name} is required")
+        expect_failure(ctx, ex, f"a stop without the {name} argument fails", f"{name} is required", control)
 
 
 @check(id="whatcounts.errors.non_numeric_phone_fails", api="whatcounts", family="errors", writes=True,
        source=f"{S002} (Phone: 'Numeric phone number ... Do not include special characters (such as "
-       "parenthesis or dash)'; Failure: 'if an argument is invalid')")
+       "parenthesis or dash)'; Failure: 'if an argument is invalid')",
+       cites=((S002, "Numeric phone number for the contacts. Do not include special characters (such as "
+               "parenthesis or dash)."), FAILS_IF, FAILURE_FORMAT))
 def non_numeric_phone_fails(ctx: RunContext) -> None:
-    """A phone with a dash or parentheses is an invalid argument: FAILURE: <reason>."""
+    """A phone with a dash or parentheses is an invalid argument: FAILURE: <reason>.
+
+    The same digits sent plainly are the control: a refusal for the same reason as theirs shows
+    nothing about the special characters (inconclusive).
+    """
     ctx.require_writes()
     digits = ctx.fictional_phone()
+    control = stop(ctx, arguments(ctx, "1" + digits))
     for phone in (f"1-{digits[:3]}-{digits[3:6]}-{digits[6:]}", f"({digits[:3]}) {digits[3:]}"):
         ex = stop(ctx, arguments(ctx, phone))
-        expect_failure(ctx, ex, "a non-numeric phone fails", "phone must be numeric")
+        expect_failure(ctx, ex, "a non-numeric phone fails", "phone must be numeric", control)

@@ -39,21 +39,26 @@ class DefaultPerPage10(AvaamoService):
         return super().parse_per_page(value or "10")
 
 
-@fault("avaamo-total-pages-rounded-down", api="avaamo", family="pagination",
-       detected_by=(PAGES + "total_pages_is_total_entries_over_per_page_rounded_up",))
-class TotalPagesRoundedDown(AvaamoService):
-    """Computes total_pages with integer division, losing the last partial page.
+@fault("avaamo-page-holds-one-entry-too-many", api="avaamo", family="pagination",
+       detected_by=(PAGES + "no_page_holds_more_than_per_page_entries",))
+class PageHoldsOneEntryTooMany(AvaamoService):
+    """Reads per_page + 1 rows for each page (an off-by-one LIMIT): every page holds one entry too many.
 
-    Breaks: total_pages "the total number of pages calculated using per_page"
-    (003_725be0800b974dd2.txt, Response attributes): the last partial page is a page.
+    Breaks: per_page "Number of entries fetched per page" and "Number of entries in the array =
+    Number specified in per_page parameter" (003_725be0800b974dd2.txt): a page never holds more.
     """
 
-    def total_pages(self, total: int, per_page: int) -> int:
-        return total // per_page
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        page = self.parse_page(query.get("page", ""))
+        per_page = self.parse_per_page(query.get("per_page", ""))
+        where = self.build_filter(query)
+        total = self.store.count_avaamo(where)
+        entries = self.store.page_avaamo(where, (page - 1) * per_page, per_page + 1)
+        return self.format_response(page, per_page, total, entries)
 
 
 @fault("avaamo-pages-overlap", api="avaamo", family="pagination",
-       detected_by=(PAGES + "pages_are_disjoint_complete_and_stable",))
+       detected_by=(PAGES + "pages_are_disjoint_and_complete",))
 class PagesOverlap(AvaamoService):
     """Computes the page offset as ``page * per_page - per_page - 1``: pages share an entry.
 
@@ -138,7 +143,8 @@ class CurrentStatusIsEntryStatus(AvaamoService):
 
 
 @fault("avaamo-created-at-iso-string", api="avaamo", family="shapes",
-       detected_by=("avaamo.shapes.json_path_serves_the_documented_page",))
+       detected_by=("avaamo.shapes.json_path_serves_the_documented_page",
+                    "avaamo.properties.generated_requests_follow_the_spec"))
 class CreatedAtIsoString(AvaamoService):
     """Serialises created_at as an ISO 8601 string ("2026-03-03T10:00:00Z").
 
@@ -153,7 +159,7 @@ class CreatedAtIsoString(AvaamoService):
 
 
 @fault("avaamo-page-repeats-an-entry", api="avaamo", family="pagination",
-       detected_by=(PAGES + "pages_are_disjoint_complete_and_stable",))
+       detected_by=(PAGES + "pages_are_disjoint_and_complete",))
 class PageRepeatsAnEntry(AvaamoService):
     """Page 2 serves the first entry of page 1 in place of its own last entry; every count is right.
 

@@ -186,7 +186,8 @@ class AvaamoCrashesOnLongInput(InputGate):
     "convoso-json-served-as-text-html",
     api="convoso",
     family="shapes",
-    detected_by=("convoso.shapes.search_replies_conform_to_the_spec",),
+    detected_by=("convoso.shapes.search_replies_conform_to_the_spec",
+                 "convoso.properties.generated_requests_follow_the_spec"),
     middleware=True,
 )
 class ConvosoJsonAsHtml(ResponseRewriter):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from starlette.responses import PlainTextResponse, Response
 
 from optout_conformance.faults.catalog import fault
-from optout_conformance.reference.whatcounts import ALIASES, StopFailure, WhatCountsService
+from optout_conformance.reference.whatcounts import ALIASES, REALM_FAILURE, StopFailure, WhatCountsService
 
 ERRORS = "whatcounts.errors."
 STATE = "whatcounts.state."
@@ -56,7 +56,7 @@ class WrongSuccessText(WhatCountsService):
 
 
 @fault("whatcounts-failure-without-reason", api="whatcounts", family="errors",
-       detected_by=(ERRORS + "wrong_realm_fails",))
+       detected_by=(ERRORS + "wrong_realm_fails", "whatcounts.properties.generated_requests_follow_the_spec"))
 class FailureWithoutReason(WhatCountsService):
     """Answers every failure with a bare "FAILURE:" and no reason.
 
@@ -147,3 +147,34 @@ class MissingCommandAccepted(WhatCountsService):
     def check_command(self, command: str) -> None:
         if command:
             super().check_command(command)
+
+
+@fault("whatcounts-valid-realm-refused", api="whatcounts", family="auth",
+       detected_by=(STATE + "valid_stop_replies_the_documented_success_text",
+                    STATE + "long_and_short_argument_names_give_the_same_outcome"))
+class ValidRealmRefused(WhatCountsService):
+    """Never stops anything: every stop, valid realm included, answers the wrong-realm FAILURE.
+
+    Breaks: "The command will fail if a subscription does not exist, if the phone number is not
+    found, or if an argument is invalid" and, for the realm, "the command will fail if the realm
+    and password do not match" (002_b0345f491e7a5826.txt); the public fact gives a wrong realm's
+    reply, "FAILURE: Unable to determine customer account (realm)": here the realm is right.
+    """
+
+    def check_realm(self, realm: str) -> None:
+        raise StopFailure(REALM_FAILURE)
+
+
+@fault("whatcounts-wrong-realm-reason-invented", api="whatcounts", family="errors",
+       detected_by=(ERRORS + "wrong_realm_fails",))
+class WrongRealmReasonInvented(WhatCountsService):
+    """Answers a wrong realm with "FAILURE: Invalid credentials" (its own wording).
+
+    Breaks: the public fact of the seeds README: "a wrong realm answers FAILURE: Unable to
+    determine customer account (realm)" (002_b0345f491e7a5826.txt gives the format "FAILURE:
+    [Reason]"; the fact gives the realm's reason).
+    """
+
+    def check_realm(self, realm: str) -> None:
+        if realm != self.config.realm:
+            raise StopFailure("Invalid credentials")
