@@ -14,6 +14,7 @@ import click
 
 from optout_conformance.apis import APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.cli_options import settings_from, target_options
+from optout_conformance.config import check_output_directory, check_secret
 from optout_conformance.errors import UsageError
 
 RECORD_EPILOG = """\b
@@ -37,6 +38,7 @@ def record(out: str, allow_writes: bool, timeout: float, **options: object) -> N
     """Record an API's checks as scrubbed vcrpy cassettes (for offline replay, diff, validate)."""
     from optout_conformance.cassettes.record import record as record_api
 
+    check_output_directory("--out", out)
     settings = settings_from(**options)  # type: ignore[arg-type]
     apis = settings.apis
     failed = False
@@ -108,6 +110,10 @@ def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, tok
     if len(apis) != 1:
         raise UsageError("proxy serves one API: pass --api convoso, whatcounts or avaamo")
     check_profile(profile)
+    if out is not None:
+        check_output_directory("--out", out)
+    if token is not None:
+        check_secret("token", token)
     serve_proxy(apis[0], upstream, port, out=out, profile=profile, secrets=[token], echo=click.echo)
 
 

@@ -196,13 +196,18 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
     """Run the proxy on 127.0.0.1:port until interrupted (``upstream`` may be ``reference``)."""
     import uvicorn
 
+    from optout_conformance.reference.server import bind
+
+    sock = bind("127.0.0.1", port)  # before anything is printed: a port in use is one line, exit 2
     with contextlib.ExitStack() as stack:
+        stack.callback(sock.close)
         if upstream == "reference":
             from optout_conformance.runner.targets import embedded_credentials
 
             upstream = stack.enter_context(reference_upstream(api))
             secrets = [*secrets, *embedded_credentials().secrets()]
         app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo)
-        echo(f"proxy for {api} on http://127.0.0.1:{port}{APIS[api].base_path} -> {upstream}"
+        bound = sock.getsockname()[1]
+        echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
-        uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")).run()
+        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
