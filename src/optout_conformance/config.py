@@ -96,15 +96,9 @@ def check_header_safe(name: str, value: str | None) -> None:
 
 
 def check_output_file(option: str, path: str | None) -> None:
-    """A report path must name a file that can be written: not a directory, in an existing one."""
-    if path is None:
-        return
-    file = Path(path)
-    if file.is_dir():
+    """A report path must name a file, not a directory (missing parent directories are created)."""
+    if path is not None and Path(path).is_dir():
         raise UsageError(f"{option} {path}: is a directory", hint=f"{option} takes a file name")
-    parent = file.parent
-    if not parent.is_dir():
-        raise UsageError(f"{option} {path}: directory {parent} does not exist")
 
 
 def check_output_directory(option: str, path: str) -> None:

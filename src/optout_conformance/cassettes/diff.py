@@ -29,12 +29,16 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
+from optout_conformance.cassettes.interactions import (
+    Interaction,
+    cassette_files,
+    item_credentials,
+    load_cassette,
+)
 from optout_conformance.cassettes.scrub import (
     CREDENTIAL_FIELDS,
     REPORT_MIN_SECRET_LENGTH,
     Scrubber,
-    credential_values,
 )
 
 RUN_PREFIX = re.compile(r"oc-[A-Za-z0-9_-]+")
@@ -60,6 +64,8 @@ def request_key(item: Interaction) -> str:
     path = item.spec_path or item.path
     pairs = [(k, normalise(k, v)) for k, v in parse_qsl(item.uri.partition("?")[2], keep_blank_values=True)]
     body = item.request_body.decode("utf-8", "replace")
+    for secret in sorted(item.credentials(), key=len, reverse=True):  # before any truncation
+        body = body.replace(secret, "<credential>")
     if body and item.request_content_type in ("application/x-www-form-urlencoded", ""):
         pairs += [(k, normalise(k, v)) for k, v in parse_qsl(body, keep_blank_values=True)]
     elif body:
@@ -282,7 +288,7 @@ def diff_paths(old: str | Path, new: str | Path) -> DiffReport:
     for name in sorted(set(before) & set(after)):
         old_items, new_items = load_cassette(before[name]), load_cassette(after[name])
         for item in old_items + new_items:
-            secrets |= credential_values(item.uri, item.request_headers, item.request_body)
+            secrets |= item_credentials(item)
         report.cassettes.append(diff_cassettes(name, old_items, new_items))
     report.scrubber = Scrubber(secrets, min_length=REPORT_MIN_SECRET_LENGTH)
     return report

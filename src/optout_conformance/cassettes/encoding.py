@@ -28,7 +28,7 @@ def _brotli() -> Callable[[bytes], bytes] | None:
             module: Any = __import__(name)
         except ImportError:
             continue
-        return module.decompress  # type: ignore[no-any-return]
+        return module.decompress
     return None
 
 

@@ -24,6 +24,7 @@ import yaml
 from vcr.serializers import yamlserializer
 
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
+from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.errors import CassetteError
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
@@ -77,6 +78,20 @@ def _all_values(raw: Any, wanted: str) -> str:
     return ", ".join(values)
 
 
+def _header_lists(raw: Any) -> dict[str, list[str]]:
+    """Lowercase header name -> every value."""
+    headers: dict[str, list[str]] = {}
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            values = value if isinstance(value, list) else [value]
+            headers.setdefault(str(name).lower(), []).extend(_text(v) for v in values)
+    return headers
+
+
+def item_credentials(item: Interaction) -> set[str]:
+    return item.credentials()
+
+
 def _decoded(body: bytes, encoding: str, where: str) -> bytes:
     """A response body as the client saw it (cassettes may keep the compressed bytes, under any
     spelling of Content-Encoding). A body that is text although the header names a coding was
@@ -108,6 +123,14 @@ class Interaction:
     api: str | None = None
     spec_path: str | None = None
     query: dict[str, list[str]] = field(default_factory=dict)
+    # every value of every header (a cassette may hold a header more than once: Set-Cookie)
+    request_header_lists: dict[str, list[str]] = field(default_factory=dict)
+    response_header_lists: dict[str, list[str]] = field(default_factory=dict)
+
+    def credentials(self) -> set[str]:
+        """Every credential value of this interaction (see ``scrub.credential_values``)."""
+        return credential_values(self.uri, self.request_header_lists or self.request_headers,
+                                 self.request_body, self.response_header_lists or self.response_headers)
 
     @property
     def path(self) -> str:
@@ -201,6 +224,8 @@ def load_cassette(path: str | Path) -> list[Interaction]:
                 response_headers=response_headers,
                 response_body=body,
                 query=parse_qs(urlsplit(uri).query, keep_blank_values=True),
+                request_header_lists=_header_lists(request.get("headers")),
+                response_header_lists=_header_lists(response.get("headers")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CassetteError(f"cassette {file}: interaction {index + 1} is malformed ({exc})") from None

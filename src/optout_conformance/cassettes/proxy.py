@@ -160,6 +160,9 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
                            spec_path=operation[1] if operation else None)
         if spec is not None and status != 502:
             found += response_findings(item, spec)
+        with log.lock:
+            cookies = {"set-cookie": reply_headers.get_list("set-cookie")}
+            log.secrets |= credential_values("", {}, None, cookies)
         scrubber = Scrubber(log.secrets)
         for finding in found:
             if finding.severity == VIOLATION or (finding.severity == NOTE and finding.part == "response"):
@@ -167,7 +170,9 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
         recorded = VcrRequest(request.method, target, body, {k: v for k, v in request.headers.items()})
         response_record = {
             "status": {"code": status, "message": reason},
-            "headers": {k: reply_headers.get_list(k) for k in reply_headers},
+            # httpx decoded the body: the recorded headers must not claim a coding or a length
+            "headers": {k: reply_headers.get_list(k) for k in reply_headers
+                        if k.lower() not in ("content-encoding", "content-length")},
             "body": {"string": content},
         }
         log.add(request.method, path, found, recorded, response_record)
