@@ -36,9 +36,10 @@ from vcr.serialize import serialize
 from vcr.serializers import yamlserializer
 
 from optout_conformance.apis import APIS
+from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.interactions import Interaction, identify
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
-from optout_conformance.cassettes.scrub import Scrubber, credential_values
+from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
 from optout_conformance.cassettes.validate import response_findings, spec_for
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -146,13 +147,24 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             target += "?" + query
         sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
         try:
-            reply = await upstream_client().request(request.method, target, content=body,
-                                                      headers=sent_headers)
-            status, content, reply_headers = reply.status_code, reply.content, reply.headers
-            reason = reply.reason_phrase
+            client = upstream_client()
+            outgoing = client.build_request(request.method, target, content=body, headers=sent_headers)
+            reply = await client.send(outgoing, stream=True)
+            try:
+                raw = b"".join([chunk async for chunk in reply.aiter_raw()])
+            finally:
+                await reply.aclose()
+            status, reply_headers, reason = reply.status_code, reply.headers, reply.reason_phrase
+            # Decoded here for every Content-Encoding spelling (httpx ignores x-gzip and others).
+            encoding = ", ".join(reply_headers.get_list("content-encoding"))
+            try:
+                content, undecodable = decode(raw, encoding), None
+            except UndecodableBody as exc:
+                content, undecodable = raw, f"{PLACEHOLDER} (undecodable {encoding} body: {exc})".encode()
         except httpx.HTTPError as exc:
             status, content, reason = 502, f"upstream failed: {type(exc).__name__}".encode(), "Bad Gateway"
             reply_headers = httpx.Headers({"content-type": "text/plain"})
+            undecodable = None
         item = Interaction(cassette="proxy", index=len(log.traffic), method=request.method,
                            uri=str(request.url), request_headers=headers, request_body=body, status=status,
                            response_headers={k.lower(): v for k, v in reply_headers.items()},
@@ -173,10 +185,12 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             # httpx decoded the body: the recorded headers must not claim a coding or a length
             "headers": {k: reply_headers.get_list(k) for k in reply_headers
                         if k.lower() not in ("content-encoding", "content-length")},
-            "body": {"string": content},
+            "body": {"string": content if undecodable is None else undecodable},
         }
         log.add(request.method, path, found, recorded, response_record)
         out_headers = {k: v for k, v in reply_headers.items() if k.lower() not in SKIPPED_RESPONSE_HEADERS}
+        if undecodable is not None:  # passed on as it came: the client may know the coding
+            out_headers["content-encoding"] = encoding
         return Response(content, status_code=status, headers=out_headers)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
