@@ -213,9 +213,7 @@ def reference_upstream(api: str) -> Any:
 def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, profile: str = "auto",
                 secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print) -> None:
     """Run the proxy on 127.0.0.1:port until interrupted (``upstream`` may be ``reference``)."""
-    import uvicorn
-
-    from optout_conformance.reference.server import bind
+    from optout_conformance.reference.server import bind, uvicorn_server
 
     sock = bind("127.0.0.1", port)  # before anything is printed: a port in use is one line, exit 2
     with contextlib.ExitStack() as stack:
@@ -229,4 +227,4 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
         bound = sock.getsockname()[1]
         echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
-        uvicorn.Server(uvicorn.Config(app, log_level="warning")).run(sockets=[sock])
+        uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
