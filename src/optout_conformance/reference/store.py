@@ -1,7 +1,11 @@
 """The reference server's storage: one SQLite database (standard library) for all three APIs.
 
 Uniqueness is a database constraint, so concurrent duplicate inserts give exactly one success
-whatever the interleaving. File databases use WAL and keep every record across restarts.
+whatever the interleaving. File databases use WAL with ``synchronous=FULL``: every committed
+opt-out is on disk when the reply is sent, power loss included (``NORMAL`` in WAL mode may lose
+the last commits). Measured with ``python benchmarks/bench_synchronous.py`` (2 cores, load ~10):
+300 sequential inserts over HTTP, 106/s with NORMAL and 77/s with FULL (FULL costs ~28 %);
+straight into the store 2,688/s and 183/s (the fsync per commit dominates).
 
 Deep pages stay fast (offset 1,000,000 over 1,000,000 records) through three means:
 - counts are cached per filter and invalidated by any write (ours or another connection's,
