@@ -37,6 +37,7 @@ Examples:
 def record(out: str, allow_writes: bool, timeout: float, **options: object) -> None:
     """Record an API's checks as scrubbed vcrpy cassettes (for offline replay, diff, validate)."""
     from optout_conformance.cassettes.record import record as record_api
+    from optout_conformance.cassettes.scrub import Scrubber
 
     check_output_directory("--out", out)
     settings = settings_from(**options)  # type: ignore[arg-type]
@@ -48,12 +49,13 @@ def record(out: str, allow_writes: bool, timeout: float, **options: object) -> N
             api, directory, target=settings.targets.get(api), credentials=settings.credentials,
             profile=settings.profile, allow_writes=allow_writes, timeout=timeout,
         )
+        hide = Scrubber(settings.credentials.secrets()).text  # no terminal line shows a secret
         for result in recording.results:
             if result.status != "passed":
-                click.echo(f"  {result.status:<7} {result.id}: {result.rule}")
+                click.echo(hide(f"  {result.status:<7} {result.id}: {result.rule}"))
         for note in recording.notes:
-            click.echo(f"  note: {note.splitlines()[0]}")
-        click.echo(recording.summary())
+            click.echo(hide(f"  note: {note.splitlines()[0]}"))
+        click.echo(hide(recording.summary()))
         failed = failed or any(r.status in ("failed", "error") for r in recording.results)
     raise SystemExit(1 if failed else 0)
 
