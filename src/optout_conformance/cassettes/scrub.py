@@ -40,6 +40,7 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
+import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -256,13 +257,31 @@ class Scrubber:
                 body["string"] = f"{PLACEHOLDER} (undecodable {encoding} body: {exc})".encode()
             for name in encoding_names:
                 del headers[name]
-            for name in [n for n in headers if n.lower() == "content-length"]:
-                headers[name] = [str(len(body["string"]))]
         for name, values in list(headers.items()):
             headers[name] = [self.header(name, str(v)) for v in _as_list(values)]
         if self and "string" in body:
             body["string"] = self.data(body["string"])
+        if isinstance(body.get("string"), bytes | str):
+            kept = body["string"]
+            length = len(kept.encode("utf-8") if isinstance(kept, str) else kept)
+            for name in [n for n in headers if n.lower() == "content-length"]:
+                headers[name] = [str(length)]  # the body kept, decoded and scrubbed
         return response
+
+
+@functools.lru_cache(maxsize=64)
+def _whole_token_pattern(secret: str) -> re.Pattern[str]:
+    return re.compile(_pattern(secret, whole_tokens=True))
+
+
+def redact(text: str, secrets: Mapping[str, str]) -> str:
+    """``text`` with each secret (whole tokens, in any encoded form :class:`Scrubber` knows)
+    replaced by its own label, e.g. ``{"s3cr3t-token": "${OPTOUT_CONFORMANCE_TOKEN}"}``: for
+    reports that name the variable a reader must set, not just ``REDACTED``."""
+    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
+        label = secrets[secret].replace("\\", "\\\\")  # a literal replacement, not a template
+        text = _whole_token_pattern(secret).sub(label, text)
+    return text
 
 
 def _as_list(value: Any) -> list[Any]:
