@@ -144,3 +144,10 @@ def test_proxy_port_in_use_prints_no_banner(tmp_path: Path) -> None:
         port = str(taken.getsockname()[1])
         result = invoke("proxy", "--api", "convoso", "--upstream", "reference", "--port", port, cwd=tmp_path)
     assert_one_line_usage_error(result, f"cannot listen on 127.0.0.1:{port}")
+
+
+def test_diff_of_two_empty_directories_has_nothing_to_compare(tmp_path: Path) -> None:
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    result = invoke("diff", "a", "b", cwd=tmp_path)
+    assert_one_line_usage_error(result, "nothing to compare")

@@ -40,6 +40,7 @@ from optout_conformance.cassettes.scrub import (
     REPORT_MIN_SECRET_LENGTH,
     Scrubber,
 )
+from optout_conformance.errors import CassetteError
 
 RUN_PREFIX = re.compile(r"oc-[A-Za-z0-9_-]+")
 FICTIONAL_PHONE = re.compile(r"(?<![0-9])1?[2-9][0-9]{2}55501[0-9]{2}(?![0-9])")
@@ -282,6 +283,8 @@ def diff_paths(old: str | Path, new: str | Path) -> DiffReport:
     before, after = _files(old_root), _files(new_root)
     if old_root.is_file() and new_root.is_file():
         before, after = {new_root.name: old_root}, {new_root.name: new_root}
+    if not before and not after:
+        raise CassetteError(f"nothing to compare: no cassette (*.yaml, *.yml) in {old} or {new}")
     report.only_old = sorted(set(before) - set(after))
     report.only_new = sorted(set(after) - set(before))
     secrets: set[str] = set()
