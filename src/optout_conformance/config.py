@@ -96,9 +96,18 @@ def check_header_safe(name: str, value: str | None) -> None:
 
 
 def check_output_file(option: str, path: str | None) -> None:
-    """A report path must name a file, not a directory (missing parent directories are created)."""
-    if path is not None and Path(path).is_dir():
+    """A report path must name a file, not a directory (missing parent directories are created,
+    so no existing parent may be a file)."""
+    if path is None:
+        return
+    file = Path(path)
+    if file.is_dir():
         raise UsageError(f"{option} {path}: is a directory", hint=f"{option} takes a file name")
+    for parent in file.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is not a directory")
+            break
 
 
 def check_output_directory(option: str, path: str) -> None:

@@ -151,3 +151,9 @@ def test_diff_of_two_empty_directories_has_nothing_to_compare(tmp_path: Path) ->
     (tmp_path / "b").mkdir()
     result = invoke("diff", "a", "b", cwd=tmp_path)
     assert_one_line_usage_error(result, "nothing to compare")
+
+
+def test_report_path_under_a_file(tmp_path: Path) -> None:
+    (tmp_path / "notes").write_text("a file\n")
+    result = invoke("run", "--api", "convoso", "--report-json", "notes/report.json", cwd=tmp_path)
+    assert_one_line_usage_error(result, "--report-json notes/report.json: notes is not a directory")
