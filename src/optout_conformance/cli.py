@@ -27,7 +27,7 @@ from optout_conformance.cli_options import (
     settings_from,
     target_options,
 )
-from optout_conformance.config import PRECEDENCE_HELP
+from optout_conformance.config import PRECEDENCE_HELP, check_output_file
 from optout_conformance.errors import OptoutConformanceError
 
 
@@ -121,6 +121,8 @@ def run(report_json: str | None, junitxml: str | None, html_path: str | None, ve
     from optout_conformance.report import html, json_report, junit, terminal
     from optout_conformance.runner.execute import run as execute
 
+    for option, path in (("--report-json", report_json), ("--junitxml", junitxml), ("--html", html_path)):
+        check_output_file(option, path)
     settings = settings_from(**options)
     limits = limits_from(settings, **options)
     colour = sys.stdout.isatty() if color is None else color

@@ -37,7 +37,7 @@ from urllib.parse import urlsplit
 from optout_conformance.apis import API_CHOICES, APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.errors import BadChoice, ConfigError, UsageError
 from optout_conformance.runner.context import Credentials
-from optout_conformance.tomlfile import read_toml
+from optout_conformance.tomlfile import ValueRule, check_value, read_toml
 
 ENV_PREFIX = "OPTOUT_CONFORMANCE_"
 ENV_TARGET = ENV_PREFIX + "TARGET"
@@ -51,6 +51,71 @@ ENV_CONFIG = ENV_PREFIX + "CONFIG"
 CREDENTIAL_KEYS = ("token", "realm", "password", "sender_code")
 FILE_TABLES = {"targets", "credentials", "run", "reference"}
 RUN_FILE_KEYS = ("profile", "allow_writes", "rate", "timeout", "workers")
+
+# Secrets are redacted from every artefact as whole tokens; a shorter value could not be told from
+# ordinary words and text (a token "x" would blank out every standalone "x"), so it is refused.
+# The reference server's defaults (`reference-token`, `reference-pass`) are longer.
+MIN_SECRET_LENGTH = 8
+SECRET_KEYS = ("token", "password")
+
+
+# Every value a config file may set: [run] keys and [credentials] keys. Command-line options are
+# typed by click with the same bounds (cli_options).
+RUN_RULES: dict[str, ValueRule] = {
+    "profile": ValueRule("str"),
+    "allow_writes": ValueRule("bool"),
+    "rate": ValueRule("number", 0, exclusive=True),
+    "timeout": ValueRule("number", 0, exclusive=True),
+    "workers": ValueRule("int", 1),
+}
+CREDENTIAL_RULES: dict[str, ValueRule] = {
+    "token": ValueRule("str"), "realm": ValueRule("str"), "password": ValueRule("str"),
+    "sender_code": ValueRule("code"),
+}
+
+
+def check_secret(name: str, value: str | None) -> None:
+    """Refuse a secret too short to redact safely, or one an HTTP header cannot carry."""
+    if value is None:
+        return
+    if len(value) < MIN_SECRET_LENGTH:
+        raise UsageError(
+            f"the {name} is too short to redact safely "
+            f"({len(value)} characters, minimum {MIN_SECRET_LENGTH})",
+            hint="secrets are hidden from reports and cassettes as whole tokens; use the real credential",
+        )
+
+
+def check_header_safe(name: str, value: str | None) -> None:
+    """Refuse a credential sent in an HTTP header (Avaamo ``access-token``) that is not printable ASCII."""
+    if value is not None and not all(" " <= char <= "~" for char in value):
+        raise UsageError(
+            f"the {name} must be printable ASCII: the Avaamo access-token is sent as an HTTP header",
+            hint="check --token / OPTOUT_CONFORMANCE_TOKEN for stray characters",
+        )
+
+
+def check_output_file(option: str, path: str | None) -> None:
+    """A report path must name a file, not a directory (missing parent directories are created,
+    so no existing parent may be a file)."""
+    if path is None:
+        return
+    file = Path(path)
+    if file.is_dir():
+        raise UsageError(f"{option} {path}: is a directory", hint=f"{option} takes a file name")
+    for parent in file.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is not a directory")
+            break
+
+
+def check_output_directory(option: str, path: str) -> None:
+    """An output directory must be a directory or not exist yet (it is created)."""
+    directory = Path(path)
+    if directory.exists() and not directory.is_dir():
+        raise UsageError(f"{option} {path}: exists and is not a directory",
+                         hint=f"{option} takes a directory")
 
 # Credentials a non-embedded target cannot be checked without (the embedded reference has its own).
 REQUIRED_CREDENTIALS = {
@@ -128,6 +193,12 @@ def file_settings(path: str | Path) -> RawSettings:
     targets = _table(data, "targets", file, tuple(APIS))
     credentials = _table(data, "credentials", file, CREDENTIAL_KEYS)
     run = _table(data, "run", file, RUN_FILE_KEYS)
+    for api, url in targets.items():
+        check_value(f"config file {file} [targets]", api, url, ValueRule("str"))
+    for key, value in credentials.items():
+        check_value(f"config file {file} [credentials]", key, value, CREDENTIAL_RULES[key])
+    for key, value in run.items():
+        check_value(f"config file {file} [run]", key, value, RUN_RULES[key])
     return RawSettings(
         targets=tuple(f"{api}={url}" for api, url in targets.items()),
         token=_str_or_none(credentials.get("token")),
@@ -235,6 +306,11 @@ def resolve_settings(
         # Targets of APIs that are not selected (a config file naming all three) are ignored.
         targets = {name: url for name, url in targets.items() if name in selected}
     credentials = Credentials(**{key: first(key) for key in CREDENTIAL_KEYS})
+    if targets:  # the embedded reference server's own credentials are always used for it
+        for key in SECRET_KEYS:
+            check_secret(key, getattr(credentials, key))
+        if "avaamo" in targets:
+            check_header_safe("token", credentials.token)
     missing = [
         (name, key)
         for name in selected

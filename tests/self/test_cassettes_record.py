@@ -130,6 +130,6 @@ def test_record_command_with_an_unreachable_target_exits_2(tmp_path: Path) -> No
     from optout_conformance.cli import cli
 
     result = CliRunner().invoke(cli, ["record", "--api", "convoso", "--target", "http://127.0.0.1:9/v1",
-                                      "--token", "t0ken", "--out", str(tmp_path)])
+                                      "--token", "t0ken-long", "--out", str(tmp_path)])
     assert result.exit_code == 2, result.output
     assert "unreachable" in result.output

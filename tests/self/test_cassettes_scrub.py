@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from vcr.request import Request
 
-from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
+from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values, redact
 
 SECRET = "s3cr3t tok+en/9"
 
@@ -47,3 +47,51 @@ def test_credential_values_are_found_in_query_form_json_and_headers() -> None:
     assert credential_values("http://h/v1/x", {}, b'{"auth_token": "t2"}') == {"t2"}
     assert credential_values("http://h/api/v2/x", {"Access-Token": ["t3"]}, b"") == {"t3"}
     assert credential_values("http://h/v1/x", {}, b"auth_token=REDACTED") == set()
+
+
+def test_redact_labels_each_secret_as_a_whole_token_in_any_form() -> None:
+    import base64
+
+    labels = {"s3cr3t-token": "${TOKEN}"}
+    basic = base64.b64encode(b"user:s3cr3t-token").decode()
+    text = f'token s3cr3t-token, url s3cr3t%2Dtoken, json "s3cr3t-token", word xs3cr3t-tokenx, basic {basic}'
+    redacted = redact(text, labels)
+    assert redacted.startswith("token ${TOKEN}, url ${TOKEN}, json \"${TOKEN}\", word xs3cr3t-tokenx")
+    assert basic not in redacted
+
+
+def test_a_gzip_reply_under_any_spelling_is_decoded_then_scrubbed() -> None:
+    import gzip
+
+    for spelling in ("GZIP", "gzip, identity", "x-gzip", "Gzip"):
+        response = {"status": {"code": 200, "message": "OK"},
+                    "headers": {"Content-Encoding": [spelling], "Content-Length": ["99"]},
+                    "body": {"string": gzip.compress(b'{"echo": {"auth_token": "tok-1234567"}}')}}
+        scrubbed = Scrubber(["tok-1234567"]).before_record_response(response)
+        assert scrubbed["body"]["string"] == b'{"echo": {"auth_token": "REDACTED"}}'
+        assert "Content-Encoding" not in scrubbed["headers"]
+        assert scrubbed["headers"]["Content-Length"] == [str(len(scrubbed["body"]["string"]))]
+
+
+def test_an_undecodable_compressed_reply_is_not_kept() -> None:
+    response = {"status": {"code": 200, "message": "OK"}, "headers": {"Content-Encoding": ["gzip"]},
+                "body": {"string": b"\x1f\x8b\x08\x00truncated"}}
+    scrubbed = Scrubber(["tok-1234567"]).before_record_response(response)
+    assert scrubbed["body"]["string"].startswith(b"REDACTED (undecodable gzip body")
+
+
+def test_credentials_are_found_in_nested_json_multipart_cookies_and_authorization() -> None:
+    import base64
+
+    multipart = (b'--b0\r\nContent-Disposition: form-data; name="auth_token"\r\n\r\nmp-secret-1\r\n'
+                 b'--b0\r\nContent-Disposition: form-data; name="limit"\r\n\r\n5\r\n--b0--\r\n')
+    assert "mp-secret-1" in credential_values(
+        "http://h/v1/x", {"content-type": "multipart/form-data; boundary=b0"}, multipart)
+    assert credential_values("http://h/v1/x", {}, b'{"a": [{"b": {"auth_token": "deep-secret"}}]}') == {
+        "deep-secret"}
+    assert credential_values("http://h/api/v2/x?access-token=query-secret", {}, None) == {"query-secret"}
+    assert "bearer-secret" in credential_values("http://h/x", {"Authorization": "Bearer bearer-secret"}, None)
+    basic = base64.b64encode(b"user:basic-secret").decode()
+    assert "basic-secret" in credential_values("http://h/x", {"Authorization": f"Basic {basic}"}, None)
+    assert "cookie-secret" in credential_values("http://h/x", {"Cookie": "sid=cookie-secret; a=b"}, None)
+    assert "set-secret" in credential_values("http://h/x", {}, None, {"Set-Cookie": ["s=set-secret; Path=/"]})

@@ -82,7 +82,7 @@ def test_an_unknown_option_is_a_click_usage_error_with_exit_2() -> None:
 
 def test_an_unreachable_target_is_one_line_with_exit_2_within_five_seconds() -> None:
     started = time.perf_counter()
-    result = invoke("run", "--api", "convoso", "--target", CLOSED_PORT_URL, "--token", "t")
+    result = invoke("run", "--api", "convoso", "--target", CLOSED_PORT_URL, "--token", "t0ken-lg")
     assert time.perf_counter() - started < 5
     assert result.exit_code == 2
     first, *rest = result.output.strip().splitlines()
@@ -134,7 +134,8 @@ def avaamo_url() -> Iterator[str]:
 
 def test_run_exits_0_when_every_check_passes(avaamo_checks: object, avaamo_url: str) -> None:
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
-                    "--check", "avaamo.robustness.cli_test_passes", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+                    "--check", "avaamo.robustness.cli_test_passes",
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-tk"})
     assert result.exit_code == 0, result.output
     assert "Result: conformant (exit 0)" in result.output
 
@@ -146,7 +147,7 @@ def test_run_exits_1_on_a_failure_and_shows_rule_and_curl_without_the_secret(
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--check",
                     "avaamo.robustness.cli_test_fails", "--report-json", str(report),
                     "--junitxml", str(tmp_path / "junit.xml"), "--html", str(tmp_path / "r.html"),
-                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t"})
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     assert result.exit_code == 1, result.output
     assert "FAILED avaamo.robustness.cli_test_fails" in result.output
     assert "curl" in result.output
@@ -186,7 +187,7 @@ def test_no_target_anywhere_means_the_embedded_server_for_all_three_apis() -> No
 def test_several_targets_select_the_apis_they_name() -> None:
     settings = resolve_settings(
         RawSettings(targets=("avaamo=http://127.0.0.1:8000/api/v2", "convoso=http://127.0.0.1:8000/v1"),
-                    token="t"),
+                    token="t0ken-long"),
         environ={},
     )
     assert settings.apis == ("convoso", "avaamo")
@@ -194,7 +195,8 @@ def test_several_targets_select_the_apis_they_name() -> None:
 
 def test_a_host_root_with_all_apis_gets_each_base_path() -> None:
     settings = resolve_settings(
-        RawSettings(targets=("http://127.0.0.1:8000",), token="t", realm="r", password="p", sender_code="1"),
+        RawSettings(targets=("http://127.0.0.1:8000",), token="t0ken-long", realm="r", password="passw0rd",
+                    sender_code="1"),
         environ={},
     )
     assert settings.targets == {
@@ -219,8 +221,9 @@ def test_ambiguous_or_malformed_targets_are_usage_errors(raw: RawSettings, error
 
 
 def test_a_host_root_with_one_api_gets_that_api_base_path() -> None:
-    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:8000/",), realm="r", password="p",
-                                            sender_code="1"), api="whatcounts", environ={})
+    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:8000/",), realm="r",
+                                            password="passw0rd", sender_code="1"),
+                                api="whatcounts", environ={})
     assert settings.targets == {"whatcounts": "http://127.0.0.1:8000/bin"}
 
 

@@ -3,9 +3,11 @@ and bad input of every kind answered without a 5xx."""
 
 from __future__ import annotations
 
+import logging
 import os
 import random
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -181,3 +183,117 @@ def test_serve_forever_prints_urls_and_credentials_then_stops_on_ctrl_c() -> Non
     assert "/v1" in text and "/bin" in text and "/api/v2" in text
     assert "auth_token=reference-token" in text and "password=reference-pass" in text
     assert lines[-1] == "reference server stopped"
+
+
+# -- care with clients it cannot trust ------------------------------------------------------------
+
+READ_TIMEOUT = 0.5
+
+
+@pytest.fixture
+def careful() -> Iterator[EmbeddedServer]:
+    """The reference with a short read timeout and room for four connections."""
+    app = create_app(ReferenceConfig(seed_records=5))
+    try:
+        with EmbeddedServer(app, read_timeout=READ_TIMEOUT, max_connections=4) as running:
+            yield running
+    finally:
+        app.state.store.close()
+
+
+def _connect(server: EmbeddedServer) -> socket.socket:
+    sock = socket.create_connection((server.host, server.port), timeout=5)
+    return sock
+
+
+def _closed_by_server(sock: socket.socket, within: float) -> bool:
+    """Whether the server closes the connection (EOF or reset) within ``within`` seconds."""
+    sock.settimeout(within)
+    try:
+        while True:
+            data = sock.recv(4096)
+            if not data:
+                return True
+    except (ConnectionResetError, BrokenPipeError):
+        return True
+    except TimeoutError:
+        return False
+
+
+def _search_works(server: EmbeddedServer) -> bool:
+    reply = httpx.post(server.url("convoso") + "/sms-opt-out/search", timeout=5,
+                       data={"auth_token": "reference-token", "limit": "1"})
+    return reply.status_code == 200 and reply.json()["success"] is True
+
+
+def test_a_client_sending_its_headers_slowly_is_disconnected_and_others_are_served(
+        careful: EmbeddedServer) -> None:
+    slow = _connect(careful)
+    began = time.monotonic()
+    closed = False
+    try:
+        for byte in b"POST /v1/sms-opt-out/search HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: " + b"a" * 200:
+            slow.sendall(bytes([byte]))
+            assert _search_works(careful)  # served while the slow client trickles
+            time.sleep(0.05)
+            if time.monotonic() - began > READ_TIMEOUT * 6:
+                break
+    except (ConnectionResetError, BrokenPipeError):
+        closed = True
+    closed = closed or _closed_by_server(slow, 2)
+    slow.close()
+    assert closed
+    assert time.monotonic() - began < READ_TIMEOUT * 8
+
+
+def test_a_client_that_never_finishes_its_body_is_disconnected_and_others_are_served(
+        careful: EmbeddedServer) -> None:
+    stuck = _connect(careful)
+    stuck.sendall(b"POST /v1/sms-opt-out/insert HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                  b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\n"
+                  b"auth_token=reference-token&phone_number=")
+    assert _search_works(careful)
+    began = time.monotonic()
+    assert _closed_by_server(stuck, READ_TIMEOUT * 6)
+    assert time.monotonic() - began < READ_TIMEOUT * 6
+    stuck.close()
+    assert _search_works(careful)
+
+
+def test_an_idle_new_connection_is_closed_after_the_read_timeout(careful: EmbeddedServer) -> None:
+    idle = _connect(careful)
+    assert _closed_by_server(idle, READ_TIMEOUT * 6)
+    idle.close()
+
+
+def test_beyond_the_connection_limit_new_connections_get_503_until_held_ones_go(
+        careful: EmbeddedServer) -> None:
+    held = [_connect(careful) for _ in range(4)]
+    try:
+        time.sleep(0.1)
+        extra = _connect(careful)
+        extra.settimeout(2)
+        reply = extra.recv(4096)
+        extra.close()
+        assert reply.startswith(b"HTTP/1.1 503 ")
+    finally:
+        for sock in held:
+            sock.close()
+    time.sleep(0.1)
+    assert _search_works(careful)
+
+
+def test_a_client_disconnecting_mid_body_leaves_no_traceback_in_the_log(
+        careful: EmbeddedServer, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        for _ in range(3):
+            sock = _connect(careful)
+            sock.sendall(b"POST /v1/sms-opt-out/search HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                         b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 1000\r\n\r\n"
+                         b"auth_token=")
+            time.sleep(0.1)
+            sock.close()
+        time.sleep(0.3)
+        assert _search_works(careful)
+    assert [r for r in caplog.records if r.exc_info or r.levelno >= logging.WARNING] == []
+    assert any("client disconnected" in r.getMessage() for r in caplog.records)

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optout_conformance.errors import ConfigError
+from optout_conformance.errors import ConfigError, UsageError
 from optout_conformance.reference.config import ReferenceConfig, load_config_file
 from optout_conformance.reference.seed import convoso_rows, fictional_number, seed
 from optout_conformance.reference.store import DuplicateRecord, Store
@@ -137,3 +137,39 @@ def test_config_file_with_an_unknown_key_or_bad_toml_is_refused(tmp_path: Path) 
         load_config_file(file)
     with pytest.raises(ConfigError, match="not found"):
         load_config_file(tmp_path / "missing.toml")
+
+
+def test_a_file_database_commits_with_synchronous_full(store: Store) -> None:
+    with store._lock:
+        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
+        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+@pytest.mark.parametrize(("name", "prepare", "message"), [
+    ("missing/store.db", None, "directory"),
+    ("adir", "dir", "it is a directory"),
+    ("notes.txt", "text", "not an SQLite database"),
+])
+def test_a_database_path_that_cannot_be_used_is_one_usage_error(
+        tmp_path: Path, name: str, prepare: str | None, message: str) -> None:
+    path = tmp_path / name
+    if prepare == "dir":
+        path.mkdir()
+    elif prepare == "text":
+        path.write_text("not a database at all\n")
+    with pytest.raises(UsageError, match=message):
+        Store(str(path))
+    if prepare == "text":
+        assert path.read_text() == "not a database at all\n"
+
+
+def test_reference_config_values_are_typed_and_range_checked(tmp_path: Path) -> None:
+    file = tmp_path / "ref.toml"
+    for line, message in (("token = 5", "token must be a string"),
+                          ("seed_records = -3", "seed_records must be an integer >= 0"),
+                          ("sender_codes = [true]", "sender_codes must be a string or an integer")):
+        file.write_text(f"[reference]\n{line}\n")
+        with pytest.raises(ConfigError, match=message):
+            load_config_file(file)
+    file.write_text("[reference]\nsender_codes = [120162701555, \"120162701556\"]\n")
+    assert load_config_file(file)["sender_codes"] == ("120162701555", "120162701556")

@@ -14,6 +14,7 @@ import click
 
 from optout_conformance.apis import APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.cli_options import settings_from, target_options
+from optout_conformance.config import check_output_directory, check_secret
 from optout_conformance.errors import UsageError
 
 RECORD_EPILOG = """\b
@@ -36,7 +37,9 @@ Examples:
 def record(out: str, allow_writes: bool, timeout: float, **options: object) -> None:
     """Record an API's checks as scrubbed vcrpy cassettes (for offline replay, diff, validate)."""
     from optout_conformance.cassettes.record import record as record_api
+    from optout_conformance.cassettes.scrub import Scrubber
 
+    check_output_directory("--out", out)
     settings = settings_from(**options)  # type: ignore[arg-type]
     apis = settings.apis
     failed = False
@@ -46,12 +49,13 @@ def record(out: str, allow_writes: bool, timeout: float, **options: object) -> N
             api, directory, target=settings.targets.get(api), credentials=settings.credentials,
             profile=settings.profile, allow_writes=allow_writes, timeout=timeout,
         )
+        hide = Scrubber(settings.credentials.secrets()).text  # no terminal line shows a secret
         for result in recording.results:
             if result.status != "passed":
-                click.echo(f"  {result.status:<7} {result.id}: {result.rule}")
+                click.echo(hide(f"  {result.status:<7} {result.id}: {result.rule}"))
         for note in recording.notes:
-            click.echo(f"  note: {note.splitlines()[0]}")
-        click.echo(recording.summary())
+            click.echo(hide(f"  note: {note.splitlines()[0]}"))
+        click.echo(hide(recording.summary()))
         failed = failed or any(r.status in ("failed", "error") for r in recording.results)
     raise SystemExit(1 if failed else 0)
 
@@ -108,6 +112,10 @@ def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, tok
     if len(apis) != 1:
         raise UsageError("proxy serves one API: pass --api convoso, whatcounts or avaamo")
     check_profile(profile)
+    if out is not None:
+        check_output_directory("--out", out)
+    if token is not None:
+        check_secret("token", token)
     serve_proxy(apis[0], upstream, port, out=out, profile=profile, secrets=[token], echo=click.echo)
 
 

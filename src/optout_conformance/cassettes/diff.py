@@ -29,13 +29,18 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
-from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
+from optout_conformance.cassettes.interactions import (
+    Interaction,
+    cassette_files,
+    item_credentials,
+    load_cassette,
+)
 from optout_conformance.cassettes.scrub import (
     CREDENTIAL_FIELDS,
     REPORT_MIN_SECRET_LENGTH,
     Scrubber,
-    credential_values,
 )
+from optout_conformance.errors import CassetteError
 
 RUN_PREFIX = re.compile(r"oc-[A-Za-z0-9_-]+")
 FICTIONAL_PHONE = re.compile(r"(?<![0-9])1?[2-9][0-9]{2}55501[0-9]{2}(?![0-9])")
@@ -60,6 +65,8 @@ def request_key(item: Interaction) -> str:
     path = item.spec_path or item.path
     pairs = [(k, normalise(k, v)) for k, v in parse_qsl(item.uri.partition("?")[2], keep_blank_values=True)]
     body = item.request_body.decode("utf-8", "replace")
+    for secret in sorted(item.credentials(), key=len, reverse=True):  # before any truncation
+        body = body.replace(secret, "<credential>")
     if body and item.request_content_type in ("application/x-www-form-urlencoded", ""):
         pairs += [(k, normalise(k, v)) for k, v in parse_qsl(body, keep_blank_values=True)]
     elif body:
@@ -276,13 +283,15 @@ def diff_paths(old: str | Path, new: str | Path) -> DiffReport:
     before, after = _files(old_root), _files(new_root)
     if old_root.is_file() and new_root.is_file():
         before, after = {new_root.name: old_root}, {new_root.name: new_root}
+    if not before and not after:
+        raise CassetteError(f"nothing to compare: no cassette (*.yaml, *.yml) in {old} or {new}")
     report.only_old = sorted(set(before) - set(after))
     report.only_new = sorted(set(after) - set(before))
     secrets: set[str] = set()
     for name in sorted(set(before) & set(after)):
         old_items, new_items = load_cassette(before[name]), load_cassette(after[name])
         for item in old_items + new_items:
-            secrets |= credential_values(item.uri, item.request_headers, item.request_body)
+            secrets |= item_credentials(item)
         report.cassettes.append(diff_cassettes(name, old_items, new_items))
     report.scrubber = Scrubber(secrets, min_length=REPORT_MIN_SECRET_LENGTH)
     return report

@@ -13,9 +13,7 @@ deployment vary): ``/sms-opt-out/search|insert|update`` (Convoso), ``/api_web`` 
 
 from __future__ import annotations
 
-import gzip
 import json
-import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +23,8 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from vcr.serializers import yamlserializer
 
+from optout_conformance.cassettes.encoding import UndecodableBody, decode
+from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.errors import CassetteError
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
@@ -68,16 +68,43 @@ def _headers(raw: Any) -> dict[str, str]:
     return headers
 
 
-def _decoded(body: bytes, encoding: str) -> bytes:
-    """A response body as the client saw it (cassettes may keep the compressed bytes)."""
+def _all_values(raw: Any, wanted: str) -> str:
+    """Every value of one header (a list in vcrpy's format), joined with ", " as HTTP allows."""
+    values: list[str] = []
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            if str(name).lower() == wanted:
+                values += [_text(v) for v in (value if isinstance(value, list) else [value])]
+    return ", ".join(values)
+
+
+def _header_lists(raw: Any) -> dict[str, list[str]]:
+    """Lowercase header name -> every value."""
+    headers: dict[str, list[str]] = {}
+    if isinstance(raw, dict):
+        for name, value in raw.items():
+            values = value if isinstance(value, list) else [value]
+            headers.setdefault(str(name).lower(), []).extend(_text(v) for v in values)
+    return headers
+
+
+def item_credentials(item: Interaction) -> set[str]:
+    return item.credentials()
+
+
+def _decoded(body: bytes, encoding: str, where: str) -> bytes:
+    """A response body as the client saw it (cassettes may keep the compressed bytes, under any
+    spelling of Content-Encoding). A body that is text although the header names a coding was
+    stored decoded (some recorders leave the header); compressed bytes that do not decode (a
+    truncated gzip stream) make the cassette unreadable."""
     try:
-        if encoding == "gzip":
-            return gzip.decompress(body)
-        if encoding == "deflate":
-            return zlib.decompress(body)
-    except (OSError, zlib.error):
+        return decode(body, encoding)
+    except UndecodableBody as exc:
+        try:
+            body.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CassetteError(f"cannot read cassette {where}: body is {encoding} but {exc}") from None
         return body
-    return body
 
 
 @dataclass
@@ -96,6 +123,14 @@ class Interaction:
     api: str | None = None
     spec_path: str | None = None
     query: dict[str, list[str]] = field(default_factory=dict)
+    # every value of every header (a cassette may hold a header more than once: Set-Cookie)
+    request_header_lists: dict[str, list[str]] = field(default_factory=dict)
+    response_header_lists: dict[str, list[str]] = field(default_factory=dict)
+
+    def credentials(self) -> set[str]:
+        """Every credential value of this interaction (see ``scrub.credential_values``)."""
+        return credential_values(self.uri, self.request_header_lists or self.request_headers,
+                                 self.request_body, self.response_header_lists or self.response_headers)
 
     @property
     def path(self) -> str:
@@ -175,7 +210,8 @@ def load_cassette(path: str | Path) -> list[Interaction]:
             status = response["status"]
             code = int(status["code"] if isinstance(status, dict) else status)
             response_headers = _headers(response.get("headers"))
-            body = _decoded(_body_bytes(response.get("body")), response_headers.get("content-encoding", ""))
+            encoding = _all_values(response.get("headers"), "content-encoding")
+            body = _decoded(_body_bytes(response.get("body")), encoding, f"{file} interaction {index + 1}")
             uri = str(request["uri"])
             item = Interaction(
                 cassette=str(file),
@@ -188,6 +224,8 @@ def load_cassette(path: str | Path) -> list[Interaction]:
                 response_headers=response_headers,
                 response_body=body,
                 query=parse_qs(urlsplit(uri).query, keep_blank_values=True),
+                request_header_lists=_header_lists(request.get("headers")),
+                response_header_lists=_header_lists(response.get("headers")),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise CassetteError(f"cassette {file}: interaction {index + 1} is malformed ({exc})") from None
@@ -209,4 +247,14 @@ def cassette_files(paths: Iterable[str | Path]) -> list[Path]:
             files.append(path)
         else:
             raise CassetteError(f"cassette not found: {path}")
+    return files
+
+
+def cassette_files_or_fail(paths: Iterable[str | Path]) -> list[Path]:
+    """:func:`cassette_files`, and a CassetteError when they name no cassette at all."""
+    names = list(paths)
+    files = cassette_files(names)
+    if not files:
+        shown = ", ".join(map(str, names))
+        raise CassetteError(f"nothing to validate: no cassette (*.yaml, *.yml) in {shown}")
     return files

@@ -36,9 +36,10 @@ from vcr.serialize import serialize
 from vcr.serializers import yamlserializer
 
 from optout_conformance.apis import APIS
+from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.interactions import Interaction, identify
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
-from optout_conformance.cassettes.scrub import Scrubber, credential_values
+from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
 from optout_conformance.cassettes.validate import response_findings, spec_for
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -146,13 +147,24 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             target += "?" + query
         sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
         try:
-            reply = await upstream_client().request(request.method, target, content=body,
-                                                      headers=sent_headers)
-            status, content, reply_headers = reply.status_code, reply.content, reply.headers
-            reason = reply.reason_phrase
+            client = upstream_client()
+            outgoing = client.build_request(request.method, target, content=body, headers=sent_headers)
+            reply = await client.send(outgoing, stream=True)
+            try:
+                raw = b"".join([chunk async for chunk in reply.aiter_raw()])
+            finally:
+                await reply.aclose()
+            status, reply_headers, reason = reply.status_code, reply.headers, reply.reason_phrase
+            # Decoded here for every Content-Encoding spelling (httpx ignores x-gzip and others).
+            encoding = ", ".join(reply_headers.get_list("content-encoding"))
+            try:
+                content, undecodable = decode(raw, encoding), None
+            except UndecodableBody as exc:
+                content, undecodable = raw, f"{PLACEHOLDER} (undecodable {encoding} body: {exc})".encode()
         except httpx.HTTPError as exc:
             status, content, reason = 502, f"upstream failed: {type(exc).__name__}".encode(), "Bad Gateway"
             reply_headers = httpx.Headers({"content-type": "text/plain"})
+            undecodable = None
         item = Interaction(cassette="proxy", index=len(log.traffic), method=request.method,
                            uri=str(request.url), request_headers=headers, request_body=body, status=status,
                            response_headers={k.lower(): v for k, v in reply_headers.items()},
@@ -160,6 +172,9 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
                            spec_path=operation[1] if operation else None)
         if spec is not None and status != 502:
             found += response_findings(item, spec)
+        with log.lock:
+            cookies = {"set-cookie": reply_headers.get_list("set-cookie")}
+            log.secrets |= credential_values("", {}, None, cookies)
         scrubber = Scrubber(log.secrets)
         for finding in found:
             if finding.severity == VIOLATION or (finding.severity == NOTE and finding.part == "response"):
@@ -167,11 +182,15 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
         recorded = VcrRequest(request.method, target, body, {k: v for k, v in request.headers.items()})
         response_record = {
             "status": {"code": status, "message": reason},
-            "headers": {k: reply_headers.get_list(k) for k in reply_headers},
-            "body": {"string": content},
+            # httpx decoded the body: the recorded headers must not claim a coding or a length
+            "headers": {k: reply_headers.get_list(k) for k in reply_headers
+                        if k.lower() not in ("content-encoding", "content-length")},
+            "body": {"string": content if undecodable is None else undecodable},
         }
         log.add(request.method, path, found, recorded, response_record)
         out_headers = {k: v for k, v in reply_headers.items() if k.lower() not in SKIPPED_RESPONSE_HEADERS}
+        if undecodable is not None:  # passed on as it came: the client may know the coding
+            out_headers["content-encoding"] = encoding
         return Response(content, status_code=status, headers=out_headers)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
@@ -194,15 +213,18 @@ def reference_upstream(api: str) -> Any:
 def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, profile: str = "auto",
                 secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print) -> None:
     """Run the proxy on 127.0.0.1:port until interrupted (``upstream`` may be ``reference``)."""
-    import uvicorn
+    from optout_conformance.reference.server import bind, uvicorn_server
 
+    sock = bind("127.0.0.1", port)  # before anything is printed: a port in use is one line, exit 2
     with contextlib.ExitStack() as stack:
+        stack.callback(sock.close)
         if upstream == "reference":
             from optout_conformance.runner.targets import embedded_credentials
 
             upstream = stack.enter_context(reference_upstream(api))
             secrets = [*secrets, *embedded_credentials().secrets()]
         app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo)
-        echo(f"proxy for {api} on http://127.0.0.1:{port}{APIS[api].base_path} -> {upstream}"
+        bound = sock.getsockname()[1]
+        echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
-        uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")).run()
+        uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits

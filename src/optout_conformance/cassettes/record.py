@@ -6,7 +6,8 @@ so that recording twice gives the same requests and the same replies (apart from
 ``time_token``, which is the time of the reply).
 
 Every credential value is scrubbed (see ``scrub``); after writing, every file under the output
-directory is searched for each secret, raw and encoded, and the recording fails if one is found.
+directory is searched for each secret (``scrub.audit``: raw, percent-encoded, JSON-escaped, base64,
+inside decoded and decompressed bodies), and the recording fails if one is found.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from pathlib import Path
 
 from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
-from optout_conformance.cassettes.scrub import Scrubber
+from optout_conformance.cassettes.scrub import Scrubber, audit
 from optout_conformance.errors import CassetteError
 from optout_conformance.runner.context import Credentials, RunContext, Target
 from optout_conformance.runner.results import CheckResult
@@ -70,12 +71,6 @@ def _clear(directory: Path, api: str) -> None:
     for path in directory.glob("*.yaml"):
         if path.name == scenarios.FINGERPRINT_CASSETTE or path.name.startswith(f"{api}."):
             path.unlink()
-
-
-def audit(directory: Path, scrubber: Scrubber) -> list[Path]:
-    """Files under ``directory`` that still contain a secret (raw or encoded); empty when clean."""
-    files = (p for p in sorted(directory.rglob("*")) if p.is_file())
-    return [p for p in files if scrubber.contains_secret(p.read_bytes())]
 
 
 def record(

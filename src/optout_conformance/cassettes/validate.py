@@ -21,9 +21,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.cassettes.interactions import Interaction, cassette_files, load_cassette
+from optout_conformance.cassettes.interactions import (
+    Interaction,
+    cassette_files_or_fail,
+    item_credentials,
+    load_cassette,
+)
 from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
-from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber, credential_values
+from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber
 from optout_conformance.checks.convoso_api import as_int
 
 
@@ -138,12 +143,12 @@ class ValidationReport:
 def validate_paths(paths: Iterable[str | Path], profile: str = "auto", *,
                    requests: bool = True) -> ValidationReport:
     """Validate every cassette named (directories expanded); CassetteError on an unreadable file."""
-    report = ValidationReport(files=cassette_files(paths))
+    report = ValidationReport(files=cassette_files_or_fail(paths))
     loaded = [(file, load_cassette(file)) for file in report.files]
     secrets: set[str] = set()
     for _, items in loaded:
         for item in items:
-            secrets |= credential_values(item.uri, item.request_headers, item.request_body)
+            secrets |= item_credentials(item)
     report.scrubber = Scrubber(secrets, min_length=REPORT_MIN_SECRET_LENGTH)
     for _, items in loaded:
         for item in items:

@@ -12,7 +12,7 @@ from collections.abc import Collection
 from typing import Any
 
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
@@ -27,6 +27,13 @@ from optout_conformance.reference.whatcounts import WhatCountsService
 
 ALL_APIS: tuple[str, ...] = tuple(APIS)
 logger = logging.getLogger(__name__)
+
+
+async def client_gone(request: Request, exc: Exception) -> Response:
+    """The client disconnected before its body arrived: nobody is left to answer, nothing to log
+    beyond a debug line (uvicorn drops the reply of a disconnected request)."""
+    logger.debug("client disconnected during %s %s", request.method, request.url.path)
+    return Response(status_code=400)
 
 
 async def internal_error(request: Request, exc: Exception) -> Response:
@@ -65,7 +72,8 @@ def create_app(
     routes: list[BaseRoute] = []
     for service in services.values():
         routes.extend(service.routes())
-    app = Starlette(routes=routes, exception_handlers={Exception: internal_error})
+    handlers = {ClientDisconnect: client_gone, Exception: internal_error}
+    app = Starlette(routes=routes, exception_handlers=handlers)
     app.state.config = config
     app.state.store = store
     app.state.services = services

@@ -15,7 +15,7 @@ from typing import Any
 
 from optout_conformance.apis import SERVER_PROFILES
 from optout_conformance.errors import BadChoice, ConfigError
-from optout_conformance.tomlfile import read_toml
+from optout_conformance.tomlfile import ValueRule, check_value, read_toml
 
 # Campaign types: the global list, the purpose type (insert without purpose -> 6080), plain campaigns.
 GLOBAL = "global"
@@ -85,6 +85,12 @@ class ReferenceConfig:
 
 # Keys a config file may set; `campaigns` and `now` are code-level only.
 FILE_KEYS = ("profile", "token", "realm", "password", "sender_codes", "db", "seed_records", "max_body_bytes")
+# Their types and ranges (sender_codes: a string, an integer, or a list of them).
+FILE_RULES: dict[str, ValueRule] = {
+    "profile": ValueRule("str"), "token": ValueRule("str"), "realm": ValueRule("str"),
+    "password": ValueRule("str"), "db": ValueRule("str"), "seed_records": ValueRule("int", 0),
+    "max_body_bytes": ValueRule("int", 1),
+}
 
 
 def load_config_file(path: str | Path) -> dict[str, Any]:
@@ -105,14 +111,17 @@ def load_config_file(path: str | Path) -> dict[str, Any]:
             hint=f"valid keys: {', '.join(FILE_KEYS)}",
         )
     values = {key: section[key] for key in FILE_KEYS if key in section}
-    if "sender_codes" in values:
-        codes = values["sender_codes"]
-        if isinstance(codes, str):
-            codes = [codes]
+    where = f"config file {file}" + (" [reference]" if "reference" in data else "")
+    codes = values.get("sender_codes")
+    if isinstance(codes, list):
+        for code in codes:
+            check_value(where, "sender_codes", code, ValueRule("code"))
         values["sender_codes"] = tuple(str(code) for code in codes)
-    for key in ("seed_records", "max_body_bytes"):
-        if key in values and not isinstance(values[key], int):
-            raise ConfigError(f"config file {file}: {key} must be an integer")
+    elif codes is not None:
+        values["sender_codes"] = (str(check_value(where, "sender_codes", codes, ValueRule("code"))),)
+    for key, value in values.items():
+        if key in FILE_RULES:
+            check_value(where, key, value, FILE_RULES[key])
     return values
 
 
