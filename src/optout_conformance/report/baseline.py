@@ -222,8 +222,7 @@ def parse_baseline(document: Any, source: str = "baseline") -> Baseline:
         first = errors[0]
         where = "/".join(str(p) for p in first.absolute_path) or "top level"
         raise BaselineError(
-            f"invalid baseline {source}: {where}: {first.message}",
-            hint="see docs/ci.md (format) or report/baseline.schema.json",
+            f"invalid baseline {source}: {where}: {first.message} (format: docs/ci.md)"
         )
     entries = tuple(BaselineEntry(**item) for item in document["known_failures"])
     return Baseline(entries, source)
