@@ -126,7 +126,7 @@ def read_report(path: str | Path) -> dict[str, Any]:
     problem = _report_problem(document)
     if problem:
         raise ReportError(f"{file} is not an optout-conformance JSON report: {problem}")
-    return document  # type: ignore[no-any-return]
+    return document
 
 
 def _report_problem(document: Any) -> str | None:
