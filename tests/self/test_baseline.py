@@ -241,3 +241,16 @@ def test_the_coverage_gate_fails_on_a_server_that_never_sends_6008_on_insert(
 def test_the_coverage_gate_passes_an_api_without_numeric_codes() -> None:
     ok, lines = coverage_gate({"api": "avaamo", "error_codes": []})
     assert ok and lines == ["avaamo: coverage gate passes (no documented numeric error codes)"]
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "github-actions" / "baselines"
+
+
+@pytest.mark.parametrize("path", sorted(EXAMPLES.glob("*.yaml")), ids=lambda p: p.name)
+def test_every_example_baseline_loads_and_names_registered_checks(path: Path) -> None:
+    from optout_conformance.checks.registry import load_all
+
+    checks = load_all()
+    baseline = load_baseline(path)
+    assert baseline.entries
+    assert all(entry.check in checks for entry in baseline.entries)

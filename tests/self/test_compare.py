@@ -147,3 +147,20 @@ def test_a_bad_report_exits_2_with_one_line(tmp_path: Path, content: str, messag
 def test_a_missing_report_exits_2_naming_it(tmp_path: Path) -> None:
     code, out = compare(str(tmp_path / "nope.json"))
     assert code == 2 and out.strip() == f"error: report not found: {tmp_path / 'nope.json'}"
+
+
+def test_the_example_workflow_runs_a_job_per_target_and_merges_their_reports_with_compare() -> None:
+    import yaml
+
+    workflow = Path(__file__).resolve().parents[2] / "examples" / "github-actions" / "matrix.yml"
+    jobs = yaml.safe_load(workflow.read_text(encoding="utf-8"))["jobs"]
+    per_target = jobs["conformance"]
+    assert len(per_target["strategy"]["matrix"]["include"]) >= 2
+    runs = " ".join(step.get("run", "") for step in per_target["steps"])
+    assert "optout-conformance run" in runs and "--report-json reports/${{ matrix.name }}.json" in runs
+    assert any(step.get("uses", "").startswith("actions/upload-artifact") for step in per_target["steps"])
+    merge = jobs["compare"]
+    assert merge["needs"] == "conformance" and merge["if"] == "always()"
+    script = " ".join(step.get("run", "") for step in merge["steps"])
+    assert 'optout-conformance compare "${args[@]}"' in script
+    assert '--markdown "$GITHUB_STEP_SUMMARY"' in script and "--badges badges/" in script
