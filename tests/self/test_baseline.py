@@ -254,3 +254,15 @@ def test_every_example_baseline_loads_and_names_registered_checks(path: Path) ->
     baseline = load_baseline(path)
     assert baseline.entries
     assert all(entry.check in checks for entry in baseline.entries)
+
+
+def test_the_run_gate_combines_the_baseline_and_the_coverage_gate(faulty_run: RunResult) -> None:
+    from optout_conformance.report.baseline import gate
+
+    assert gate(faulty_run).exit_code == 1  # no baseline: the run's own exit code
+    listed = updated_baseline(faulty_run)
+    assert gate(faulty_run, baseline=listed).exit_code == 0
+    covered = gate(faulty_run, baseline=listed, require_coverage=True)
+    assert covered.exit_code == 1  # insert 6008 never answered
+    assert any("not triggered nor seen: /sms-opt-out/insert 6008" in line for line in covered.lines)
+    assert covered.baseline is not None and covered.baseline.known

@@ -339,3 +339,44 @@ def write_baseline(run: Any, path: str | Path, keep_reasons_from: Baseline | Non
 
 def _norm_url(url: str) -> str:
     return url.strip().rstrip("/").lower()
+
+
+@dataclass
+class GateResult:
+    """The exit code of a run under its CI options, and the lines that explain it."""
+
+    exit_code: int
+    lines: list[str]
+    baseline: BaselineOutcome | None = None
+
+
+def gate(run: Any, *, baseline: Baseline | None = None, require_coverage: bool = False,
+         strict: bool = False) -> GateResult:
+    """The exit code ``run --baseline/--require-coverage`` ends with (0 or 1).
+
+    Without a baseline it is the run's own exit code (``exit_code`` of the report; with
+    ``strict`` an inconclusive check fails too); with one, the baseline gate's. With
+    ``require_coverage`` each API's :func:`~optout_conformance.report.coverage.coverage_gate`
+    must pass as well; its lines are included either way only when it is required.
+    """
+    from optout_conformance.report.coverage import coverage_gate
+
+    report = report_dict(run)
+    lines: list[str] = []
+    outcome = None
+    if baseline is not None:
+        outcome = apply_baseline(report, baseline, strict=strict)
+        code = outcome.exit_code
+        lines += outcome.lines()
+    else:
+        code = int(report.get("exit_code", EXIT_OK))
+        if strict and any(c.get("status") == "inconclusive"
+                          for api in report.get("apis", []) for c in api.get("checks", [])):
+            code = EXIT_VIOLATIONS
+    if require_coverage:
+        for api in report.get("apis", []):
+            ok, api_lines = coverage_gate(api)
+            lines += api_lines
+            if not ok:
+                code = EXIT_VIOLATIONS
+    return GateResult(code, lines, outcome)
