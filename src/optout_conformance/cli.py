@@ -228,6 +228,56 @@ def faults(api: str) -> None:
             click.echo(textwrap.fill(entry.summary, 80, initial_indent="    ", subsequent_indent="    "))
 
 
+COMPARE_EPILOG = """\b
+Examples:
+  optout-conformance compare staging.json production.json
+  optout-conformance compare ref=reference.json vendor=vendor.json --markdown "$GITHUB_STEP_SUMMARY"
+  optout-conformance compare reports/*.json --html matrix.html --badges badges/
+
+A report argument may be LABEL=PATH to name its column. Cells: passed, failed, known (with
+--baseline), fixed — stale entry (with --baseline), inconclusive, skipped, error, — (not run).
+
+Exit codes: 0 (compare is informational; each run's exit code is its gate), 2 a report or
+the baseline cannot be read.
+"""
+
+
+@cli.command(epilog=COMPARE_EPILOG)
+@click.argument("reports", nargs=-1, required=True, metavar="REPORT.json…")
+@click.option("--markdown", "markdown_path", metavar="PATH",
+              help="Write the matrix as Markdown (appended when PATH is $GITHUB_STEP_SUMMARY).")
+@click.option("--html", "html_path", metavar="PATH", help="Write the matrix as one HTML page.")
+@click.option("--badges", "badges_dir", metavar="DIR",
+              help="Write a shields.io endpoint JSON per target and API into DIR.")
+@click.option("--baseline", "baseline_path", metavar="FILE",
+              help="Known-failure baseline: listed failures show as known, listed passes as stale.")
+def compare(reports: tuple[str, ...], markdown_path: str | None, html_path: str | None,
+            badges_dir: str | None, baseline_path: str | None) -> None:
+    """Merge JSON reports (several targets, CI jobs or machines) into one comparison matrix."""
+    import os
+
+    from optout_conformance.report import compare as matrix_module
+    from optout_conformance.report.baseline import load_baseline
+
+    baseline = load_baseline(baseline_path) if baseline_path else None
+    matrix = matrix_module.build_matrix(reports, baseline)
+    click.echo(matrix_module.render_terminal(matrix))
+    if markdown_path:
+        summary = os.environ.get("GITHUB_STEP_SUMMARY")
+        append = bool(summary) and os.path.abspath(summary or "") == os.path.abspath(markdown_path)
+        markdown = matrix_module.render_markdown(matrix)
+        written = matrix_module.write_text(markdown_path, markdown, append=append)
+        click.echo(f"markdown written: {written}")
+    if html_path:
+        click.echo(f"html written: {matrix_module.write_text(html_path, matrix_module.render_html(matrix))}")
+    if badges_dir:
+        try:
+            badges = matrix_module.write_badges(matrix, badges_dir)
+        except OSError as exc:
+            raise matrix_module.ReportError(f"cannot write badges to {badges_dir}: {exc.strerror}") from None
+        click.echo(f"badges written: {len(badges)} in {badges_dir}")
+
+
 # Commands other modules contribute: each module exposes `commands`, a list of click commands.
 PLUGIN_MODULES = ("optout_conformance.faults.cli", "optout_conformance.cassettes.cli")
 
