@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import sys
 import textwrap
+from pathlib import Path
 from typing import Any
 
 import click
@@ -106,12 +107,22 @@ unknown --check id, or a run that executed no check.
 @click.option("--strict", is_flag=True,
               help="An inconclusive check (one that lacked the evidence its rule needs) fails the "
               "gate: exit 1. Without it inconclusive checks are shown but exit 0.")
+@click.option("--baseline", "baseline_path", metavar="FILE",
+              help="Known failures (docs/ci.md): a listed failure is reported as known and does not "
+              "fail the gate; an unlisted one does, and so does a listed check that now passes "
+              "(stale entry).")
+@click.option("--update-baseline", "update_baseline", metavar="FILE",
+              help="Write the run's failures to FILE (keeping the reasons FILE already gives).")
+@click.option("--require-coverage", is_flag=True,
+              help="Fail (exit 1) when a documented error code was neither triggered nor seen; "
+              "codes the registry gives no documented cause are excused and listed.")
 @click.option("--report-json", metavar="PATH", help="Write the JSON report (schema: report.schema.json).")
 @click.option("--junitxml", metavar="PATH", help="Write a JUnit XML report (one testcase per check).")
 @click.option("--html", "html_path", metavar="PATH", help="Write a self-contained HTML report.")
 @click.option("-v", "--verbose", is_flag=True, help="List every skipped check and who triggered each code.")
 @click.option("--color/--no-color", default=None, help="Colour the output (default: when on a terminal).")
-def run(report_json: str | None, junitxml: str | None, html_path: str | None, verbose: bool,
+def run(baseline_path: str | None, update_baseline: str | None, require_coverage: bool,
+        report_json: str | None, junitxml: str | None, html_path: str | None, verbose: bool,
         color: bool | None, **options: Any) -> None:
     """Check one or more APIs against their documents.
 
@@ -119,9 +130,11 @@ def run(report_json: str | None, junitxml: str | None, html_path: str | None, ve
     the command works out of the box and shows what a conformant target looks like.
     """
     from optout_conformance.report import html, json_report, junit, terminal
+    from optout_conformance.report.baseline import gate, load_baseline, write_baseline
     from optout_conformance.runner.execute import run as execute
 
-    for option, path in (("--report-json", report_json), ("--junitxml", junitxml), ("--html", html_path)):
+    for option, path in (("--report-json", report_json), ("--junitxml", junitxml), ("--html", html_path),
+                         ("--update-baseline", update_baseline)):
         check_output_file(option, path)
     settings = settings_from(**options)
     limits = limits_from(settings, **options)
@@ -132,20 +145,34 @@ def run(report_json: str | None, junitxml: str | None, html_path: str | None, ve
         def progress(outcome: Any) -> None:
             click.echo(terminal.progress_mark(outcome), nl=False, err=True)
 
+    # A bad baseline file is a usage error before any request is sent.
+    baseline = load_baseline(baseline_path) if baseline_path else None
+    previous = (load_baseline(update_baseline) if update_baseline and Path(update_baseline).is_file()
+                else baseline)
     result = execute(settings, limits, progress=progress)
     if progress is not None:
         click.echo(err=True)
     click.echo(terminal.render(result, colour=colour, verbose=verbose), color=colour)
-    for path, writer in ((report_json, json_report.write_json), (junitxml, junit.write_junit),
-                         (html_path, html.write_html)):
+    if update_baseline:
+        click.echo(f"baseline written: {write_baseline(result, update_baseline, keep_reasons_from=previous)}")
+        baseline = load_baseline(update_baseline)
+    verdict = gate(result, baseline=baseline, require_coverage=require_coverage, strict=limits.strict)
+    for line in verdict.lines:
+        click.echo(line)
+    for path, writer in ((report_json, json_report.write_json), (junitxml, junit.write_junit)):
         if path:
             click.echo(f"report written: {writer(result, path)}")
+    if html_path:
+        written = html.write_html(result, html_path, baseline=verdict.baseline,
+                                  require_coverage=require_coverage)
+        click.echo(f"report written: {written}")
     if not result.executed:
         skipped = result.count("skipped")
         click.echo(f"error: no check ran: {skipped} selected, every one skipped "
                    "(nothing was checked)" if skipped else "error: no check ran: none was selected",
                    err=True)
-    sys.exit(result.exit_code)
+        sys.exit(result.exit_code)  # 2: a baseline cannot make "nothing checked" a pass
+    sys.exit(verdict.exit_code if (baseline is not None or require_coverage) else result.exit_code)
 
 
 SERVE_EPILOG = """\b

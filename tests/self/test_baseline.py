@@ -266,3 +266,48 @@ def test_the_run_gate_combines_the_baseline_and_the_coverage_gate(faulty_run: Ru
     assert covered.exit_code == 1  # insert 6008 never answered
     assert any("not triggered nor seen: /sms-opt-out/insert 6008" in line for line in covered.lines)
     assert covered.baseline is not None and covered.baseline.known
+
+
+# ------------------------------------------------------------------ run --baseline / --update-baseline
+def run_cli(*args: str) -> Any:
+    return CliRunner().invoke(cli, ["run", "--api", "convoso", "--no-color", *args])
+
+
+def test_run_update_baseline_then_baseline_turns_a_faulty_targets_failures_into_known_ones(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "known.yaml"
+    with EmbeddedServer(build_app(FAULT, ReferenceConfig())) as server:
+        target = ["--target", server.url("convoso"), "--token", "reference-token"]
+        written = run_cli(*target, "--update-baseline", str(path))
+        listed = {entry["check"] for entry in yaml.safe_load(path.read_text())["known_failures"]}
+        again = run_cli(*target, "--baseline", str(path))
+    assert written.exit_code == 0, written.output
+    assert set(FAULTS[FAULT].detected_by) <= listed
+    assert again.exit_code == 0, again.output
+    assert "0 new failures" in again.output
+
+
+def test_run_with_a_baseline_against_a_conforming_server_exits_1_naming_the_stale_entries(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "known.yaml"
+    check = FAULTS[FAULT].detected_by[0]
+    path.write_text(f"version: 1\nknown_failures:\n  - {{check: {check}, reason: tracked}}\n")
+    result = run_cli("--check", check, "--baseline", str(path))
+    assert result.exit_code == 1, result.output
+    assert "stale" in result.output and check in result.output
+
+
+def test_run_with_a_bad_baseline_exits_2_before_any_check_runs(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("version: 1\nknown_failures: {}\n")
+    result = run_cli("--baseline", str(path))
+    assert result.exit_code == 2
+    assert "Result:" not in result.output and "invalid baseline" in result.output
+
+
+def test_run_require_coverage_lists_documented_codes_nobody_provoked() -> None:
+    result = run_cli("--check", "convoso.errors.duplicate_insert_gets_6008", "--require-coverage")
+    assert result.exit_code == 1, result.output
+    assert "not triggered nor seen" in result.output and "coverage gate fails" in result.output
