@@ -70,6 +70,14 @@ def render_html(run: Any, *, baseline: BaselineOutcome | None = None, require_co
     if require_coverage and not all(api.coverage_ok for api in apis):
         exit_code = max(exit_code, 1)
     ok = exit_code == 0
+    inconclusive = sum(c.get("status") == "inconclusive" for api in report.get("apis", [])
+                       for c in api.get("checks", []))
+    if exit_code == 2:
+        words = "Nothing checked (no check ran)"
+    elif ok:
+        words = f"Conformant, {inconclusive} inconclusive" if inconclusive else "Conformant"
+    else:
+        words = "NOT conformant"
     started = escape(str(report.get("started_at", "")))
     parts = [
         "<!DOCTYPE html>",
@@ -81,7 +89,7 @@ def render_html(run: Any, *, baseline: BaselineOutcome | None = None, require_co
         f'<p class="muted">Started {started}, {float(report.get("duration", 0)):.1f} s, '
         f"tool {escape(str((report.get('tool') or {}).get('version', '')))}.</p>",
         f'<p id="verdict" class="verdict {"ok" if ok else "bad"}">'
-        f"{'Conformant' if ok else 'NOT conformant'} (exit {exit_code})</p>",
+        f"{words} (exit {exit_code})</p>",
     ]
     parts += _summary(apis, baseline)
     parts += _failures(apis)

@@ -187,6 +187,16 @@ def _observations(out: _Writer, api: ApiResult) -> None:
 def _summary(out: _Writer, run: RunResult) -> None:
     totals = Counter(c.status for c in run.checks)
     code = run.exit_code
+    if len(run.apis) > 1:  # one line per API, so a long report ends with what each API got
+        width = max(len(api.api) for api in run.apis)
+        for api in run.apis:
+            counts = Counter(c.status for c in api.checks)
+            state = "ok" if api.ok else "FAILED"
+            others = ", ".join(f"{counts[s]} {s}" for s in ("inconclusive", "failed", "skipped", "error")
+                               if counts[s])
+            out.line(f"{api.api.ljust(width)}  {state:<6}  {counts['passed']}/{len(api.checks)} passed"
+                     + (f", {others}" if others else "")
+                     + f"  ({api.profile} -> {api.effective_profile})")
     colour = "red" if code else ("cyan" if totals["inconclusive"] else "green")
     out.wrapped(
         f"{tally(totals)} ({_checks(len(run.checks))}, {run.duration:.1f} s)"
