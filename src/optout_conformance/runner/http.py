@@ -1,4 +1,19 @@
-"""The HTTP client every check uses: timeouts, rate limit, a body cap, an exchange log, curl.
+"""The one transport of every phase: deadlines, rate limit, a body cap, an exchange log, curl.
+
+Targeted checks, fingerprint probes, the property phase (``checks/property_requests.py`` sends
+Schemathesis' cases through :meth:`HttpClient.send`), the reachability probe and recording all
+send through :class:`HttpClient`. Its promises, whatever the target does:
+
+- it connects only to the target's origin, parsed once by ``runner/urls.py`` (the same parse the
+  writes guard uses); a request for any other origin is refused before it is sent, so credentials
+  never leave the target's origin;
+- redirects are never followed: a 3xx is the reply that is judged;
+- each request has one deadline (``timeout``) covering connect, headers and the whole body: every
+  socket read and write is bounded by the time left (:class:`DeadlineBackend`), so a server that
+  trickles a byte a second cannot stretch it; a run-wide deadline (``deadline``) bounds all of a
+  run's requests, and once it has passed a request is not sent and the check is inconclusive;
+- a reply is read streamed and at most :data:`MAX_BODY_BYTES` of it kept (``Exchange.truncated``);
+- JSON is parsed with a nesting limit (:func:`parse_json_bounded`), never a ``RecursionError``.
 
 Each request becomes an :class:`Exchange` that the report can show and reproduce with curl.
 Credentials never appear in a curl command or a report: they are replaced by the environment
@@ -10,19 +25,147 @@ from __future__ import annotations
 import json
 import re
 import shlex
+import ssl
 import threading
 import time
-from collections.abc import Iterator, Mapping
+import typing
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import accumulate
 from typing import Any
 from urllib.parse import quote, quote_plus, urlencode
 
+import httpcore
 import httpx
+
+from optout_conformance.runner.urls import TargetUrl, UrlError, parse_url
 
 # A hostile target may answer with a huge body; we read at most this much of it.
 MAX_BODY_BYTES = 2 * 1024 * 1024
 DEFAULT_TIMEOUT = 10.0
+# The run-wide deadline a CLI run uses unless told otherwise (``--deadline``), in seconds.
+DEFAULT_RUN_DEADLINE = 900.0
+# Deeper JSON is not parsed: every documented reply nests 4 levels at most.
+MAX_JSON_DEPTH = 64
+
+_JSON_STRINGS = re.compile(r'"(?:[^"\\]|\\.)*"', re.S)
+_NOT_BRACKETS = re.compile(r"[^\[\]{}]+")
+_DEPTH_STEP = str.maketrans({"[": "+", "{": "+", "]": "-", "}": "-"})
+
+
+class JsonTooDeep(ValueError):
+    """JSON nested deeper than the limit: refused before parsing (the stdlib parser recurses)."""
+
+
+def json_depth(text: str) -> int:
+    """How deep the brackets of ``text`` nest, outside strings (a linear scan, no recursion)."""
+    skeleton = _NOT_BRACKETS.sub("", _JSON_STRINGS.sub("", text)).translate(_DEPTH_STEP)
+    return max(accumulate(1 if step == "+" else -1 for step in skeleton), default=0)
+
+
+def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
+    """``json.loads`` that refuses JSON nested deeper than ``max_depth`` with :class:`JsonTooDeep`
+    (a ValueError) instead of recursing into a ``RecursionError``; other bad JSON raises
+    ``json.JSONDecodeError`` as ``json.loads`` does. Every module that parses JSON a target, a
+    cassette or a client sent should parse it here."""
+    if isinstance(text, bytes | bytearray):
+        text = bytes(text).decode("utf-8", errors="replace")
+    depth = json_depth(text)
+    if depth > max_depth:
+        raise JsonTooDeep(f"JSON nested {depth} levels deep (at most {max_depth} are read)")
+    try:
+        return json.loads(text)
+    except RecursionError:  # unreachable after the scan, kept as a guard
+        raise JsonTooDeep(f"JSON nested too deep (at most {max_depth} levels are read)") from None
+
+
+class RunDeadline:
+    """The run-wide deadline shared by every client of a run: ``seconds`` from construction."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.ends = time.monotonic() + seconds
+
+    def remaining(self) -> float:
+        return self.ends - time.monotonic()
+
+    @property
+    def passed(self) -> bool:
+        return self.remaining() <= 0
+
+
+# The deadline of the request this thread is sending (monotonic seconds; None: no deadline).
+_request_deadline = threading.local()
+
+
+def _time_left(timeout: float | None) -> float | None:
+    """``timeout`` shortened to what is left of this thread's request deadline."""
+    ends = getattr(_request_deadline, "ends", None)
+    if ends is None:
+        return timeout
+    left = ends - time.monotonic()
+    if left <= 0:
+        raise httpcore.ReadTimeout("the request's deadline has passed")
+    return left if timeout is None else min(timeout, left)
+
+
+class DeadlineStream(httpcore.NetworkStream):
+    """A network stream whose every read and write ends by the request's deadline."""
+
+    def __init__(self, stream: httpcore.NetworkStream) -> None:
+        self._stream = stream
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._stream.read(max_bytes, _time_left(timeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._stream.write(buffer, _time_left(timeout))
+
+    def close(self) -> None:
+        self._stream.close()
+
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                  timeout: float | None = None) -> httpcore.NetworkStream:
+        return DeadlineStream(self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout)))
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class DeadlineBackend(httpcore.NetworkBackend):
+    """httpcore's socket backend with the request deadline applied to connect, reads and writes."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.SyncBackend()
+
+    def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                    local_address: str | None = None,
+                    socket_options: Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
+        stream = self._backend.connect_tcp(host, port, _time_left(timeout), local_address, socket_options)
+        return DeadlineStream(stream)
+
+    def connect_unix_socket(self, path: str, timeout: float | None = None,
+                            socket_options: Iterable[typing.Any] | None = None) -> httpcore.NetworkStream:
+        raise httpcore.ConnectError("unix sockets are not targets")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+def deadline_transport() -> httpx.HTTPTransport:
+    """An httpx transport whose sockets obey the request deadline (no proxies from the
+    environment, no retries)."""
+    transport = httpx.HTTPTransport(trust_env=False)
+    transport._pool = httpcore.ConnectionPool(  # the default pool, but on the deadline backend
+        ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=100,
+        max_keepalive_connections=20, keepalive_expiry=5.0, network_backend=DeadlineBackend(),
+    )
+    return transport
+
+
+class OffTarget(ValueError):
+    """A request for a URL outside the target's origin: refused, never sent."""
 
 
 @dataclass
@@ -37,6 +180,7 @@ class Exchange:
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
+    body: bytes = field(default=b"", repr=False)  # the reply's bytes as read (at most MAX_BODY_BYTES)
     truncated: bool = False
     elapsed: float = 0.0
     error: str | None = None
@@ -53,7 +197,9 @@ class Exchange:
         if self.truncated:
             raise ValueError(f"body larger than {MAX_BODY_BYTES} bytes")
         try:
-            return json.loads(self.text)
+            return parse_json_bounded(self.text)
+        except JsonTooDeep as exc:
+            raise ValueError(f"body is not JSON the suite reads ({exc})") from None
         except json.JSONDecodeError as exc:
             raise ValueError(f"body is not JSON ({exc.msg} at position {exc.pos})") from None
 
@@ -152,7 +298,13 @@ class RateLimiter:
 
 
 class HttpClient:
-    """Requests against one API's base URL. Thread-safe; every exchange is logged."""
+    """Requests against one API's base URL. Thread-safe; every exchange is logged.
+
+    ``timeout`` is each request's deadline (connect, headers and the whole body); ``deadline``
+    the run's (a :class:`RunDeadline` shared with other clients, or seconds from now; None: none).
+    ``base_url`` must pass ``runner/urls.py`` (a :class:`~optout_conformance.runner.urls.UrlError`
+    otherwise).
+    """
 
     def __init__(
         self,
@@ -161,14 +313,17 @@ class HttpClient:
         timeout: float = DEFAULT_TIMEOUT,
         rate: RateLimiter | None = None,
         secrets: Mapping[str, str] | None = None,
+        deadline: RunDeadline | float | None = None,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.target: TargetUrl = parse_url(base_url)
+        self.base_url = str(self.target)
         self.timeout = timeout
         self.rate = rate or RateLimiter(None)
         self.secrets = {k: v for k, v in (secrets or {}).items() if k}
+        self.deadline = RunDeadline(deadline) if isinstance(deadline, int | float) else deadline
         self.exchanges: list[Exchange] = []
         self._lock = threading.Lock()
-        self._client = httpx.Client(timeout=timeout, follow_redirects=False)
+        self._client = httpx.Client(timeout=timeout, follow_redirects=False, transport=deadline_transport())
         self._label = threading.local()
 
     @contextmanager
@@ -184,6 +339,12 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
+    def __enter__(self) -> HttpClient:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
     def get(self, path: str, *, params: Mapping[str, str] | None = None,
             headers: Mapping[str, str] | None = None) -> Exchange:
         return self.request("GET", path, params=params, headers=headers)
@@ -191,6 +352,26 @@ class HttpClient:
     def post(self, path: str, *, data: Mapping[str, str] | None = None,
              params: Mapping[str, str] | None = None, headers: Mapping[str, str] | None = None) -> Exchange:
         return self.request("POST", path, params=params, data=data, headers=headers)
+
+    def url_for(self, path: str) -> httpx.URL:
+        """The URL of ``path`` under the base URL, built from the parsed parts (never re-parsed)."""
+        target = self.target.join(path)
+        return httpx.URL(scheme=target.scheme, host=target.host, port=target.port, path=target.path)
+
+    def path_of(self, url: str) -> str:
+        """The path of ``url`` under the base URL; :class:`OffTarget` for another origin or a path
+        outside the base path (its query string, if any, is not part of the answer)."""
+        try:
+            parsed = parse_url(url.split("?", 1)[0])
+        except UrlError as exc:
+            raise OffTarget(str(exc)) from None
+        if parsed.origin != self.target.origin:
+            raise OffTarget(f"{parsed.scheme}://{parsed.netloc} is not the target's origin "
+                            f"{self.target.scheme}://{self.target.netloc}: request not sent")
+        base = self.target.path
+        if parsed.path != base and not parsed.path.startswith(base + "/"):
+            raise OffTarget(f"{parsed.path} is outside the target's base path {base}: request not sent")
+        return parsed.path[len(base):]
 
     def request(
         self,
@@ -202,7 +383,8 @@ class HttpClient:
         headers: Mapping[str, str] | None = None,
         content: bytes | None = None,
     ) -> Exchange:
-        """Send one request. Transport failures are recorded in ``Exchange.error``, never raised."""
+        """Send one request. Transport failures are recorded in ``Exchange.error``, never raised;
+        once the run's deadline has passed, raises ``CheckInconclusive`` without sending."""
         exchange = Exchange(
             method=method,
             url=self.base_url + path,
@@ -212,18 +394,33 @@ class HttpClient:
             secrets=self.secrets,
             check_id=getattr(self._label, "check_id", None),
         )
+        self.send_exchange(exchange, content=content)
+        return exchange
+
+    def send_exchange(self, exchange: Exchange, *, content: bytes | None = None) -> httpx.Headers | None:
+        """Send ``exchange``'s request (its ``url`` must be under the base URL), fill in the reply
+        and log it; returns the reply's headers as sent (repeated names kept), None on no reply."""
+        url = self.url_for(self.path_of(exchange.url))
+        self._check_run_deadline(exchange)
         self.rate.wait()
+        self._check_run_deadline(exchange)
+        timeout = self.timeout
+        if self.deadline is not None:
+            timeout = min(timeout, self.deadline.remaining())
         started = time.perf_counter()
+        _request_deadline.ends = time.monotonic() + timeout
+        reply_headers: httpx.Headers | None = None
         try:
             with self._client.stream(
-                method,
-                exchange.url,
+                exchange.method,
+                url,
                 params=exchange.params or None,
                 data=exchange.data,
                 content=content,
                 headers=exchange.headers,
             ) as response:
                 exchange.status = response.status_code
+                reply_headers = response.headers
                 exchange.response_headers = {k.lower(): v for k, v in response.headers.items()}
                 body = bytearray()
                 for chunk in response.iter_bytes():
@@ -231,20 +428,39 @@ class HttpClient:
                     if len(body) > MAX_BODY_BYTES:
                         exchange.truncated = True
                         break
-                    # httpx's timeout bounds each read, not the whole body: a server trickling
-                    # bytes would otherwise hold the request open indefinitely.
-                    if time.perf_counter() - started > self.timeout:
-                        raise httpx.ReadTimeout("body not complete within the timeout")
-                exchange.text = bytes(body[:MAX_BODY_BYTES]).decode(
-                    response.encoding or "utf-8", errors="replace"
-                )
+                exchange.body = bytes(body[:MAX_BODY_BYTES])
+                exchange.text = exchange.body.decode(_codec(response.encoding), errors="replace")
         except httpx.TimeoutException:
-            exchange.error = f"no answer within {self.timeout:g} s (timeout)"
+            exchange.error = f"no complete answer within {timeout:g} s (timeout)"
         except httpx.InvalidURL as exc:
             exchange.error = f"invalid URL: {exc}"
-        except httpx.HTTPError as exc:
-            exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        except (httpx.HTTPError, httpcore.TimeoutException) as exc:
+            if isinstance(exc, httpcore.TimeoutException):
+                exchange.error = f"no complete answer within {timeout:g} s (timeout)"
+            else:
+                exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        finally:
+            _request_deadline.ends = None
         exchange.elapsed = time.perf_counter() - started
         with self._lock:
             self.exchanges.append(exchange)
-        return exchange
+        return reply_headers
+
+    def _check_run_deadline(self, exchange: Exchange) -> None:
+        if self.deadline is not None and self.deadline.passed:
+            from optout_conformance.runner.context import CheckInconclusive
+
+            raise CheckInconclusive(
+                f"run deadline of {self.deadline.seconds:g} s reached: {exchange.method} "
+                f"{exchange.redact(exchange.url)} not sent (--deadline)"
+            )
+
+
+def _codec(encoding: str | None) -> str:
+    """A codec Python knows for the reply's charset (a hostile charset falls back to UTF-8)."""
+    import codecs
+
+    try:
+        return codecs.lookup(encoding or "utf-8").name
+    except (LookupError, ValueError):
+        return "utf-8"
