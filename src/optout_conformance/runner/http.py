@@ -397,10 +397,17 @@ class HttpClient:
         self.send_exchange(exchange, content=content)
         return exchange
 
-    def send_exchange(self, exchange: Exchange, *, content: bytes | None = None) -> httpx.Headers | None:
+    def send_exchange(self, exchange: Exchange, *, content: bytes | None = None, raw_query: str | None = None,
+                      wire_headers: Mapping[str, str] | None = None) -> httpx.Headers | None:
         """Send ``exchange``'s request (its ``url`` must be under the base URL), fill in the reply
-        and log it; returns the reply's headers as sent (repeated names kept), None on no reply."""
+        and log it; returns the reply's headers as sent (repeated names kept), None on no reply.
+
+        ``content``: the body as bytes (instead of ``exchange.data``); ``raw_query``: the query
+        string as given (instead of ``exchange.params``, so repeated names survive);
+        ``wire_headers``: the headers to send when they differ from the logged ones."""
         url = self.url_for(self.path_of(exchange.url))
+        if raw_query:
+            url = url.copy_with(query=quote(raw_query, safe="!$%&'()*+,/:;=?@[]~").encode("ascii"))
         self._check_run_deadline(exchange)
         self.rate.wait()
         self._check_run_deadline(exchange)
@@ -414,10 +421,10 @@ class HttpClient:
             with self._client.stream(
                 exchange.method,
                 url,
-                params=exchange.params or None,
-                data=exchange.data,
+                params=None if raw_query else (exchange.params or None),
+                data=exchange.data if content is None else None,
                 content=content,
-                headers=exchange.headers,
+                headers=exchange.headers if wire_headers is None else dict(wire_headers),
             ) as response:
                 exchange.status = response.status_code
                 reply_headers = response.headers
