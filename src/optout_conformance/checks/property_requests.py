@@ -328,7 +328,10 @@ def _judgeable(case: Case, response: Any) -> None:
 def judge_reply(case: Case, response: Any, *, checks: list[Any], http: HttpClient | None,
                 check_id: str | None) -> str | None:
     """Log the exchange in the run's log, then judge the reply; the first failure's text, or None."""
-    if http is not None and _SENT.get(response.request) is None:  # not sent by the client: log it
+    sent = _SENT.get(response.request)
+    if sent is not None and check_id is not None:
+        sent.check_id = check_id
+    elif sent is None and http is not None:  # not sent by the client (an ASGI app): log it here
         http.exchanges.append(logged_exchange(response, http, check_id))
     try:
         case.validate_response(response, checks=checks)
