@@ -254,6 +254,9 @@ def _outcome_of(spec: CheckSpec, view: RunContext, result: CheckResult) -> None:
         result.status, result.rule = "skipped", skip.reason
     except Exception as exc:  # a crashing check is a harness bug: reported, never fatal
         result.status, result.rule = "error", _last_line(exc)
+    for name in ("rule", "received", "documented"):  # a target may echo a credential into any of them
+        if isinstance(getattr(result, name), str):
+            setattr(result, name, view.http.redact(getattr(result, name)))
 
 
 def _last_line(exc: BaseException) -> str:

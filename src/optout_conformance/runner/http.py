@@ -339,6 +339,10 @@ class HttpClient:
     def close(self) -> None:
         self._client.close()
 
+    def redact(self, text: str) -> str:
+        """``text`` with every credential of this client replaced as in the exchange log."""
+        return Exchange(method="", url="", secrets=self.secrets).redact(text)
+
     def __enter__(self) -> HttpClient:
         return self
 
