@@ -340,8 +340,14 @@ class HttpClient:
         self._client.close()
 
     def redact(self, text: str) -> str:
-        """``text`` with every credential of this client replaced as in the exchange log."""
-        return Exchange(method="", url="", secrets=self.secrets).redact(text)
+        """``text`` with every whole occurrence of a credential of this client (raw or
+        percent-encoded) replaced by its variable; a credential inside a longer word is left
+        alone (a one-letter password must not rewrite ordinary words)."""
+        forms = Exchange(method="", url="", secrets=self.secrets).secret_forms
+        for secret, variable in sorted(forms.items(), key=lambda kv: -len(kv[0])):
+            pattern = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
+            text = re.sub(pattern, variable.replace("\\", "\\\\"), text)
+        return text
 
     def __enter__(self) -> HttpClient:
         return self
