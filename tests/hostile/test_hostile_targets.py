@@ -52,16 +52,19 @@ def assert_clean(code: int, output: str, report: str, codes: tuple[int, ...] = (
 @pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
 def test_a_hostile_convoso_target_gets_exit_1_or_2_without_a_traceback_or_a_leak(
         behaviour: str, tmp_path: Path) -> None:
-    with HostileServer("recorder") as elsewhere, HostileServer(behaviour, redirect_to=elsewhere.url) as server:
+    with HostileServer("recorder") as elsewhere, \
+            HostileServer(behaviour, redirect_to=elsewhere.url) as server:
         code, output, report = run_against(server, "convoso", tmp_path, "--fast")
     assert_clean(code, output, report)
     assert elsewhere.connections == 0
 
 
 @pytest.mark.parametrize("api", ["avaamo", "whatcounts", "convoso"])
-def test_a_redirect_to_another_origin_is_judged_and_never_followed_in_any_phase(api: str, tmp_path: Path) -> None:
+def test_a_redirect_to_another_origin_is_judged_and_never_followed_in_any_phase(
+        api: str, tmp_path: Path) -> None:
     """The whole run (targeted checks, fingerprint probes, property phase, writes on loopback)."""
-    with HostileServer("recorder") as elsewhere, HostileServer("redirect", redirect_to=elsewhere.url) as server:
+    with HostileServer("recorder") as elsewhere, \
+            HostileServer("redirect", redirect_to=elsewhere.url) as server:
         code, output, report = run_against(server, api, tmp_path)
         assert server.received, "the target got no request at all"
     assert_clean(code, output, report)
@@ -70,7 +73,8 @@ def test_a_redirect_to_another_origin_is_judged_and_never_followed_in_any_phase(
 
 
 @pytest.mark.parametrize("api", ["avaamo", "convoso", "whatcounts"])
-def test_credentials_echoed_by_the_target_stay_out_of_the_output_and_the_report(api: str, tmp_path: Path) -> None:
+def test_credentials_echoed_by_the_target_stay_out_of_the_output_and_the_report(
+        api: str, tmp_path: Path) -> None:
     with HostileServer("echo") as server:
         code, output, report = run_against(server, api, tmp_path)
         sent = [r for r in server.received if TOKEN in json.dumps(r.headers) + r.target + r.body.decode()
@@ -80,7 +84,8 @@ def test_credentials_echoed_by_the_target_stay_out_of_the_output_and_the_report(
 
 
 @pytest.mark.parametrize("behaviour", ["silent", "trickle", "reset"])
-def test_a_target_that_gives_no_complete_answer_is_unreachable_in_one_line(behaviour: str, tmp_path: Path) -> None:
+def test_a_target_that_gives_no_complete_answer_is_unreachable_in_one_line(
+        behaviour: str, tmp_path: Path) -> None:
     with HostileServer(behaviour) as server:
         code, output, report = run_against(server, "convoso", tmp_path)
     assert code == 2

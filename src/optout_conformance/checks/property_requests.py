@@ -212,7 +212,7 @@ class ClientAdapter(requests.adapters.BaseAdapter):
         url = urlsplit(str(request.url))
         body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
         headers = {k: str(v) for k, v in request.headers.items() if k.lower() != "content-length"}
-        reply_headers = self.http.send_exchange(exchange, content=body or None, raw_query=url.query,
+        reply_headers, kept = self.http.send_exchange(exchange, content=body or None, raw_query=url.query,
                                                 wire_headers=headers)
         _SENT[request] = exchange
         if exchange.error is not None:
@@ -220,11 +220,11 @@ class ClientAdapter(requests.adapters.BaseAdapter):
                 raise requests.exceptions.Timeout(exchange.error, request=request)
             raise requests.exceptions.ConnectionError(exchange.error, request=request)
         raw = urllib3.HTTPResponse(
-            body=io.BytesIO(exchange.body), headers=HTTPHeaderDict(list((reply_headers or {}).items())),
+            body=io.BytesIO(kept), headers=HTTPHeaderDict(list((reply_headers or {}).items())),
             status=exchange.status or 0, version=11, preload_content=False, decode_content=False,
         )
         response = requests.adapters.HTTPAdapter().build_response(request, raw)
-        response._content = exchange.body  # already decoded and capped by the client
+        response._content = kept  # already decoded and capped by the client
         response._content_consumed = True  # type: ignore[attr-defined]
         return response
 

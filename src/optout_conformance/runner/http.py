@@ -43,6 +43,9 @@ from optout_conformance.runner.urls import TargetUrl, UrlError, parse_url
 
 # A hostile target may answer with a huge body; we read at most this much of it.
 MAX_BODY_BYTES = 2 * 1024 * 1024
+# Of a reply larger than MAX_BODY_BYTES (unusable as JSON anyway) the exchange log keeps only the
+# start, so a run against a target answering 50 MB to every request stays small.
+KEPT_OF_TRUNCATED = 64 * 1024
 DEFAULT_TIMEOUT = 10.0
 # The run-wide deadline a CLI run uses unless told otherwise (``--deadline``), in seconds.
 DEFAULT_RUN_DEADLINE = 900.0
@@ -180,7 +183,6 @@ class Exchange:
     status: int | None = None
     response_headers: dict[str, str] = field(default_factory=dict)
     text: str = ""
-    body: bytes = field(default=b"", repr=False)  # the reply's bytes as read (at most MAX_BODY_BYTES)
     truncated: bool = False
     elapsed: float = 0.0
     error: str | None = None
@@ -408,9 +410,10 @@ class HttpClient:
         return exchange
 
     def send_exchange(self, exchange: Exchange, *, content: bytes | None = None, raw_query: str | None = None,
-                      wire_headers: Mapping[str, str] | None = None) -> httpx.Headers | None:
+                      wire_headers: Mapping[str, str] | None = None) -> tuple[httpx.Headers | None, bytes]:
         """Send ``exchange``'s request (its ``url`` must be under the base URL), fill in the reply
-        and log it; returns the reply's headers as sent (repeated names kept), None on no reply.
+        and log it; returns the reply's headers as sent (repeated names kept; None on no reply) and
+        its body bytes as kept (decoded, at most ``MAX_BODY_BYTES``; the start of a cut-off one).
 
         ``content``: the body as bytes (instead of ``exchange.data``); ``raw_query``: the query
         string as given (instead of ``exchange.params``, so repeated names survive);
@@ -427,6 +430,7 @@ class HttpClient:
         started = time.perf_counter()
         _request_deadline.ends = time.monotonic() + timeout
         reply_headers: httpx.Headers | None = None
+        kept = b""
         try:
             with self._client.stream(
                 exchange.method,
@@ -445,8 +449,9 @@ class HttpClient:
                     if len(body) > MAX_BODY_BYTES:
                         exchange.truncated = True
                         break
-                exchange.body = bytes(body[:MAX_BODY_BYTES])
-                exchange.text = exchange.body.decode(_codec(response.encoding), errors="replace")
+                kept = bytes(body[:KEPT_OF_TRUNCATED if exchange.truncated else MAX_BODY_BYTES])
+                del body
+                exchange.text = kept.decode(_codec(response.encoding), errors="replace")
         except httpx.TimeoutException:
             exchange.error = f"no complete answer within {timeout:g} s (timeout)"
         except httpx.InvalidURL as exc:
@@ -461,7 +466,7 @@ class HttpClient:
         exchange.elapsed = time.perf_counter() - started
         with self._lock:
             self.exchanges.append(exchange)
-        return reply_headers
+        return reply_headers, kept
 
     def _check_run_deadline(self, exchange: Exchange) -> None:
         if self.deadline is not None and self.deadline.passed:
