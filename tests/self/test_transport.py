@@ -5,6 +5,7 @@ Real HTTP on 127.0.0.1 against the tiny hostile servers of ``tests/hostile/hosti
 
 from __future__ import annotations
 
+import asyncio
 import json
 import subprocess
 import sys
@@ -17,10 +18,13 @@ from optout_conformance.runner.context import CheckInconclusive
 from optout_conformance.runner.http import (
     KEPT_OF_TRUNCATED,
     MAX_BODY_BYTES,
+    BoundedReply,
     HttpClient,
     JsonTooDeep,
     OffTarget,
     RunDeadline,
+    async_deadline_client,
+    fetch_bounded,
     json_depth,
     parse_json_bounded,
 )
@@ -167,11 +171,11 @@ def test_bounded_json_parses_ordinary_json_and_ignores_brackets_inside_strings()
 
 def test_after_the_run_deadline_a_request_is_not_sent_and_the_check_is_inconclusive() -> None:
     with HostileServer("recorder") as server:
-        deadline = RunDeadline(0.2)
-        with HttpClient(server.url + "/v1", deadline=deadline) as client:
+        with HttpClient(server.url + "/v1") as client:
+            client.deadline = RunDeadline(1.0)  # set after construction: its set-up time is not counted
             assert client.get("/sms-opt-out/search").status == 200
-            time.sleep(0.3)
-            with pytest.raises(CheckInconclusive, match=r"run deadline of 0\.2 s"):
+            time.sleep(1.1)
+            with pytest.raises(CheckInconclusive, match=r"run deadline of 1 s"):
                 client.get("/sms-opt-out/search")
         assert len(server.received) == 1
 
@@ -183,3 +187,29 @@ def test_the_run_deadline_shortens_a_request_that_would_outlast_it() -> None:
         exchange = client.get("/sms-opt-out/search")
         assert time.monotonic() - started < 3.0
     assert exchange.error is not None and "timeout" in exchange.error
+
+
+def fetch(behaviour: str, timeout: float, **options: str) -> BoundedReply:
+    async def go(url: str) -> BoundedReply:
+        async with async_deadline_client(timeout) as client:
+            return await fetch_bounded(client, parse_url(url + "/v1"), "GET", "/sms-opt-out/search",
+                                       timeout=timeout, **options)
+
+    with HostileServer("recorder") as elsewhere, \
+            HostileServer(behaviour, redirect_to=elsewhere.url) as server:
+        reply = asyncio.run(go(server.url))
+        assert elsewhere.connections == 0
+    return reply
+
+
+def test_the_async_upstream_fetch_keeps_the_same_deadline_cap_and_no_redirect_promises() -> None:
+    started = time.monotonic()
+    trickled = fetch("trickle", 1.0)
+    assert trickled.error is not None and "timeout" in trickled.error
+    assert time.monotonic() - started < 3.0
+    huge = fetch("huge", 5.0)
+    assert huge.truncated and len(huge.content) == MAX_BODY_BYTES
+    redirected = fetch("redirect", 2.0, query="c=1&c=2")
+    assert redirected.status == 307
+    reset = fetch("reset", 2.0)
+    assert reset.status is None and reset.error

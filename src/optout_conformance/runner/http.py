@@ -22,6 +22,7 @@ variable a user would set (``$OPTOUT_CONFORMANCE_TOKEN`` ...).
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import shlex
@@ -98,13 +99,14 @@ class RunDeadline:
         return self.remaining() <= 0
 
 
-# The deadline of the request this thread is sending (monotonic seconds; None: no deadline).
-_request_deadline = threading.local()
+# The deadline of the request this thread (or asyncio task) is sending: monotonic seconds, or None.
+_request_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("request_deadline",
+                                                                                default=None)
 
 
 def _time_left(timeout: float | None) -> float | None:
-    """``timeout`` shortened to what is left of this thread's request deadline."""
-    ends = getattr(_request_deadline, "ends", None)
+    """``timeout`` shortened to what is left of this thread's or task's request deadline."""
+    ends = _request_deadline.get()
     if ends is None:
         return timeout
     left = ends - time.monotonic()
@@ -165,6 +167,112 @@ def deadline_transport() -> httpx.HTTPTransport:
         max_keepalive_connections=20, keepalive_expiry=5.0, network_backend=DeadlineBackend(),
     )
     return transport
+
+
+class AsyncDeadlineStream(httpcore.AsyncNetworkStream):
+    """The asyncio form of :class:`DeadlineStream`."""
+
+    def __init__(self, stream: httpcore.AsyncNetworkStream) -> None:
+        self._stream = stream
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._stream.read(max_bytes, _time_left(timeout))
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._stream.write(buffer, _time_left(timeout))
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+    async def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
+                        timeout: float | None = None) -> httpcore.AsyncNetworkStream:
+        stream = await self._stream.start_tls(ssl_context, server_hostname, _time_left(timeout))
+        return AsyncDeadlineStream(stream)
+
+    def get_extra_info(self, info: str) -> Any:
+        return self._stream.get_extra_info(info)
+
+
+class AsyncDeadlineBackend(httpcore.AsyncNetworkBackend):
+    """The asyncio form of :class:`DeadlineBackend`."""
+
+    def __init__(self) -> None:
+        self._backend = httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None,
+                          local_address: str | None = None,
+                          socket_options: Iterable[typing.Any] | None = None) -> httpcore.AsyncNetworkStream:
+        stream = await self._backend.connect_tcp(host, port, _time_left(timeout), local_address,
+                                                 socket_options)
+        return AsyncDeadlineStream(stream)
+
+    async def connect_unix_socket(
+        self, path: str, timeout: float | None = None, socket_options: Iterable[typing.Any] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not targets")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._backend.sleep(seconds)
+
+
+def async_deadline_client(timeout: float = DEFAULT_TIMEOUT) -> httpx.AsyncClient:
+    """An ``httpx.AsyncClient`` on the deadline backend: no redirects, no environment proxies
+    (for :func:`fetch_bounded`, e.g. the proxy's upstream)."""
+    transport = httpx.AsyncHTTPTransport(trust_env=False)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=100,
+        max_keepalive_connections=20, keepalive_expiry=5.0, network_backend=AsyncDeadlineBackend(),
+    )
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport, trust_env=False)
+
+
+@dataclass
+class BoundedReply:
+    """What :func:`fetch_bounded` got: the reply (at most ``MAX_BODY_BYTES`` of its body) or an error."""
+
+    status: int | None = None
+    reason: str = ""
+    headers: httpx.Headers = field(default_factory=httpx.Headers)
+    content: bytes = b""
+    truncated: bool = False
+    error: str | None = None
+
+
+async def fetch_bounded(client: httpx.AsyncClient, base: TargetUrl, method: str, path: str, *,
+                        query: str = "", headers: Mapping[str, str] | None = None,
+                        content: bytes | None = None, timeout: float = DEFAULT_TIMEOUT) -> BoundedReply:
+    """One request to ``base`` + ``path`` (the URL built from ``runner/urls.py``'s parse, so only
+    ``base``'s origin is ever contacted), under one deadline over connect, headers and body, the
+    body read streamed up to ``MAX_BODY_BYTES``, redirects not followed. Never raises for what the
+    server does: a transport failure is ``BoundedReply.error``."""
+    reply = BoundedReply()
+    try:
+        target = base.join(path)
+    except UrlError as exc:
+        reply.error = f"invalid path: {exc}"
+        return reply
+    url = httpx.URL(scheme=target.scheme, host=target.host, port=target.port, path=target.path)
+    if query:
+        url = url.copy_with(query=quote(query, safe="!$%&'()*+,/:;=?@[]~").encode("ascii"))
+    token = _request_deadline.set(time.monotonic() + timeout)
+    try:
+        async with client.stream(method, url, headers=dict(headers or {}), content=content) as response:
+            reply.status, reply.reason = response.status_code, response.reason_phrase
+            reply.headers = response.headers
+            body = bytearray()
+            async for chunk in response.aiter_bytes():
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    reply.truncated = True
+                    break
+            reply.content = bytes(body[:MAX_BODY_BYTES])
+    except (httpx.TimeoutException, httpcore.TimeoutException):
+        reply.error = f"no complete answer within {timeout:g} s (timeout)"
+    except (httpx.HTTPError, httpcore.NetworkError, httpcore.ProtocolError) as exc:
+        reply.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+    finally:
+        _request_deadline.reset(token)
+    return reply
 
 
 class OffTarget(ValueError):
@@ -428,7 +536,7 @@ class HttpClient:
         if self.deadline is not None:
             timeout = min(timeout, self.deadline.remaining())
         started = time.perf_counter()
-        _request_deadline.ends = time.monotonic() + timeout
+        deadline_token = _request_deadline.set(time.monotonic() + timeout)
         reply_headers: httpx.Headers | None = None
         kept = b""
         try:
@@ -462,7 +570,7 @@ class HttpClient:
             else:
                 exchange.error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
         finally:
-            _request_deadline.ends = None
+            _request_deadline.reset(deadline_token)
         exchange.elapsed = time.perf_counter() - started
         with self._lock:
             self.exchanges.append(exchange)
