@@ -158,11 +158,40 @@ class DeadlineBackend(httpcore.NetworkBackend):
         time.sleep(seconds)
 
 
+class _CappedStream:
+    """A reply's raw byte stream that ends after ``MAX_BODY_BYTES + 1`` bytes, so nothing above
+    the HTTP connection (the client's reader, or vcrpy, which joins whole streams when it records)
+    ever holds more than that of one reply."""
+
+    def __init__(self, stream: Any) -> None:
+        self._stream = stream
+
+    def __iter__(self) -> Iterator[bytes]:
+        left = MAX_BODY_BYTES + 1
+        for chunk in self._stream:
+            if len(chunk) >= left:
+                yield chunk[:left]
+                return
+            left -= len(chunk)
+            yield chunk
+
+    def close(self) -> None:
+        if hasattr(self._stream, "close"):
+            self._stream.close()
+
+
+class _CappedPool(httpcore.ConnectionPool):
+    def handle_request(self, request: httpcore.Request) -> httpcore.Response:
+        response = super().handle_request(request)
+        response.stream = _CappedStream(response.stream)
+        return response
+
+
 def deadline_transport() -> httpx.HTTPTransport:
-    """An httpx transport whose sockets obey the request deadline (no proxies from the
-    environment, no retries)."""
+    """An httpx transport whose sockets obey the request deadline and whose replies end after
+    ``MAX_BODY_BYTES + 1`` raw bytes (no proxies from the environment, no retries)."""
     transport = httpx.HTTPTransport(trust_env=False)
-    transport._pool = httpcore.ConnectionPool(  # the default pool, but on the deadline backend
+    transport._pool = _CappedPool(  # the default pool, but on the deadline backend
         ssl_context=httpx.create_ssl_context(trust_env=False), max_connections=100,
         max_keepalive_connections=20, keepalive_expiry=5.0, network_backend=DeadlineBackend(),
     )
