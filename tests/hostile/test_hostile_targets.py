@@ -8,6 +8,7 @@ memory are measured by ``benchmarks/bench_hostile.py``, not asserted here.
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -26,14 +27,15 @@ BASE_PATHS = {"convoso": "/v1", "whatcounts": "/bin", "avaamo": "/api/v2"}
 HANG_GUARD = 240
 
 
-def run_against(server: HostileServer, api: str, tmp_path: Path, *extra: str) -> tuple[int, str, str]:
+def run_against(server: HostileServer, api: str, tmp_path: Path, *extra: str,
+                env: dict[str, str] | None = None) -> tuple[int, str, str]:
     """Run the suite on ``server`` as ``api``; (exit code, terminal output, JSON report text)."""
     report = tmp_path / "report.json"
     done = subprocess.run(
         [CLI, "run", "--api", api, "--target", server.url + BASE_PATHS[api], "--timeout", "1",
          "--token", TOKEN, "--password", PASSWORD, "--realm", "hostile-realm", "--sender-code", "hostile-sc",
          "--report-json", str(report), *extra],
-        capture_output=True, text=True, timeout=HANG_GUARD,
+        capture_output=True, text=True, timeout=HANG_GUARD, env=env,
     )
     return done.returncode, done.stdout + done.stderr, report.read_text() if report.exists() else ""
 
@@ -103,3 +105,18 @@ def test_an_unreadable_reply_in_the_property_phase_is_inconclusive_not_a_crash(
     assert_clean(code, output, report, codes=(0, 1))
     (check,) = json.loads(report)["apis"][0]["checks"]
     assert check["status"] == "inconclusive", check
+
+
+def test_proxy_and_netrc_settings_of_the_environment_are_not_used(tmp_path: Path) -> None:
+    """A proxy variable or a .netrc would send the requests, or credentials, somewhere else."""
+    with HostileServer("recorder") as elsewhere, HostileServer("html") as server:
+        host = server.url.split("//")[1].split(":")[0]
+        (tmp_path / ".netrc").write_text(f"machine {host} login someone password netrc-secret-1\n")
+        env = {**os.environ, "HOME": str(tmp_path), "NETRC": str(tmp_path / ".netrc"), "NO_PROXY": "",
+               **{name: elsewhere.url for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy",
+                                                   "all_proxy")}}
+        code, output, report = run_against(server, "avaamo", tmp_path, env=env)
+        sent = json.dumps([r.headers for r in server.received])
+    assert_clean(code, output, report)
+    assert elsewhere.connections == 0
+    assert server.received and "authorization" not in sent
