@@ -213,3 +213,19 @@ def test_the_async_upstream_fetch_keeps_the_same_deadline_cap_and_no_redirect_pr
     assert redirected.status == 307
     reset = fetch("reset", 2.0)
     assert reset.status is None and reset.error
+
+
+def test_the_run_deadline_ends_the_property_phase_as_inconclusive_not_as_a_crash() -> None:
+    from optout_conformance import specs
+    from optout_conformance.checks.properties import PhaseOptions, run_property_phase
+    from optout_conformance.runner.targets import embedded_credentials, embedded_server
+
+    with embedded_server("community") as server:
+        url = server.url("avaamo")
+        with HttpClient(url, timeout=5.0) as http:
+            http.deadline = RunDeadline(1.0)
+            options = PhaseOptions(writes=False, max_examples=10_000, coverage=False, http=http)
+            with pytest.raises(CheckInconclusive, match="run deadline of 1 s reached"):
+                run_property_phase(specs.load_spec("avaamo", "community"), "avaamo", embedded_credentials(),
+                                   base_url=url, options=options)
+            assert len(http.exchanges) < 10_000  # it stopped: the budget was ten thousand cases
