@@ -229,3 +229,13 @@ def test_the_run_deadline_ends_the_property_phase_as_inconclusive_not_as_a_crash
                 run_property_phase(specs.load_spec("avaamo", "community"), "avaamo", embedded_credentials(),
                                    base_url=url, options=options)
             assert len(http.exchanges) < 10_000  # it stopped: the budget was ten thousand cases
+
+
+def test_a_path_given_with_its_query_string_is_sent_byte_for_byte() -> None:
+    with HostileServer("recorder") as server, HttpClient(server.url + "/api/v2") as client:
+        client.request("GET", "/sms/opt-status.json?from_phone=%FF%FE&page=", params={"per_page": "1"})
+        client.get("/sms/opt-status.json", params={"to_phone": "+1 555"})
+    assert [r.target for r in server.received] == [
+        "/api/v2/sms/opt-status.json?from_phone=%FF%FE&page=&per_page=1",
+        "/api/v2/sms/opt-status.json?to_phone=%2B1+555",
+    ]

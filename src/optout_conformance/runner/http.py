@@ -555,6 +555,10 @@ class HttpClient:
         ``content``: the body as bytes (instead of ``exchange.data``); ``raw_query``: the query
         string as given (instead of ``exchange.params``, so repeated names survive);
         ``wire_headers``: the headers to send when they differ from the logged ones."""
+        if raw_query is None and "?" in exchange.url:  # a path given with its query string, as is
+            raw_query = exchange.url.split("?", 1)[1]
+            if exchange.params:
+                raw_query += "&" + urlencode(exchange.params)
         url = self.url_for(self.path_of(exchange.url))
         if raw_query:
             url = url.copy_with(query=quote(raw_query, safe="!$%&'()*+,/:;=?@[]~").encode("ascii"))
