@@ -239,3 +239,14 @@ def test_a_path_given_with_its_query_string_is_sent_byte_for_byte() -> None:
         "/api/v2/sms/opt-status.json?from_phone=%FF%FE&page=&per_page=1",
         "/api/v2/sms/opt-status.json?to_phone=%2B1+555",
     ]
+
+
+def test_a_run_past_its_deadline_reports_the_remaining_checks_as_inconclusive_with_the_reason() -> None:
+    from optout_conformance.config import RawSettings, resolve_settings
+    from optout_conformance.runner.execute import RunLimits, run
+
+    settings = resolve_settings(RawSettings(), api="avaamo", environ={})
+    result = run(settings, RunLimits(deadline=0.001, fast=True))
+    checks = result.apis[0].checks
+    assert checks and all(c.status == "inconclusive" for c in checks), [(c.id, c.status) for c in checks]
+    assert all("run deadline of 0.001 s reached" in (c.rule or "") for c in checks)

@@ -34,7 +34,7 @@ from optout_conformance.runner.context import (
     RunContext,
     Target,
 )
-from optout_conformance.runner.http import DEFAULT_TIMEOUT, HttpClient, RateLimiter
+from optout_conformance.runner.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT, HttpClient, RateLimiter
 from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
 
@@ -54,6 +54,7 @@ class RunLimits:
     timeout: float = DEFAULT_TIMEOUT
     allow_writes: bool = False
     check_ids: tuple[str, ...] = ()  # run only these (empty: all selected)
+    deadline: float | None = DEFAULT_RUN_DEADLINE  # seconds for all of an API's requests (--deadline)
 
 
 def run(
@@ -120,7 +121,8 @@ def make_context(
 ) -> RunContext:
     """A fresh RunContext (and HTTP client) for one API's target."""
     http = HttpClient(
-        target.base_url, timeout=limits.timeout, rate=rate, secrets=credentials.secrets()
+        target.base_url, timeout=limits.timeout, rate=rate, secrets=credentials.secrets(),
+        deadline=limits.deadline,
     )
     # max_examples None: the property phase picks its own budget (a small one when ctx.fast).
     return RunContext(
