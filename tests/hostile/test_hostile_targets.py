@@ -51,7 +51,11 @@ def assert_clean(code: int, output: str, report: str, codes: tuple[int, ...] = (
         json.loads(report)
 
 
-@pytest.mark.parametrize("behaviour", sorted(BEHAVIOURS))
+# Targets that give no complete answer are unreachable: their own test below.
+UNANSWERED = ("silent", "trickle", "reset")
+
+
+@pytest.mark.parametrize("behaviour", sorted(set(BEHAVIOURS) - set(UNANSWERED)))
 def test_a_hostile_convoso_target_gets_exit_1_or_2_without_a_traceback_or_a_leak(
         behaviour: str, tmp_path: Path) -> None:
     with HostileServer("recorder") as elsewhere, \
@@ -85,7 +89,7 @@ def test_credentials_echoed_by_the_target_stay_out_of_the_output_and_the_report(
     assert_clean(code, output, report)
 
 
-@pytest.mark.parametrize("behaviour", ["silent", "trickle", "reset"])
+@pytest.mark.parametrize("behaviour", UNANSWERED)
 def test_a_target_that_gives_no_complete_answer_is_unreachable_in_one_line(
         behaviour: str, tmp_path: Path) -> None:
     with HostileServer(behaviour) as server:
