@@ -263,12 +263,15 @@ def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -
 
 
 def _check_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
+    # The one URL parser (runner/urls.py): the writes guard and the connection use the same parse.
+    from optout_conformance.runner.urls import UrlError, parse_url
+
+    try:
+        return str(parse_url(url))
+    except UrlError as exc:
         raise UsageError(
-            f"invalid target URL: {url!r}", hint="an http(s) URL, e.g. http://127.0.0.1:8000/v1"
-        )
-    return url.rstrip("/")
+            f"invalid target URL: {exc}", hint="an http(s) URL, e.g. http://127.0.0.1:8000/v1"
+        ) from None
 
 
 def resolve_settings(

@@ -10,17 +10,30 @@ into the fields a case generated as strings, so a negation of a credential stays
 :func:`run_linked_sequences` runs the spec's links (Convoso insert -> search) as Schemathesis'
 state machine, each step sent, logged and judged like a single case, plus the sequence rule
 :func:`~optout_conformance.checks.schemathesis_checks.inserted_number_is_listed`.
+
+Every generated request goes out through the run's :class:`~optout_conformance.runner.http.HttpClient`
+(:func:`send_case`), not Schemathesis' own ``requests`` session: ``case.call`` is given a session
+(:func:`transport_session`) whose only adapter hands the prepared request to the client, so the
+property phase has the targeted checks' promises: connections only to the target's origin (parsed
+once by ``runner/urls.py``), no redirect followed (a 3xx is the reply judged), no proxy or
+``.netrc`` credentials from the environment, one deadline over connect, headers and body, a body
+cap, the run deadline and the exchange log. A reply the suite cannot judge (larger than
+``MAX_BODY_BYTES``, or JSON nested deeper than ``MAX_JSON_DEPTH``) makes the check inconclusive.
 """
 
 from __future__ import annotations
 
+import io
 import itertools
+import weakref
 from collections.abc import Callable, Iterable
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit, urlunsplit
 
 import hypothesis
 import requests
+import requests.adapters
+import urllib3
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis.stateful import run_state_machine_as_test
 from schemathesis import AuthContext, Case, GenerationMode
@@ -28,10 +41,17 @@ from schemathesis.auths import set_on_generated_case
 from schemathesis.core.failures import FailureGroup
 from schemathesis.generation.stateful.state_machine import StepInput, StepOutput
 from schemathesis.openapi import from_dict
+from urllib3._collections import HTTPHeaderDict
 
 from optout_conformance.checks.schemathesis_checks import inserted_number_is_listed
-from optout_conformance.runner.context import Credentials, RunContext
-from optout_conformance.runner.http import MAX_BODY_BYTES, Exchange, HttpClient
+from optout_conformance.runner.context import CheckInconclusive, Credentials, RunContext
+from optout_conformance.runner.http import (
+    MAX_BODY_BYTES,
+    Exchange,
+    HttpClient,
+    JsonTooDeep,
+    parse_json_bounded,
+)
 
 # Operations that change the target's data: they run only when generated writes are allowed.
 WRITE_OPERATIONS = frozenset(
@@ -178,28 +198,140 @@ class _SequenceStopped(Exception):
     """Stops the state machine once a sequence has failed (raised again on any replay)."""
 
 
-def send_case(case: Case, *, session: requests.Session, in_process: bool,
+class ClientAdapter(requests.adapters.BaseAdapter):
+    """A ``requests`` adapter that sends through the run's :class:`HttpClient` (and only to its
+    target's origin). Transport failures become ``requests`` exceptions, as Schemathesis expects."""
+
+    def __init__(self, http: HttpClient) -> None:
+        super().__init__()
+        self.http = http
+
+    def send(self, request: requests.PreparedRequest, stream: bool = False, timeout: Any = None,
+             verify: Any = True, cert: Any = None, proxies: Any = None) -> requests.Response:
+        exchange = request_exchange(request, self.http)
+        url = urlsplit(str(request.url))
+        body = request.body.encode("utf-8") if isinstance(request.body, str) else request.body
+        headers = {k: str(v) for k, v in request.headers.items() if k.lower() != "content-length"}
+        reply_headers, kept = self.http.send_exchange(exchange, content=body or None, raw_query=url.query,
+                                                wire_headers=headers)
+        _SENT[request] = exchange
+        if exchange.error is not None:
+            if "timeout" in exchange.error:
+                raise requests.exceptions.Timeout(exchange.error, request=request)
+            raise requests.exceptions.ConnectionError(exchange.error, request=request)
+        raw = urllib3.HTTPResponse(
+            body=io.BytesIO(kept), headers=HTTPHeaderDict(list((reply_headers or {}).items())),
+            status=exchange.status or 0, version=11, preload_content=False, decode_content=False,
+        )
+        response = requests.adapters.HTTPAdapter().build_response(request, raw)
+        response._content = kept  # already decoded and capped by the client
+        response._content_consumed = True  # type: ignore[attr-defined]
+        return response
+
+    def close(self) -> None:
+        pass
+
+
+# The exchange each prepared request was sent as (so a reply is logged once, by the client).
+_SENT: weakref.WeakKeyDictionary[requests.PreparedRequest, Exchange] = weakref.WeakKeyDictionary()
+
+
+class _NoRedirectSession(requests.Session):
+    """A session that never follows a redirect (a 3xx is the reply under test)."""
+
+    def resolve_redirects(self, *args: Any, **kwargs: Any) -> Any:
+        return iter(())
+
+
+def transport_session(http: HttpClient) -> requests.Session:
+    """A ``requests`` session for ``case.call`` whose every request goes through ``http``:
+    no environment proxies or ``.netrc``, no redirects, no cookies kept."""
+    session = _NoRedirectSession()
+    session.trust_env = False
+    session.max_redirects = 0
+    for prefix in list(session.adapters):
+        session.adapters.pop(prefix).close()
+    adapter = ClientAdapter(http)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return session
+
+
+def request_exchange(request: Any, http: HttpClient, check_id: str | None = None) -> Exchange:
+    """The run's form of a prepared request (for the exchange log and its curl)."""
+    url = urlsplit(str(request.url))
+    body = request.body or b""
+    body = body.encode("utf-8") if isinstance(body, str) else body
+    headers = {k: str(v) for k, v in request.headers.items() if k.lower() not in LIBRARY_HEADERS}
+    form = headers.get("Content-Type", headers.get("content-type", "")).startswith(
+        "application/x-www-form-urlencoded")
+    data = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)) if form else None
+    label = getattr(http._label, "check_id", None) if check_id is None else check_id
+    return Exchange(
+        method=str(request.method), url=urlunsplit(url._replace(query="")),
+        params=dict(parse_qsl(url.query, keep_blank_values=True)), data=data, headers=headers,
+        check_id=label, secrets=http.secrets,
+    )
+
+
+def send_case(case: Case, *, session: requests.Session | None = None, in_process: bool,
               http: HttpClient | None) -> tuple[Any, str | None]:
-    """Send one generated case through the run's session, rate limit and timeout.
+    """Send one generated case through the run's client (rate limit, deadlines, body cap, log).
 
     Returns ``(response, None)``, or ``(None, failure text with curl)`` when no reply came: a
-    dropped connection or a timeout is a verdict on the target, not a crash of the phase.
+    dropped connection or a timeout is a verdict on the target, not a crash of the phase. A reply
+    the suite cannot judge (cut off at ``MAX_BODY_BYTES``, JSON nested too deep) raises
+    ``CheckInconclusive``, as does the run deadline. ``session`` is ignored (kept for callers);
+    ``in_process`` cases (an ASGI app, no network) go through Schemathesis' own transport.
     """
-    kwargs: dict[str, Any] = {} if in_process else {"session": session}
-    if http is not None:
-        http.rate.wait()
-        kwargs["timeout"] = http.timeout
+    if in_process:
+        try:
+            return case.call(), None
+        except requests.RequestException as exc:
+            return None, _unanswered(case, exc)
+    client = http if http is not None else HttpClient(case.operation.base_url or "")
+    own = transport_session(client)
     try:
-        return case.call(**kwargs), None
+        response = case.call(session=own, timeout=client.timeout)
     except requests.RequestException as exc:
-        return None, (f"{case.method.upper()} {case.path} answers\nReceived: {type(exc).__name__}: {exc}"
-                      f"\nReproduce with:\n    {case.as_curl_command()}")
+        return None, _unanswered(case, exc)
+    finally:
+        own.close()
+        if http is None:
+            client.close()
+    _judgeable(case, response)
+    return response, None
+
+
+def _unanswered(case: Case, exc: Exception) -> str:
+    return (f"{case.method.upper()} {case.path} answers\nReceived: {type(exc).__name__}: {exc}"
+            f"\nReproduce with:\n    {case.as_curl_command()}")
+
+
+def _judgeable(case: Case, response: Any) -> None:
+    """Raise CheckInconclusive for a reply the checks cannot read: cut off, or JSON too deep."""
+    label = f"{case.method.upper()} {case.path}"
+    exchange = _SENT.get(response.request)
+    if exchange is not None and exchange.truncated:
+        raise CheckInconclusive(f"{label} answered more than {MAX_BODY_BYTES} bytes: the reply was cut "
+                                "off there and could not be judged")
+    content = response.content or b""
+    if content.lstrip()[:1] in (b"[", b"{"):
+        try:
+            parse_json_bounded(content)
+        except JsonTooDeep as exc:
+            raise CheckInconclusive(f"{label} answered {exc}: the reply could not be judged") from None
+        except ValueError:
+            pass  # not JSON: the response checks say whether that breaks a documented rule
 
 
 def judge_reply(case: Case, response: Any, *, checks: list[Any], http: HttpClient | None,
                 check_id: str | None) -> str | None:
     """Log the exchange in the run's log, then judge the reply; the first failure's text, or None."""
-    if http is not None:
+    sent = _SENT.get(response.request)
+    if sent is not None and check_id is not None:
+        sent.check_id = check_id
+    elif sent is None and http is not None:  # not sent by the client (an ASGI app): log it here
         http.exchanges.append(logged_exchange(response, http, check_id))
     try:
         case.validate_response(response, checks=checks)

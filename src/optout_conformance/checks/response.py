@@ -17,7 +17,6 @@ Which requests count as negative is ``checks/requests.py``'s to say.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Collection
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ import schemathesis
 from optout_conformance.checks import shapes
 from optout_conformance.checks.convoso_api import as_int
 from optout_conformance.registry import load_registry
+from optout_conformance.runner.http import parse_json_bounded
 
 if TYPE_CHECKING:
     from optout_conformance.runner.context import RunContext
@@ -79,7 +79,7 @@ class Reply:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.text)
+            return parse_json_bounded(self.text)  # depth-limited: no RecursionError on hostile JSON
         except ValueError:
             return None
 

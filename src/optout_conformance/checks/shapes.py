@@ -20,6 +20,8 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
+from optout_conformance.runner.http import JsonTooDeep, parse_json_bounded
+
 if TYPE_CHECKING:
     from optout_conformance.runner.context import RunContext
     from optout_conformance.runner.http import Exchange
@@ -200,9 +202,11 @@ def validate_response(
         instance = instance.decode("utf-8", errors="replace")
     if is_json_media(actual) and isinstance(instance, str):
         try:
-            instance = json.loads(instance)
+            instance = parse_json_bounded(instance)  # depth-limited: no RecursionError
         except json.JSONDecodeError as exc:
             return [f"$: body is not JSON ({exc.msg} at position {exc.pos})"]
+        except JsonTooDeep as exc:
+            return [f"$: body is not JSON the suite reads ({exc})"]
     return schema_errors(spec, schema_pointer, instance)
 
 

@@ -41,7 +41,7 @@ from optout_conformance.runner.context import (
     RunContext,
     Target,
 )
-from optout_conformance.runner.http import DEFAULT_TIMEOUT, HttpClient, RateLimiter
+from optout_conformance.runner.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT, HttpClient, RateLimiter
 from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
 
@@ -62,6 +62,7 @@ class RunLimits:
     allow_writes: bool = False
     check_ids: tuple[str, ...] = ()  # run only these (empty: all selected)
     strict: bool = False  # an inconclusive check fails the gate (exit 1)
+    deadline: float | None = DEFAULT_RUN_DEADLINE  # seconds for all of an API's requests (--deadline)
 
 
 class UnknownCheck(UsageError):
@@ -173,7 +174,8 @@ def make_context(
 ) -> RunContext:
     """A fresh RunContext (and HTTP client) for one API's target."""
     http = HttpClient(
-        target.base_url, timeout=limits.timeout, rate=rate, secrets=credentials.secrets()
+        target.base_url, timeout=limits.timeout, rate=rate, secrets=credentials.secrets(),
+        deadline=limits.deadline,
     )
     # max_examples None: the property phase picks its own budget (a small one when ctx.fast).
     return RunContext(
@@ -341,6 +343,9 @@ def _outcome_of(spec: CheckSpec, view: RunContext, result: CheckResult) -> None:
         result.status, result.rule = "skipped", skip.reason
     except Exception as exc:  # a crashing check is a harness bug: reported, never fatal
         result.status, result.rule = "error", _last_line(exc)
+    for name in ("rule", "received", "documented"):  # a target may echo a credential into any of them
+        if isinstance(getattr(result, name), str):
+            setattr(result, name, view.http.redact(getattr(result, name)))
 
 
 def _last_line(exc: BaseException) -> str:

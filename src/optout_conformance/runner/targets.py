@@ -7,25 +7,25 @@ checked to answer at all within :data:`REACHABILITY_TIMEOUT` seconds (any HTTP s
 refused, unresolvable or silent -> :class:`TargetUnreachable` (exit 2).
 
 Write safety: write checks run by default only on the embedded server and on loopback targets
-(127.0.0.0/8, ::1, localhost); anywhere else they need ``--allow-writes``.
+(127.0.0.0/8, ::1, exactly ``localhost``; nothing by suffix); anywhere else they need
+``--allow-writes``. The loopback decision and every connection use the same parse of the URL
+(``runner/urls.py``).
 """
 
 from __future__ import annotations
 
-import ipaddress
 import tempfile
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
-
-import httpx
 
 from optout_conformance.apis import APIS
 from optout_conformance.config import Settings
 from optout_conformance.errors import TargetUnreachable
+from optout_conformance.runner import urls
 from optout_conformance.runner.context import Credentials, Target
+from optout_conformance.runner.http import HttpClient
 
 REACHABILITY_TIMEOUT = 5.0
 # Seeded records of the embedded server: enough that every documented bound is exercised, not
@@ -37,31 +37,35 @@ EMBEDDED_SEED_RECORDS = 1200
 
 
 def is_loopback(url: str) -> bool:
-    """True when the URL's host is a loopback address (127.0.0.0/8, ::1) or ``localhost``."""
-    host = (urlsplit(url).hostname or "").lower()
-    if host == "localhost" or host.endswith(".localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
+    """True when the URL's host is a literal loopback address (127.0.0.0/8, ::1) or exactly
+    ``localhost`` (``api.localhost`` is not: it may resolve anywhere). The decision is made on
+    ``runner/urls.py``'s parse, the same one the connection is opened to; a URL it refuses is not
+    loopback."""
+    return urls.is_loopback(url)
 
 
 def check_reachable(url: str, timeout: float = REACHABILITY_TIMEOUT) -> None:
-    """Raise TargetUnreachable unless something answers HTTP at ``url`` within ``timeout`` s."""
+    """Raise TargetUnreachable unless something answers HTTP at ``url`` within ``timeout`` s.
+
+    Decided within ``timeout`` whatever the target does: the probe goes through the run's
+    transport (one deadline over connect, headers and body, redirects not followed, at most
+    ``MAX_BODY_BYTES`` read), so a target that accepts and never answers, or trickles its reply,
+    is unreachable after ``timeout`` seconds. Any HTTP status counts as an answer.
+    """
     try:
-        with httpx.Client(timeout=timeout, follow_redirects=False) as client:
-            client.get(url).close()
-    except httpx.TimeoutException:
-        raise TargetUnreachable(url, f"no answer within {timeout:g} s") from None
-    except httpx.ConnectError as exc:
-        raise TargetUnreachable(url, _connect_reason(exc)) from None
-    except (httpx.HTTPError, httpx.InvalidURL) as exc:
-        raise TargetUnreachable(url, str(exc) or type(exc).__name__) from None
+        client = HttpClient(url, timeout=timeout)
+    except urls.UrlError as exc:
+        raise TargetUnreachable(url, str(exc)) from None
+    with client:
+        exchange = client.request("GET", "")
+    if exchange.error is None:
+        return
+    if "timeout" in exchange.error:
+        raise TargetUnreachable(url, f"no complete answer within {timeout:g} s")
+    raise TargetUnreachable(url, _connect_reason(exchange.error))
 
 
-def _connect_reason(exc: httpx.ConnectError) -> str:
-    text = str(exc)
+def _connect_reason(text: str) -> str:
     lowered = text.lower()
     if "refused" in lowered:
         return "connection refused"
