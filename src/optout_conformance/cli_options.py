@@ -19,7 +19,7 @@ import click
 from optout_conformance.apis import API_CHOICES, PROFILES
 from optout_conformance.config import RawSettings, Settings, resolve_settings
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.http import DEFAULT_TIMEOUT
+from optout_conformance.runner.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -98,6 +98,10 @@ def run_limit_options() -> Callable[[F], F]:
                      help="At most N requests per second (default: unlimited)."),
         click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=DEFAULT_TIMEOUT,
                      show_default=True, metavar="SECONDS", help="Per-request timeout."),
+        click.option("--deadline", type=click.FloatRange(min=0, min_open=True), default=None,
+                     metavar="SECONDS",
+                     help=f"Run-wide deadline for each API's requests (default {DEFAULT_RUN_DEADLINE:g} s); "
+                     "checks still waiting when it passes are reported inconclusive with the reason."),
         click.option("--workers", type=click.IntRange(min=1, max=32), default=1, show_default=True,
                      metavar="N", help="Read-only checks run on N threads per API; checks that write "
                      "run one at a time after them."),
@@ -142,6 +146,7 @@ def limits_from(
     seed: int | None,
     check_ids: tuple[str, ...] = (),
     strict: bool = False,
+    deadline: float | None = None,
     **_: Any,
 ) -> RunLimits:
     """The run's limits; a config file's [run] table fills what the command line left default."""
@@ -156,5 +161,6 @@ def limits_from(
         allow_writes=allow_writes or bool(file.get("allow_writes", False)),
         check_ids=check_ids,
         strict=strict,
+        deadline=deadline if deadline is not None else float(file.get("deadline", DEFAULT_RUN_DEADLINE)),
     )
 

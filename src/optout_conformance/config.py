@@ -50,7 +50,7 @@ ENV_CONFIG = ENV_PREFIX + "CONFIG"
 
 CREDENTIAL_KEYS = ("token", "realm", "password", "sender_code")
 FILE_TABLES = {"targets", "credentials", "run", "reference"}
-RUN_FILE_KEYS = ("profile", "allow_writes", "rate", "timeout", "workers")
+RUN_FILE_KEYS = ("profile", "allow_writes", "rate", "timeout", "workers", "deadline")
 
 # Secrets are redacted from every artefact as whole tokens; a shorter value could not be told from
 # ordinary words and text (a token "x" would blank out every standalone "x"), so it is refused.
@@ -67,6 +67,7 @@ RUN_RULES: dict[str, ValueRule] = {
     "rate": ValueRule("number", 0, exclusive=True),
     "timeout": ValueRule("number", 0, exclusive=True),
     "workers": ValueRule("int", 1),
+    "deadline": ValueRule("number", 0, exclusive=True),
 }
 CREDENTIAL_RULES: dict[str, ValueRule] = {
     "token": ValueRule("str"), "realm": ValueRule("str"), "password": ValueRule("str"),

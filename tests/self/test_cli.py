@@ -333,3 +333,24 @@ def test_a_crash_of_the_fingerprint_probes_exits_1_with_an_error_never_a_quiet_l
     assert ("harness error (a bug in the probes, not a verdict on the target): fingerprint probes crashed: "
             "IndexError" in text)
     assert "1 passed, 0 inconclusive, 0 failed, 0 skipped, 1 errors" in text
+
+
+def test_a_run_deadline_that_passes_leaves_the_remaining_checks_inconclusive_and_strict_fails_them(
+    tmp_path: Path,
+) -> None:
+    report = tmp_path / "r.json"
+    # A deadline far shorter than any request: every request after it is refused unsent.
+    args = ["run", "--api", "avaamo", "--deadline", "0.001", "--no-color"]
+    relaxed = CliRunner().invoke(cli, [*args, "--report-json", str(report)])
+    strict = CliRunner().invoke(cli, [*args, "--strict"])
+    statuses = [c["status"] for c in json.loads(report.read_text())["apis"][0]["checks"]]
+    assert "inconclusive" in statuses and "failed" not in statuses
+    assert relaxed.exit_code == 0 and "inconclusive" in relaxed.output
+    assert strict.exit_code == 1
+
+
+def test_a_config_files_deadline_must_be_a_positive_number(tmp_path: Path) -> None:
+    config = tmp_path / "c.toml"
+    config.write_text('[run]\ndeadline = "soon"\n')
+    result = CliRunner().invoke(cli, ["run", "--api", "avaamo", "--config", str(config)])
+    assert result.exit_code == 2 and "deadline" in result.output

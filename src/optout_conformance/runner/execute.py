@@ -203,6 +203,7 @@ def probe_fingerprint(ctx: RunContext) -> CheckResult | None:
     """
     started = time.perf_counter()
     problem = None
+    status = "error"
     try:
         module = importlib.import_module("optout_conformance.checks.fingerprint")
     except ModuleNotFoundError as exc:
@@ -213,6 +214,8 @@ def probe_fingerprint(ctx: RunContext) -> CheckResult | None:
         try:
             with ctx.http.labelled(None):
                 module.detect(ctx)
+        except CheckInconclusive as stopped:  # the run deadline passed mid-probe: not a crash
+            status, problem = "inconclusive", f"fingerprint probes stopped: {stopped.reason}"
         except Exception as exc:  # a probe crash must not stop the run; it is an ERROR, though
             problem = f"fingerprint probes crashed: {_last_line(exc)}"
     if problem is None:
@@ -222,7 +225,7 @@ def probe_fingerprint(ctx: RunContext) -> CheckResult | None:
         api=ctx.api,
         family="fingerprint",
         source=FINGERPRINT_SOURCE,
-        status="error",
+        status=status,
         rule=problem,
         duration=time.perf_counter() - started,
         doc="The fingerprint probes: which document the target follows on each disputed point.",
