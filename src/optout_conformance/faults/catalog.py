@@ -173,12 +173,24 @@ def faithful(
     )
 
 
+def add(entry: Fault) -> Fault:
+    """Register a built entry (the generated faithful servers of ``faults.open_points``)."""
+    if entry.name in FAULTS:
+        raise ValueError(f"catalog entry {entry.name!r} registered twice")
+    FAULTS[entry.name] = entry
+    return entry
+
+
 def get(name: str) -> Fault:
-    """The entry with this name; an unknown name is a BadChoice naming every valid one."""
-    try:
+    """The entry with this name, or the generated server a ``<api>+<profile>+...`` name describes
+    (``faults.open_points.from_name``); an unknown name is a BadChoice naming every valid one."""
+    if name in FAULTS:
         return FAULTS[name]
-    except KeyError:
-        raise BadChoice("--fault", name, sorted(FAULTS)) from None
+    from optout_conformance.faults import open_points
+
+    if open_points.PART in name:
+        return open_points.from_name(name)
+    raise BadChoice("--fault", name, sorted(FAULTS))
 
 
 def build_app(name: str, config: ReferenceConfig, *, apis: Collection[str] | None = None) -> Starlette:
