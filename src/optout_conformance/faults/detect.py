@@ -57,6 +57,9 @@ class VariantOutcome:
     failed_instead: list[str] = field(default_factory=list)
     # Checks that crashed (harness bugs): never a detection; a false alarm on a faithful variant.
     errors: list[str] = field(default_factory=list)
+    # Checks that ran without the evidence their rule needs ("[profile] check id"): not a false
+    # alarm, but not a pass either (the table and JSON show them).
+    inconclusive: list[str] = field(default_factory=list)
     # One line per failure: check id and rule (what a false alarm or a detection said).
     messages: list[str] = field(default_factory=list)
     checks_run: int = 0
@@ -101,13 +104,25 @@ class DetectionResult:
         ok = self.detected == len(self.faults) and self.false_alarms == 0
         return EXIT_OK if ok else EXIT_VIOLATIONS
 
+    @property
+    def missed(self) -> list[str]:
+        return [o.name for o in self.faults if o.verdict != "detected"]
+
+    @property
+    def with_inconclusive(self) -> int:
+        return sum(1 for o in self.faithful if o.inconclusive)
+
     def summary(self) -> str:
         line = (
-            f"detected {self.detected}/{len(self.faults)} faults, "
+            f"detected {self.detected}/{len(self.faults)} faults by their named checks, "
             f"false alarms {self.false_alarms}/{len(self.faithful)} faithful variants"
         )
         if self.median_seconds is not None:
             line += f" (median time to detect {self.median_seconds:.2f} s)"
+        if self.with_inconclusive:
+            line += f"; {self.with_inconclusive} faithful with inconclusive checks"
+        if self.missed:
+            line += f"; missed: {', '.join(self.missed)}"
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -116,6 +131,7 @@ class DetectionResult:
             "faults": len(self.faults),
             "false_alarms": self.false_alarms,
             "faithful": len(self.faithful),
+            "missed": self.missed,
             "median_seconds": self.median_seconds,
             "duration": round(self.duration, 3),
             "outcomes": [asdict(o) for o in self.outcomes],
@@ -173,6 +189,8 @@ def run_variant(
                     result = run_check(ctx, spec)
                     outcome.checks_run += 1
                     named = spec.id in entry.detected_by
+                    if result.status == "inconclusive":
+                        outcome.inconclusive.append(f"[{profile}] {spec.id}")
                     if result.status == "error":
                         outcome.errors.append(spec.id)
                         outcome.messages.append(f"[{profile}] {spec.id}: error: {result.rule}")
@@ -262,6 +280,8 @@ def table_row(outcome: VariantOutcome) -> str:
     caught = ", ".join(outcome.caught_by + [f"{e} (error)" for e in outcome.errors]) or "-"
     if outcome.failed_instead:
         caught += "  (!) failed instead (not named in detected_by): " + ", ".join(outcome.failed_instead)
+    if outcome.inconclusive and not outcome.is_fault:
+        caught += f"  ({len(outcome.inconclusive)} inconclusive)"
     if outcome.note:
         caught += f"  [{outcome.note}]"
     return COLUMNS.format(

@@ -467,3 +467,49 @@ def from_name(name: str) -> Any:
 def catalog_aliases() -> list[tuple[str, Discrepancy, Realization]]:
     """Realizations that are also catalog entries under a former hand-written variant's name."""
     return [(r.catalog, e, r) for e in open_points() for r in e.realizations if r.catalog]
+
+
+# ------------------------------------------------------------------ the covering-array sweep
+
+
+def sweep(api: str, server_profile: str = "community") -> list[Any]:
+    """Generated servers of one API covering every pair of two open points' realizations.
+
+    The rows of :func:`faults.covering.pairwise` over the API's open points (factors, in registry
+    order) and their realizations (levels, in listed order), each as a faithful catalog entry
+    named from its choices.
+    """
+    from optout_conformance.faults.covering import pairwise
+
+    points = open_points(api)
+    rows = pairwise([len(e.realizations) for e in points])
+    return [
+        server(api, server_profile, [Choice(e, e.realizations[n]) for e, n in zip(points, row, strict=True)])
+        for row in rows
+    ]
+
+
+def sweep_server_profiles(api: str) -> tuple[str, ...]:
+    """Convoso is swept on both server profiles (000's and 001's reading); the others on one."""
+    return tuple(SERVER_PROFILES) if api == "convoso" else ("community",)
+
+
+def sweep_names(apis: Iterable[str]) -> list[str]:
+    """Every generated server of the sweep of ``apis``, by name (deterministic order)."""
+    return [f.name for api in apis for profile in sweep_server_profiles(api) for f in sweep(api, profile)]
+
+
+def singles(api: str, server_profile: str = "community") -> list[Any]:
+    """One generated server per realization that differs from the reference (the rest as the
+    reference): what attributes a sweep row's false alarm to one choice."""
+    return [
+        server(api, server_profile, [Choice(e, r)])
+        for e in open_points(api)
+        for r in e.realizations
+        if r.apply
+    ]
+
+
+def singles_names(apis: Iterable[str]) -> list[str]:
+    """Every single-realization server of ``apis``, by name (Convoso on both server profiles)."""
+    return [f.name for api in apis for profile in sweep_server_profiles(api) for f in singles(api, profile)]
