@@ -247,3 +247,19 @@ def test_every_registry_entry_with_realizations_is_an_open_point_or_a_documented
 def test_server_refuses_a_choice_of_another_api() -> None:
     with pytest.raises(ValueError, match="not an open point of avaamo"):
         server("avaamo", "community", [choice("convoso.search.order", "newest-first")])
+
+
+def test_a_documented_uncoded_error_keeps_its_text_when_errors_outside_the_tables_get_another() -> None:
+    name = server_name(
+        "convoso",
+        "community",
+        [
+            choice("convoso.update.record-not-found", "record-not-found-text"),
+            choice("convoso.error.uncoded-body", "generic-text"),
+        ],
+    )
+    with serve(name) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        missing = client.post("/sms-opt-out/update", data={**TOKEN, "id": "999999999", "reason": "x"})
+        bad_limit = client.post("/sms-opt-out/search", data={**TOKEN, "limit": "abc"})
+    assert missing.json() == {"success": False, "error": "Record not found"}
+    assert bad_limit.json() == {"success": False, "error": "Bad Request"}

@@ -41,7 +41,16 @@ from optout_conformance.reference.whatcounts import StopFailure, WhatCountsServi
 from optout_conformance.registry import Discrepancy, Realization, load_registry
 
 # The kinds of reply a transform can select (``reply``); "error" = every kind but success.
-REPLY_KINDS = ("any", "success", "error", "coded-error", "bad-request", "auth-failure", "failure")
+# Convoso: "documented-error" = an error without a code whose text is one of 000's Error Handling
+# table ("Record not found", ...); "bad-request" = an error outside every table.
+REPLY_KINDS = (
+    "any", "success", "error", "coded-error", "documented-error", "bad-request", "auth-failure", "failure",
+)
+# 000's Error Handling table: the texts of errors it documents without a code.
+DOCUMENTED_UNCODED = frozenset({
+    "Invalid authentication token", "Phone already in SMS opt-out", "Invalid phone number",
+    "Campaign not found", "Record not found",
+})
 # Reply transforms: apply-key -> what its argument is.
 TRANSFORMS = {
     "status": "the HTTP status (an integer)",
@@ -242,7 +251,9 @@ def reply_kind(api: str, status: int, body: bytes) -> str:
         return "success" if status == 200 else "other"
     if status == 401:
         return "auth-failure"
-    return "coded-error" if "code" in document else "bad-request"
+    if "code" in document:
+        return "coded-error"
+    return "documented-error" if document.get("error") in DOCUMENTED_UNCODED else "bad-request"
 
 
 def selects(selector: str, kind: str) -> bool:
