@@ -99,3 +99,13 @@ def _register_realizations() -> None:
 
 
 _register_realizations()
+
+# The former hand-written classes, under their old names (tests and users import some of them).
+LimitAboveMaxRejected = open_points.ConvosoLimitAboveMaxRejected
+NewestFirst = open_points.ConvosoNewestFirst
+RecordNotFoundText = open_points.ConvosoRecordNotFoundText
+NeverSubscribedFails = open_points.WhatCountsNeverSubscribedFails
+GetOnly = open_points.WhatCountsGetOnly
+PerPageAboveMaxRejected = open_points.AvaamoPerPageAboveMaxRejected
+JsonPathOnly = open_points.AvaamoJsonPathOnly
+CreatedAtMilliseconds = open_points.AvaamoCreatedAtMilliseconds
