@@ -41,8 +41,7 @@ CI_FAULTS = {
 }
 
 # Known gaps of the suite, found by this matrix (strict: an xpass fails, so a fix is noticed).
-KNOWN_GAPS = {
-}
+KNOWN_GAPS = {}
 
 
 def representative_profile(name: str) -> str:
@@ -109,12 +108,63 @@ SWEEP = [
 ]
 # CI: the first row of each API and server profile (it holds the most non-reference choices).
 SWEEP_CI_ROWS = {(api, profile, 0) for api, profile, _n, _name in SWEEP}
+
+# Realizations the suite falsely fails today, found by this sweep and `detect --singles` (each
+# alone fails the checks named; the checks are being fixed). A row holding one is a strict xfail,
+# so a fix is noticed; `strict=False` only where the row's other choices decide whether the check
+# reaches the point (the avaamo page past the end).
+KNOWN_FALSE_ALARMS = {
+    "auth.failure-body=code-401": (
+        True,
+        "convoso robustness/properties: 'error code is documented for the "
+        "operation' fails the glossary's code 401 on an auth failure",
+    ),
+    "auth.failure-body=code-401-string": (True, "as code-401, with the code as a numeric string"),
+    "error.uncoded-body=generic-text": (
+        True,
+        "convoso properties: a schema-valid request refused with HTTP 400 "
+        "'Bad Request' (no code) is failed: 'accepts a request that follows "
+        "the documented parameters'",
+    ),
+    "content-type=text-html-utf8": (
+        True,
+        "whatcounts robustness/properties: FAILURE served as "
+        "text/html;charset=UTF-8 is failed (the WhatCounts spec lists text/plain only)",
+    ),
+    "query.page-past-end=http-400": (
+        False,
+        "avaamo.pagination.pages_are_disjoint_complete_and_stable fails HTTP 400 for a page past the end",
+    ),
+}
+
+
+def _sweep_marks(
+    api: str, profile: str, number: int, name: str, run_profile: str
+) -> list[pytest.MarkDecorator]:
+    marks = [pytest.mark.detection]
+    if (api, profile, number) not in SWEEP_CI_ROWS or run_profile != "auto":
+        marks.append(pytest.mark.slow)
+    known = [
+        (strict, reason)
+        for choice, (strict, reason) in KNOWN_FALSE_ALARMS.items()
+        if choice in name.split(open_points.PART)
+    ]
+    if known:
+        marks.append(
+            pytest.mark.xfail(
+                reason="; ".join(reason for _strict, reason in known),
+                strict=any(strict for strict, _r in known),
+            )
+        )
+    return marks
+
+
 SWEEP_PARAMS = [
     pytest.param(
-        name, run_profile,
+        name,
+        run_profile,
         id=f"test_sweep_{api}_{profile}_row_{number}_passes_in_{run_profile}",
-        marks=[pytest.mark.detection]
-        + ([] if (api, profile, number) in SWEEP_CI_ROWS and run_profile == "auto" else [pytest.mark.slow]),
+        marks=_sweep_marks(api, profile, number, name, run_profile),
     )
     for api, profile, number, name in SWEEP
     for run_profile in open_points.runs_for(api, profile)
