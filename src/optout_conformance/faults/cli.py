@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from optout_conformance.apis import API_CHOICES, resolve_apis
+from optout_conformance.errors import UsageError
 
 
 def _write_json(path: str | None, data: object) -> None:
@@ -65,7 +66,7 @@ def detect(
 
     apis = resolve_apis(api)
     if (sweep or singles) and names:
-        raise click.UsageError("--sweep and --singles run generated servers; give --fault NAME without them")
+        raise UsageError("--sweep and --singles run generated servers; give --fault NAME without them")
     chosen: list[str] | None = list(names) or None
     if sweep or singles:
         chosen = (sweep_names(apis) if sweep else []) + (singles_names(apis) if singles else [])
