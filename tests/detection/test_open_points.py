@@ -263,3 +263,48 @@ def test_a_documented_uncoded_error_keeps_its_text_when_errors_outside_the_table
         bad_limit = client.post("/sms-opt-out/search", data={**TOKEN, "limit": "abc"})
     assert missing.json() == {"success": False, "error": "Record not found"}
     assert bad_limit.json() == {"success": False, "error": "Bad Request"}
+
+
+def test_unknown_campaign_filter_6006_refuses_an_unknown_campaign_and_serves_a_known_one() -> None:
+    name = server_name(
+        "convoso", "community", [choice("convoso.search.campaign-filter-unknown", "code-6006")]
+    )
+    with serve(name) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        unknown = client.post("/sms-opt-out/search", data={**TOKEN, "campaign_id": "987654"}).json()
+        known = client.post("/sms-opt-out/search", data={**TOKEN, "campaign_id": "111"}).json()
+    assert unknown["code"] == 6006
+    assert known["success"] is True and known["records"]
+
+
+def test_whatcounts_long_argument_wins_over_a_conflicting_short_one() -> None:
+    name = server_name("whatcounts", "community", [choice("whatcounts.alias-conflict", "long-form-wins")])
+    stop = {
+        "c": "smsstopsubscribersend",
+        "realm": "reference",
+        "r": "wrong",
+        "p": "reference-pass",
+        "phone": "12025550123",
+        "sender_code": "120162701555",
+    }
+    with serve(name) as running, httpx.Client(base_url=running.url("whatcounts")) as client:
+        reply = client.get("/api_web", params=stop)
+    assert reply.text.startswith("SUCCESS")
+
+
+def test_avaamo_page_zero_is_the_first_page_and_an_unknown_status_is_ignored() -> None:
+    name = server_name(
+        "avaamo",
+        "community",
+        [
+            choice("avaamo.query.page-zero", "first-page"),
+            choice("avaamo.query.invalid-values", "unknown-status-ignored"),
+        ],
+    )
+    headers = {"access-token": "reference-token"}
+    with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+        zero = client.get("/sms/opt-status.json", params={"page": "0"})
+        maybe = client.get("/sms/opt-status.json", params={"status": "maybe"})
+        bad_time = client.get("/sms/opt-status.json", params={"start_time": "yesterday"})
+    assert zero.status_code == 200 and zero.json()["current_page"] == 1
+    assert maybe.status_code == 200 and maybe.json()["entries"]
+    assert bad_time.status_code == 400

@@ -35,7 +35,7 @@ from optout_conformance.apis import APIS, SERVER_PROFILES
 from optout_conformance.errors import BadChoice
 from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoBadRequest
+from optout_conformance.reference.convoso_errors import ConvosoBadRequest, ConvosoError
 from optout_conformance.reference.store import ConvosoRecord, Where
 from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 from optout_conformance.registry import Discrepancy, Realization, load_registry
@@ -135,6 +135,25 @@ class ConvosoRecordNotFoundText(ConvosoService):
         return super().find_update_record(value)
 
 
+class ConvosoUnknownCampaignFilter6006(ConvosoService):
+    """A search for a campaign id no campaign has -> 6006 Invalid Campaign ID (not an empty result)."""
+
+    def filter_campaign_id(self, value: str) -> Where | None:
+        where = super().filter_campaign_id(value)
+        if where is not None and self.config.campaign(int(where[1][0])) is None:
+            raise ConvosoError(6006, value)
+        return where
+
+
+class WhatCountsLongArgumentWins(WhatCountsService):
+    """Both forms of an argument with different values: the long form is used (no FAILURE)."""
+
+    def argument(self, arguments: dict[str, str], name: str) -> str:
+        if name in arguments:
+            return arguments[name]
+        return super().argument(arguments, name)
+
+
 class WhatCountsGetOnly(WhatCountsService):
     """Serves only GET (POST -> 405)."""
 
@@ -156,6 +175,28 @@ class WhatCountsAnySenderCode(WhatCountsService):
         if sender_code == "":
             raise StopFailure("Missing required argument: sender_code")
         return sender_code
+
+
+class AvaamoPageBelowOneIsFirst(AvaamoService):
+    """page 0 or a negative page -> the first page (not HTTP 400)."""
+
+    def parse_page(self, value: str) -> int:
+        try:
+            return super().parse_page(value)
+        except AvaamoBadRequest:
+            if value.lstrip("-").isdigit():
+                return 1
+            raise
+
+
+class AvaamoUnknownStatusIgnored(AvaamoService):
+    """An unsupported status / current_status value is ignored (no filter), not refused."""
+
+    def filter_status(self, column: str, value: str) -> tuple[str, list[Any]]:
+        try:
+            return super().filter_status(column, value)
+        except AvaamoBadRequest:
+            return "1", []
 
 
 class AvaamoPerPageAboveMaxRejected(AvaamoService):
@@ -214,11 +255,13 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "text-filter-case-insensitive": ConvosoTextFilterCaseInsensitive,
         "text-filter-trimmed": ConvosoTextFilterTrimmed,
         "record-not-found-text": ConvosoRecordNotFoundText,
+        "unknown-campaign-filter-6006": ConvosoUnknownCampaignFilter6006,
     },
     "whatcounts": {
         "get-only": WhatCountsGetOnly,
         "never-subscribed-fails": WhatCountsNeverSubscribedFails,
         "any-sender-code": WhatCountsAnySenderCode,
+        "long-argument-wins": WhatCountsLongArgumentWins,
     },
     "avaamo": {
         "per-page-above-max-rejected": AvaamoPerPageAboveMaxRejected,
@@ -226,6 +269,8 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "oldest-first": AvaamoOldestFirst,
         "created-at-milliseconds": AvaamoCreatedAtMilliseconds,
         "json-path-only": AvaamoJsonPathOnly,
+        "page-below-one-is-first": AvaamoPageBelowOneIsFirst,
+        "unknown-status-ignored": AvaamoUnknownStatusIgnored,
     },
 }
 BASE_SERVICE: dict[str, type] = {
