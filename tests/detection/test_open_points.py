@@ -308,3 +308,19 @@ def test_avaamo_page_zero_is_the_first_page_and_an_unknown_status_is_ignored() -
     assert zero.status_code == 200 and zero.json()["current_page"] == 1
     assert maybe.status_code == 200 and maybe.json()["entries"]
     assert bad_time.status_code == 400
+
+
+def test_avaamo_plus_restored_matches_a_raw_plus_that_decoded_to_a_space() -> None:
+    headers = {"access-token": "reference-token"}
+    name = server_name("avaamo", "community", [choice("avaamo.query.phone-encoding", "plus-restored")])
+    with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+        phone = client.get("/sms/opt-status.json").json()["entries"][0]["to_phone"]
+        raw = client.get(f"/sms/opt-status.json?to_phone={phone}")
+    with (
+        serve("avaamo+community") as running,
+        httpx.Client(base_url=running.url("avaamo"), headers=headers) as client,
+    ):
+        plain = client.get(f"/sms/opt-status.json?to_phone={phone}")
+    assert phone.startswith("+")
+    assert raw.json()["entries"] and all(e["to_phone"] == phone for e in raw.json()["entries"])
+    assert plain.json()["entries"] == []

@@ -199,6 +199,15 @@ class AvaamoUnknownStatusIgnored(AvaamoService):
             return "1", []
 
 
+class AvaamoPlusRestored(AvaamoService):
+    """A to_phone / from_phone whose raw '+' decoded to a leading space matches as '+' (lenient decoding)."""
+
+    def filter_phone(self, column: str, value: str) -> tuple[str, list[Any]]:
+        if value.startswith(" ") and value[1:].isdigit():
+            value = "+" + value[1:]
+        return super().filter_phone(column, value)
+
+
 class AvaamoPerPageAboveMaxRejected(AvaamoService):
     """per_page above 100 -> HTTP 400 instead of clamping."""
 
@@ -271,6 +280,7 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "json-path-only": AvaamoJsonPathOnly,
         "page-below-one-is-first": AvaamoPageBelowOneIsFirst,
         "unknown-status-ignored": AvaamoUnknownStatusIgnored,
+        "plus-restored": AvaamoPlusRestored,
     },
 }
 BASE_SERVICE: dict[str, type] = {
