@@ -234,7 +234,8 @@ def test_an_unknown_check_id_exits_2_with_one_line_naming_close_matches(
     avaamo_checks: object, avaamo_url: str
 ) -> None:
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
-                    "--check", "avaamo.robustness.cli_test_pases", env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
+                    "--check", "avaamo.robustness.cli_test_pases",
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     assert result.exit_code == 2, result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith("error: unknown check id 'avaamo.robustness.cli_test_pases' "
