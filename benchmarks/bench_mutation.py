@@ -327,6 +327,7 @@ def run_mutants(
     timeout_factor: float,
     budget: float | None,
     progress: bool,
+    select: bool = True,
 ) -> None:
     from cosmic_ray.mutating import mutate_and_test
     from cosmic_ray.work_db import WorkDB, use_db
@@ -349,7 +350,11 @@ def run_mutants(
                 if budget is not None and time.monotonic() - started > budget:
                     mutant.note = "not run: --max-minutes reached"
                     continue
-                selected = tests_for(mutant, contexts.get(mutant.path, {}), headers[mutant.path], everything)
+                selected = (
+                    tests_for(mutant, contexts.get(mutant.path, {}), headers[mutant.path], everything)
+                    if select
+                    else list(everything)
+                )
                 if selected is None:
                     mutant.status = "uncovered"
                     mutant.note = "no killing test executes this line"
@@ -504,6 +509,12 @@ def main(argv: list[str] | None = None) -> int:
         "--keep", action="store_true", help="keep the copy and the cosmic-ray session (printed)"
     )
     parser.add_argument("--quiet", action="store_true", help="no line per mutant on stderr")
+    parser.add_argument(
+        "--no-select",
+        action="store_true",
+        help="run every mutant against all the killing tests, not only those that execute its line "
+        "(slow; cross-checks the coverage-based selection and its 'not covered' survivors)",
+    )
     args = parser.parse_args(argv)
     try:
         return _main(args)
@@ -567,6 +578,7 @@ def _main(args: argparse.Namespace) -> int:
             args.timeout_factor,
             budget,
             not args.quiet,
+            select=not args.no_select,
         )
         return report(args, chosen, generated, excluded, len(mutants), baseline, time.monotonic() - wall)
     finally:
