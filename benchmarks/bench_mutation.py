@@ -54,6 +54,8 @@ from typing import Any
 REPOSITORY = Path(__file__).resolve().parents[1]
 CHECKS = Path("src/optout_conformance/checks")
 DEFAULT_TESTS = ("tests/self", "tests/detection")
+# Extra pytest arguments of the baseline and of every mutant's run (``-m EXPR`` from --markers).
+EXTRA_PYTEST_ARGS: list[str] = []
 
 # The pytest plugin the coverage run loads: each test's node id becomes the coverage context (so
 # the lines it executes are attributed to it, server threads included) and its duration is saved.
@@ -246,7 +248,19 @@ def environment(copy: Path, workdir: Path) -> dict[str, str]:
 
 
 def pytest_command(tests: list[str]) -> list[str]:
-    return [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:randomly", "-p", "no:cacheprovider", *tests]
+    return [
+        sys.executable,
+        "-m",
+        "pytest",
+        "-x",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        *EXTRA_PYTEST_ARGS,
+        *tests,
+    ]
 
 
 def coverage_baseline(
@@ -284,6 +298,7 @@ def coverage_baseline(
         "no:cacheprovider",
         "-p",
         "_mutation_contexts",
+        *EXTRA_PYTEST_ARGS,
         *tests,
     ]
     started = time.monotonic()
@@ -510,6 +525,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quiet", action="store_true", help="no line per mutant on stderr")
     parser.add_argument(
+        "--markers",
+        metavar="EXPR",
+        help="pytest -m EXPR for the killing tests (default: pyproject's 'not slow'; "
+        "'detection' with --tests tests/detection is the full matrix)",
+    )
+    parser.add_argument(
         "--no-select",
         action="store_true",
         help="run every mutant against all the killing tests, not only those that execute its line "
@@ -541,6 +562,8 @@ def _main(args: argparse.Namespace) -> int:
     for test in args.tests:
         if not (REPOSITORY / test.split("::")[0]).exists():
             raise UsageError(f"--tests: {test!r} does not exist in {REPOSITORY}")
+    if args.markers is not None:
+        EXTRA_PYTEST_ARGS[:] = ["-m", args.markers]
     import cosmic_ray  # noqa: F401  (fail early, with the install hint, when the tool is missing)
     import coverage  # noqa: F401
 
