@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import contextlib
 import json
 import math
 import os
@@ -423,6 +424,28 @@ def run_mutants(
         os.environ.update(saved_env)
 
 
+def _stop_test_runs() -> None:
+    """Kill the process group of any test run still going (after Ctrl-C or SIGTERM).
+
+    cosmic-ray starts each test run in a session of its own (so a timeout kills it whole), which
+    also keeps it from receiving the terminal's Ctrl-C: without this, an interrupted benchmark
+    would leave pytest running on a removed copy. Only this process's own children are touched.
+    """
+    me = str(os.getpid())
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if fields[1] == me:  # ppid
+            pid = int(stat.parent.name)
+            with contextlib.suppress(OSError):
+                if os.getpgid(pid) == pid:
+                    os.killpg(pid, signal.SIGKILL)
+                else:
+                    os.kill(pid, signal.SIGKILL)
+
+
 def _diff_only(mutant: Mutant) -> str:
     """The mutant's diff without running it (cosmic-ray's mutation on a string)."""
     import difflib
@@ -605,6 +628,7 @@ def _main(args: argparse.Namespace) -> int:
         )
         return report(args, chosen, generated, excluded, len(mutants), baseline, time.monotonic() - wall)
     finally:
+        _stop_test_runs()
         if args.keep:
             print(f"kept: {workdir} (cosmic-ray session: {workdir / 'session.sqlite'})")
         else:
