@@ -478,6 +478,20 @@ def _relative(diff: str, copy: Path) -> str:
     )
 
 
+def _git_head() -> str:
+    """The commit the working tree is on, with "+dirty" when it has uncommitted changes."""
+    try:
+        head = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=REPOSITORY, capture_output=True, text=True, check=True
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "status", "--porcelain"], cwd=REPOSITORY, capture_output=True, text=True
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+    return head + ("+dirty" if dirty.stdout.strip() else "")
+
+
 def _first_failure(output: str) -> str:
     for line in output.splitlines():
         if line.startswith(("FAILED ", "ERROR ")):
@@ -652,9 +666,10 @@ def report(
     print()
     print(f"mutants generated   {generated}  ({excluded} in type annotations excluded, {eligible} eligible)")
     print(f"sampled             {len(chosen)}" + (f"  (seed {args.seed})" if sampled else "  (all)"))
+    ran = judged + counts["error"] - counts["uncovered"]
     print(
-        f"tested              {judged + counts['error']}"
-        + (f"  ({counts['pending']} not run: --max-minutes reached)" if counts["pending"] else "")
+        f"tested              {judged + counts['error']}  ({ran} run against their tests)"
+        + (f"; {counts['pending']} not run: --max-minutes reached" if counts["pending"] else "")
     )
     print(f"killed              {killed}  (of which timed out: {counts['timeout']})")
     print(
@@ -686,6 +701,10 @@ def report(
         args.json.write_text(
             json.dumps(
                 {
+                    "commit": _git_head(),
+                    "files": args.files or "all",
+                    "tests": args.tests,
+                    "markers": args.markers,
                     "generated": generated,
                     "excluded_annotations": excluded,
                     "eligible": eligible,
@@ -717,7 +736,7 @@ def report(
             ),
             encoding="utf-8",
         )
-    if args.goal is not None and judged and rate < args.goal:
+    if args.goal is not None and (not judged or rate < args.goal):
         print(f"kill rate {rate:.1%} is below the goal {args.goal:.0%}")
         return 1
     return 0
