@@ -26,7 +26,7 @@ at import time runs every test; a mutant on a line that no test executes survive
 has ``from __future__ import annotations`` (every module of ``checks/`` does): they never run.
 
 Printed: mutants generated / excluded / sampled / tested, killed (of which by timeout), survived
-(of which not covered), errors, the kill rate with a Wilson 95 % interval when a sample was drawn,
+(of which uncovered), errors, the kill rate with a Wilson 95 % interval when a sample was drawn,
 the wall time; the survivors (file:line, operator, diff) go to ``--survivors``.
 Exit 0 unless the tool or the unmutated baseline fails (1), bad input (2), or ``--goal`` is missed (1).
 """
@@ -581,7 +581,7 @@ def main(argv: list[str] | None = None) -> int:
         "--no-select",
         action="store_true",
         help="run every mutant against all the killing tests, not only those that execute its line "
-        "(slow; cross-checks the coverage-based selection and its 'not covered' survivors)",
+        "(slow; cross-checks the coverage-based selection and its 'uncovered' survivors)",
     )
     args = parser.parse_args(argv)
     try:
