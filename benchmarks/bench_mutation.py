@@ -325,7 +325,38 @@ def coverage_baseline(
         by_line = data.contexts_by_lineno(str(module))
         contexts[str(module.relative_to(copy))] = {line: set(c) for line, c in by_line.items()}
     durations = json.loads((workdir / "durations.json").read_text(encoding="utf-8"))
+    check_reselectable(copy, workdir, sorted(durations))
     return contexts, durations, seconds
+
+
+def check_reselectable(copy: Path, workdir: Path, node_ids: list[str]) -> None:
+    """Every node id the baseline ran must select exactly that test when passed back to pytest.
+
+    A mutant's run names its tests by node id, and cosmic-ray counts any non-zero exit as a kill:
+    an id pytest could not find (exit 4) would count as a kill it did not earn.
+    """
+    command = [
+        sys.executable,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:randomly",
+        "-p",
+        "no:cacheprovider",
+        *EXTRA_PYTEST_ARGS,
+        *node_ids,
+    ]
+    proc = subprocess.run(command, cwd=copy, env=environment(copy, workdir), capture_output=True, text=True)
+    collected = {line for line in proc.stdout.splitlines() if "::" in line and not line.startswith(" ")}
+    missing = sorted(set(node_ids) - collected)
+    if proc.returncode != 0 or missing:
+        detail = f"; e.g. {missing[0]}" if missing else ""
+        raise ToolError(
+            f"pytest cannot reselect the baseline's tests by node id (exit {proc.returncode}, "
+            f"{len(missing)} missing{detail}): their runs could not be told from kills"
+        )
 
 
 def tests_for(
