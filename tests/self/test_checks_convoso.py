@@ -571,6 +571,8 @@ def test_an_auth_failure_with_code_401_passes_every_convoso_check(profile: str, 
          "convoso.state.duplicate_insert_leaves_a_single_record", "one record"),
         ("convoso-colliding-update-half-applied",
          "convoso.state.refused_colliding_update_changes_nothing", "unchanged"),
+        ("convoso-refused-campaign-update-applied",
+         "convoso.errors.update_with_an_unknown_campaign_gets_6004", "a refused update changes nothing"),
     ],
     ids=lambda value: value if value.startswith("convoso-") else "",
 )

@@ -8,6 +8,8 @@ string). 7231 (invalid offset) lives with the offset checks in ``convoso_limits`
 
 from __future__ import annotations
 
+from typing import Any
+
 from optout_conformance.checks.convoso_api import (
     AUTH_000,
     AUTH_001,
@@ -105,6 +107,7 @@ def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
         source=f"{S000} (Update: 6004 Unknown Campaign ID)",
         code_optional_for=CAMPAIGN_NOT_FOUND,
     )
+    unchanged(ctx, rule, record, ex)
 
 
 @check(
@@ -302,6 +305,7 @@ def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
         ex = call(ctx, UPDATE, id=record_id, **{field: "abc"})
         code, _ = assert_error(ctx, ex, rule=f"{rule} ({field}=abc)", codes=codes, source=S000)
         ctx.observe("convoso.update.non-numeric-field-code", {field: code})
+        unchanged(ctx, f"{rule} ({field}=abc)", record, ex)
     for label, value in (("empty-field", ""), ("short-numeric", "123")):
         ex = call(ctx, UPDATE, id=record_id, phone_number=value)
         body = json_object(ex, f"{rule} (phone_number={value!r})", S000)
@@ -328,6 +332,20 @@ def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: RunC
     record = create_record(ctx, rule=rule, campaign_id=PURPOSE_CAMPAIGN, purpose="Marketing")
     ex = call(ctx, UPDATE, id=record.get("id"), purpose="-BLANK-")
     assert_error(ctx, ex, rule=rule, codes=PURPOSE_REQUIRED, source=S000)
+    unchanged(ctx, rule, record, ex)
+
+
+def unchanged(ctx: RunContext, rule: str, before: dict[str, Any], ex: Exchange) -> None:
+    """Read back after a refused update: the record is as it was (a refusal changes nothing)."""
+    after = read_back(ctx, rule, before.get("id"), ex)
+    if written(after) != written(before):
+        raise CheckFailed(
+            f"{rule} (read back)",
+            received=f"refused with {ex.summary(80)}, yet the record is now {written(after)}",
+            documented=f"a refused update changes nothing: {written(before)}",
+            source=S000,
+            exchange=ex,
+        )
 
 
 def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **fields: str) -> Exchange:

@@ -576,3 +576,21 @@ class PurposeClearableOnUpdate(ConvosoService):
             self.store.update_convoso(record.id, {"purpose": ""})
             return self.format_update_response(record.id)
         return super().update(fields)
+
+
+@fault("convoso-refused-campaign-update-applied", api="convoso", family="errors",
+       detected_by=(ERRORS + "update_with_an_unknown_campaign_gets_6004",))
+class RefusedCampaignUpdateApplied(ConvosoService):
+    """Moves the record into the unknown campaign, then answers 6004 (validation after the write).
+
+    Breaks: 6004 "Unknown Campaign ID" (000_4120ae5ce1e52dc7.txt, Update error codes): a refused
+    update changes nothing.
+    """
+
+    def update(self, fields: Fields) -> dict[str, Any]:
+        try:
+            return super().update(fields)
+        except ConvosoError as exc:
+            if exc.code == 6004 and fields.get("id", "").isdigit():
+                self.store.update_convoso(int(fields["id"]), {"campaign_id": int(fields["campaign_id"])})
+            raise
