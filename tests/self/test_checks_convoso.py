@@ -539,6 +539,16 @@ def test_case_insensitive_and_trimmed_text_filters_pass_and_are_observed(tmp_pat
     assert verdicts[text_check.id] == "passed"
     seen = [o.observed for o in observed(ctx, "convoso.search.text-filter-matching")]
     assert {"reason": "case or whitespace aside"} in seen
+    assert {"reason": "case-insensitive"} in seen
+
+
+def test_exact_text_matching_is_observed_as_case_sensitive(tmp_path: Path) -> None:
+    with serve(tmp_path, "community") as server:
+        ctx = context(server, "community")
+        verdict = outcome(ctx, CHECKS["convoso.filters.reason_and_purpose_text_filters_match_by_containment"])
+    assert verdict == "passed"
+    seen = [o.observed for o in observed(ctx, "convoso.search.text-filter-matching")]
+    assert {"reason": "case-sensitive"} in seen
 
 
 class InvalidTokenWithCode401(ConvosoService):

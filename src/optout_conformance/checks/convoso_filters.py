@@ -436,6 +436,22 @@ def insert_date_filter_returns_records_of_that_day(ctx: RunContext) -> None:
         )
 
 
+def observe_case(ctx: RunContext, field: str, value: str, record_id: Any) -> None:
+    """Search ``field`` with ``value`` in other case and observe whether its record is served
+    (case-sensitive or not: no document says; never failed)."""
+    other = value.swapcase()
+    if other == value:
+        return
+    ex = search(ctx, limit=1000, **{field: other})
+    body = json_object(ex, f"the {field} filter with {other!r}", BOTH)
+    if is_error(ex, body):
+        seen = f"refused: {ex.summary(80)}"
+    else:
+        served = {str(r.get("id")) for r in body.get("records") or [] if isinstance(r, dict)}
+        seen = "case-insensitive" if str(record_id) in served else "case-sensitive"
+    ctx.observe("convoso.search.text-filter-matching", {field: seen})
+
+
 def same_day(day: str) -> Predicate:
     """The record was inserted on ``day`` (its insert_date starts with YYYY-MM-DD)."""
     return lambda record: text(record.get("insert_date")).strip()[:10] == day
@@ -469,6 +485,7 @@ def reason_and_purpose_text_filters_match_by_containment(ctx: RunContext) -> Non
         contains("reason", reason),
         must_include=record.get("id"),
     )
+    observe_case(ctx, "reason", reason, record.get("id"))
     with_purpose = [r for r in items if text(r.get("purpose")).strip()]
     if not with_purpose:
         lacking(ctx, "a record with a purpose (and a reason), to take a purpose filter value from")
