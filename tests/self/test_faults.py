@@ -118,7 +118,7 @@ def test_a_fault_caught_outside_its_detected_by_is_flagged_in_the_table() -> Non
 
 def test_run_variant_refuses_a_profile_the_entry_does_not_list() -> None:
     with pytest.raises(ValueError, match="lists"):
-        run_variant("convoso-unknown-campaign-6006-everywhere", profiles=["auto"])
+        run_variant("convoso-official-purpose-blank-ignored", profiles=["auto"])
 
 
 def test_run_variant_in_one_profile_runs_only_that_profile() -> None:

@@ -15,7 +15,7 @@ from starlette.routing import Route
 from optout_conformance.faults.catalog import faithful
 from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoBadRequest, ConvosoError, message_for
+from optout_conformance.reference.convoso_errors import ConvosoBadRequest, message_for
 from optout_conformance.reference.store import ConvosoRecord, Where
 from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 
@@ -140,23 +140,6 @@ class OfficialServer(ConvosoService):
     def error_response(self, code: int, operation: str) -> Response:
         return JSONResponse({"success": False, "code": str(code), "error": message_for(
             code, operation, self.config.profile)}, status_code=422)
-
-
-@faithful("convoso-unknown-campaign-6006-everywhere", api="convoso", family="errors",
-          profiles=("lenient",), server_profile="community")
-class UnknownCampaign6006Everywhere(ConvosoService):
-    """Answers an unknown campaign on update with 6006 (insert's code) instead of 6004.
-
-    000_4120ae5ce1e52dc7.txt contradicts itself: 6006 "Invalid Campaign ID" (insert/search) vs
-    6004 "Unknown Campaign ID" (update); the lenient profile accepts either on either operation
-    (registry convoso.error.unknown-campaign-code).
-    """
-
-    def validate_update_campaign(self, value: str) -> int:
-        try:
-            return super().validate_update_campaign(value)
-        except ConvosoError:
-            raise ConvosoError(6006, value) from None
 
 
 @faithful("whatcounts-failure-with-http-400", api="whatcounts", family="errors", profiles=ANY_RUN)
