@@ -151,7 +151,7 @@ def test_a_fault_whose_named_check_does_not_fail_is_reported_missed_with_what_fa
 
 def test_run_variant_refuses_a_profile_the_entry_does_not_list() -> None:
     with pytest.raises(ValueError, match="lists"):
-        run_variant("convoso-unknown-campaign-6006-everywhere", profiles=["auto"])
+        run_variant("convoso-official-purpose-blank-ignored", profiles=["auto"])
 
 
 def test_run_variant_in_one_profile_runs_only_that_profile() -> None:

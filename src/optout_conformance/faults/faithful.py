@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse, Response
 from optout_conformance.faults import open_points
 from optout_conformance.faults.catalog import add, faithful
 from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoError, message_for
+from optout_conformance.reference.convoso_errors import message_for
 
 COMMUNITY_RUNS = ("community", "lenient", "auto")
 OFFICIAL_RUNS = ("official", "lenient", "auto")
@@ -67,23 +67,6 @@ class OfficialServer(ConvosoService):
     def error_response(self, code: int, operation: str) -> Response:
         return JSONResponse({"success": False, "code": str(code), "error": message_for(
             code, operation, self.config.profile)}, status_code=422)
-
-
-@faithful("convoso-unknown-campaign-6006-everywhere", api="convoso", family="errors",
-          profiles=("lenient",), server_profile="community")
-class UnknownCampaign6006Everywhere(ConvosoService):
-    """Answers an unknown campaign on update with 6006 (insert's code) instead of 6004.
-
-    000_4120ae5ce1e52dc7.txt contradicts itself: 6006 "Invalid Campaign ID" (insert/search) vs
-    6004 "Unknown Campaign ID" (update); the lenient profile accepts either on either operation
-    (registry convoso.error.unknown-campaign-code).
-    """
-
-    def validate_update_campaign(self, value: str) -> int:
-        try:
-            return super().validate_update_campaign(value)
-        except ConvosoError:
-            raise ConvosoError(6006, value) from None
 
 
 def _register_realizations() -> None:
