@@ -13,7 +13,6 @@ deployment vary): ``/sms-opt-out/search|insert|update`` (Convoso), ``/api_web`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from vcr.serializers import yamlserializer
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.errors import CassetteError
+from optout_conformance.runner.http import JsonTooDeep, parse_json_bounded
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
@@ -170,9 +170,21 @@ class Interaction:
     def json(self) -> Any:
         """The response body parsed as JSON, or None when it is not JSON."""
         try:
-            return json.loads(self.text)
+            return parse_json_bounded(self.response_body)  # depth-limited: never a RecursionError
         except ValueError:
             return None
+
+    def json_problem(self) -> str | None:
+        """Why a reply that says it is JSON cannot be read as JSON (too deep, invalid), or None."""
+        if "json" not in self.content_type:
+            return None
+        try:
+            parse_json_bounded(self.response_body)
+        except JsonTooDeep as exc:
+            return str(exc)
+        except ValueError as exc:
+            return f"not JSON ({str(exc).splitlines()[0]})"
+        return None
 
 
 def _body_bytes(value: Any) -> bytes:

@@ -50,6 +50,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from optout_conformance.cassettes.encoding import UndecodableBody, codings, decode
+from optout_conformance.runner.http import parse_json_bounded
 
 PLACEHOLDER = "REDACTED"
 # Reports about cassettes we did not record (validate, diff) hide credential values found in them
@@ -139,8 +140,8 @@ def _parse_json(text: str) -> Any:
     if not stripped or stripped[0] not in "[{\"":
         return None
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return parse_json_bounded(text)
+    except ValueError:  # not JSON, or nested deeper than any reply the suite reads
         return None
 
 

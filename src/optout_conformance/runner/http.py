@@ -269,11 +269,13 @@ class BoundedReply:
 
 async def fetch_bounded(client: httpx.AsyncClient, base: TargetUrl, method: str, path: str, *,
                         query: str = "", headers: Mapping[str, str] | None = None,
-                        content: bytes | None = None, timeout: float = DEFAULT_TIMEOUT) -> BoundedReply:
+                        content: bytes | None = None, timeout: float = DEFAULT_TIMEOUT,
+                        raw: bool = False) -> BoundedReply:
     """One request to ``base`` + ``path`` (the URL built from ``runner/urls.py``'s parse, so only
     ``base``'s origin is ever contacted), under one deadline over connect, headers and body, the
     body read streamed up to ``MAX_BODY_BYTES``, redirects not followed. Never raises for what the
-    server does: a transport failure is ``BoundedReply.error``."""
+    server does: a transport failure is ``BoundedReply.error``. ``raw``: the body as sent, still in
+    its Content-Encoding (for callers that decode every coding themselves, e.g. the proxy)."""
     reply = BoundedReply()
     try:
         target = base.join(path)
@@ -289,7 +291,7 @@ async def fetch_bounded(client: httpx.AsyncClient, base: TargetUrl, method: str,
             reply.status, reply.reason = response.status_code, response.reason_phrase
             reply.headers = response.headers
             body = bytearray()
-            async for chunk in response.aiter_bytes():
+            async for chunk in (response.aiter_raw() if raw else response.aiter_bytes()):
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
                     reply.truncated = True
@@ -361,9 +363,13 @@ class Exchange:
         return forms
 
     def redact(self, text: str) -> str:
-        for secret, variable in sorted(self.secret_forms.items(), key=lambda kv: -len(kv[0])):
-            text = text.replace(secret, variable)
-        return text
+        """``text`` with every whole occurrence of a credential (raw, percent-encoded, JSON-escaped
+        or inside base64) replaced by its variable; a credential inside a longer word is left alone
+        (a short token must not rewrite ordinary words). The one implementation:
+        :func:`optout_conformance.cassettes.scrub.redact`."""
+        from optout_conformance.cassettes.scrub import redact
+
+        return redact(text, self.secrets)
 
     def full_url(self) -> str:
         return self.url + (("?" + urlencode(self.params)) if self.params else "")
@@ -484,11 +490,7 @@ class HttpClient:
         """``text`` with every whole occurrence of a credential of this client (raw or
         percent-encoded) replaced by its variable; a credential inside a longer word is left
         alone (a one-letter password must not rewrite ordinary words)."""
-        forms = Exchange(method="", url="", secrets=self.secrets).secret_forms
-        for secret, variable in sorted(forms.items(), key=lambda kv: -len(kv[0])):
-            pattern = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
-            text = re.sub(pattern, variable.replace("\\", "\\\\"), text)
-        return text
+        return Exchange(method="", url="", secrets=self.secrets).redact(text)
 
     def __enter__(self) -> HttpClient:
         return self
