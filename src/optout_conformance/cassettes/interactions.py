@@ -25,7 +25,7 @@ from vcr.serializers import yamlserializer
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.errors import CassetteError
-from optout_conformance.runner.http import JsonTooDeep, parse_json_bounded
+from optout_conformance.runner.http import parse_json_bounded
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
@@ -173,18 +173,6 @@ class Interaction:
             return parse_json_bounded(self.response_body)  # depth-limited: never a RecursionError
         except ValueError:
             return None
-
-    def json_problem(self) -> str | None:
-        """Why a reply that says it is JSON cannot be read as JSON (too deep, invalid), or None."""
-        if "json" not in self.content_type:
-            return None
-        try:
-            parse_json_bounded(self.response_body)
-        except JsonTooDeep as exc:
-            return str(exc)
-        except ValueError as exc:
-            return f"not JSON ({str(exc).splitlines()[0]})"
-        return None
 
 
 def _body_bytes(value: Any) -> bytes:

@@ -24,7 +24,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urljoin
 
 import httpx
 from starlette.applications import Starlette
@@ -43,7 +43,13 @@ from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential
 from optout_conformance.cassettes.validate import response_findings, spec_for
 from optout_conformance.errors import UsageError
 from optout_conformance.runner.http import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
-from optout_conformance.runner.http import BoundedReply, async_deadline_client, fetch_bounded
+from optout_conformance.runner.http import (
+    BoundedReply,
+    JsonTooDeep,
+    async_deadline_client,
+    fetch_bounded,
+    parse_json_bounded,
+)
 from optout_conformance.runner.urls import TargetUrl, UrlError, parse_url
 
 # The largest request body a client may send through the proxy; a bigger one is answered 413.
@@ -129,14 +135,37 @@ async def _bounded_body(request: Request) -> bytes | None:
     return bytes(body)
 
 
-def _upstream_failure(fetched: BoundedReply) -> tuple[int, str] | None:
+def _upstream_failure(fetched: BoundedReply, base: TargetUrl) -> tuple[int, str] | None:
     """(status, reason) for an upstream that gave no usable reply: 504 when it did not answer in
-    time, 502 when it failed otherwise or answered more than the transport reads."""
+    time; 502 when it failed otherwise, answered more than the transport reads, redirected to
+    another origin (the client would follow it there, past the proxy, with its credentials) or
+    answered JSON nested deeper than any reply is read."""
     if fetched.error is not None:
         timed_out = "timeout" in fetched.error
         return (504 if timed_out else 502), fetched.error.splitlines()[0]
     if fetched.truncated:
         return 502, f"reply larger than {HTTP_MAX_BODY_BYTES} bytes (not forwarded)"
+    location = fetched.headers.get("location")
+    if fetched.status is not None and 300 <= fetched.status < 400 and location:
+        try:
+            elsewhere = parse_url(urljoin(str(base) + "/", location), allow_query=True).origin != base.origin
+        except UrlError:
+            elsewhere = True
+        if elsewhere:
+            return 502, f"HTTP {fetched.status} redirect to another origin (not followed, not passed on)"
+    return None
+
+
+def _too_deep(content: bytes, headers: httpx.Headers) -> str | None:
+    """Why a JSON reply is not read (nested past the depth limit), or None."""
+    if "json" not in headers.get("content-type", "").lower():
+        return None
+    try:
+        parse_json_bounded(content)
+    except JsonTooDeep as exc:
+        return f"{exc} (not forwarded)"
+    except ValueError:
+        return None  # invalid JSON is forwarded and judged like any reply
     return None
 
 
@@ -199,16 +228,9 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
         sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
         fetched = await fetch_bounded(upstream_client(), base, request.method, rest, query=query,
                                       headers=sent_headers, content=body, timeout=timeout, raw=True)
-        failure = _upstream_failure(fetched)
+        failure = _upstream_failure(fetched, base)
         undecodable = None
-        if failure is not None:
-            status, problem = failure
-            reason = "Gateway Timeout" if status == 504 else "Bad Gateway"
-            content = f"upstream failed: {problem}".encode()
-            reply_headers = httpx.Headers({"content-type": "text/plain"})
-            say(f"{request.method} {path}: upstream {target.split('?')[0]} failed: {problem} "
-                f"(answered {status})")
-        else:
+        if failure is None:
             status, reason, reply_headers = fetched.status or 0, fetched.reason, fetched.headers
             # Decoded here for every Content-Encoding spelling (httpx ignores x-gzip and others).
             encoding = ", ".join(reply_headers.get_list("content-encoding"))
@@ -217,6 +239,16 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             except UndecodableBody as exc:
                 content = fetched.content
                 undecodable = f"{PLACEHOLDER} (undecodable {encoding} body: {exc})".encode()
+            deep = _too_deep(content, reply_headers) if undecodable is None else None
+            if deep is not None:
+                failure = 502, f"reply {deep}"
+        if failure is not None:
+            status, problem = failure
+            reason = "Gateway Timeout" if status == 504 else "Bad Gateway"
+            content = f"upstream failed: {problem}".encode()
+            reply_headers = httpx.Headers({"content-type": "text/plain"})
+            say(f"{request.method} {path}: upstream {target.split('?')[0]} failed: {problem} "
+                f"(answered {status})")
         item = Interaction(cassette="proxy", index=len(log.traffic), method=request.method,
                            uri=str(request.url), request_headers=headers, request_body=body, status=status,
                            response_headers={k.lower(): v for k, v in reply_headers.items()},
@@ -282,4 +314,6 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
         bound = sock.getsockname()[1]
         echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
-        uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+            uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
+    echo("proxy stopped")

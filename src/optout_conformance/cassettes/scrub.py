@@ -247,6 +247,7 @@ class Scrubber:
         scrub it and every header value."""
         body = response.setdefault("body", {})
         headers = response.setdefault("headers", {})
+        _cut_oversized(body, headers)
         encoding_names = [name for name in headers if name.lower() == "content-encoding"]
         encoding = ", ".join(str(v) for name in encoding_names for v in _as_list(headers[name]))
         if codings(encoding) and isinstance(body.get("string"), bytes | str):
@@ -268,6 +269,22 @@ class Scrubber:
             for name in [n for n in headers if n.lower() == "content-length"]:
                 headers[name] = [str(length)]  # the body kept, decoded and scrubbed
         return response
+
+
+# A reply body the transport cut off (more than ``runner.http.MAX_BODY_BYTES``: unusable as a reply
+# anyway) is recorded as its start only, so a target answering 50 MB to every request leaves a
+# recording of kilobytes per cassette, not 2 MiB per interaction.
+TRUNCATED_HEADER = "x-optout-conformance-truncated"
+
+
+def _cut_oversized(body: dict[str, Any], headers: dict[str, Any]) -> None:
+    from optout_conformance.runner.http import KEPT_OF_TRUNCATED, MAX_BODY_BYTES
+
+    kept = body.get("string")
+    if isinstance(kept, bytes | str) and len(kept) > MAX_BODY_BYTES:
+        body["string"] = kept[:KEPT_OF_TRUNCATED]
+        headers[TRUNCATED_HEADER] = [f"body larger than {MAX_BODY_BYTES} bytes; the first "
+                                     f"{KEPT_OF_TRUNCATED} recorded"]
 
 
 @functools.lru_cache(maxsize=64)
