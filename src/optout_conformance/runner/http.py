@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import quote, urlencode
 
 import httpcore
 import httpx
@@ -352,16 +352,6 @@ class Exchange:
         except ValueError:
             return None
 
-    @property
-    def secret_forms(self) -> dict[str, str]:
-        """Every form a secret can take in a report (raw and percent-encoded) -> its variable."""
-        forms: dict[str, str] = {}
-        for secret, variable in self.secrets.items():
-            if secret:
-                for form in (secret, quote_plus(secret), quote(secret, safe="")):
-                    forms.setdefault(form, variable)
-        return forms
-
     def redact(self, text: str) -> str:
         """``text`` with every whole occurrence of a credential (raw, percent-encoded, JSON-escaped
         or inside base64) replaced by its variable; a credential inside a longer word is left alone
@@ -386,17 +376,19 @@ class Exchange:
         return " ".join(self._shell_word(p) for p in parts)
 
     def _shell_word(self, word: str) -> str:
-        """One shell word; a word holding a credential is double-quoted with the credential as
-        ``${VARIABLE}`` (expanded by the shell) and everything else escaped."""
-        secrets = {s: v for s, v in self.secret_forms.items() if s in word}
-        if not secrets:
+        """One shell word; a word holding a credential (as a whole token, in any form
+        :meth:`redact` knows) is double-quoted with the credential as ``${VARIABLE}`` (expanded by
+        the shell) and everything else escaped."""
+        from optout_conformance.cassettes.scrub import redact
+
+        variables = sorted({v for v in self.secrets.values()})
+        marked = redact(word, {s: f"\0{variables.index(v)}\0" for s, v in self.secrets.items()})
+        if marked == word:
             return shlex.quote(word)
-        pattern = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
-        pieces = re.split(f"({pattern})", word)
         out = []
-        for piece in pieces:
-            if piece in secrets:
-                out.append("${" + secrets[piece].lstrip("$") + "}")
+        for number, piece in enumerate(marked.split("\0")):
+            if number % 2:
+                out.append("${" + variables[int(piece)].lstrip("$").strip("{}") + "}")
             else:
                 out.append(re.sub(r'([\\"$`])', r"\\\1", piece))
         return '"' + "".join(out) + '"'
