@@ -336,6 +336,20 @@ def _json_credentials(value: Any, found: set[str]) -> None:
             _json_credentials(item, found)
 
 
+_JSON_FIELD = re.compile(r'"((?:[^"\\]|\\.){1,40})"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _json_fields_by_scan(text: str) -> set[str]:
+    """Values of credential fields written as ``"name": "value"`` anywhere in the text, found by a
+    linear scan (no parse, so nesting depth and broken JSON do not hide them)."""
+    found = set()
+    for name, value in _JSON_FIELD.findall(text):
+        with contextlib.suppress(ValueError):
+            if json.loads(f'"{name}"').lower() in CREDENTIAL_FIELDS and value:
+                found.add(json.loads(f'"{value}"'))
+    return found
+
+
 def _header_credentials(name: str, value: str, found: set[str]) -> None:
     lowered = name.lower()
     if lowered in AUTHORIZATION_HEADERS:
@@ -380,6 +394,7 @@ def credential_values(
             continue
         found.update(v for k, v in pairs if k.lower() in CREDENTIAL_FIELDS and v)
     _json_credentials(_parse_json(text), found)
+    found.update(_json_fields_by_scan(text))  # also in JSON too deep (or too broken) to parse
     content_type = ""
     for name, value in headers.items():
         for item in _as_list(value):
