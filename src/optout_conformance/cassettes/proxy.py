@@ -10,7 +10,12 @@ valid JSON), and the traffic is saved as one vcrpy cassette, with every credenti
 a request (or given on the command line) scrubbed.
 
 The proxy forwards whatever the client sent, even when it breaks the rules: it reports, it does
-not block, so the client sees what the upstream really answers.
+not block, so the client sees what the upstream really answers. Its bounds: ``--upstream`` is
+parsed by ``runner/urls.py``; the upstream is reached through the suite's transport
+(``runner.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed); an
+upstream that does not answer in time is answered 504 to the client, one that fails otherwise
+(reset, more than 2 MiB, a redirect to another origin, JSON nested past the depth limit) 502,
+each with one terminal line; a client body over 1 MiB is answered 413 and not forwarded.
 """
 
 from __future__ import annotations
