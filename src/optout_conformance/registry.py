@@ -38,6 +38,7 @@ REQUIRED_KEYS = (
     "spec",
 )
 _ID = re.compile(r"^[a-z]+(\.[a-z0-9_-]+)+$")
+_REALIZATION_NAME = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,21 @@ class Probe:
 
 
 @dataclass(frozen=True)
+class Realization:
+    """One choice a faithful server may make on an open point, as data for the generator.
+
+    ``apply`` maps operation names of ``faults.open_points`` (reply transforms such as
+    ``status`` or ``content_type``, selected by ``reply``; or a ``behaviour`` looked up by name) to
+    their arguments; an empty ``apply`` is the reference server's own choice.
+    """
+
+    name: str
+    apply: dict[str, Any]
+    # The catalog name this realization is also registered under (a former hand-written variant).
+    catalog: str | None = None
+
+
+@dataclass(frozen=True)
 class Discrepancy:
     """One registry entry: a disputed or silent point and the decision taken on it."""
 
@@ -72,6 +88,21 @@ class Discrepancy:
     profiles: dict[str, Any]
     reference: str
     spec: str
+    # Executable faithful choices (open points): at least two when given, names unique.
+    realizations: tuple[Realization, ...] = ()
+
+    @property
+    def is_open_point(self) -> bool:
+        """No document fixes the point: every profile observes it."""
+        return all(self.profiles[p] == OBSERVE for p in PINNED_PROFILES)
+
+    def realization(self, name: str) -> Realization:
+        """The realization with this name; SpecError naming the valid ones when there is none."""
+        for realization in self.realizations:
+            if realization.name == name:
+                return realization
+        valid = ", ".join(r.name for r in self.realizations) or "none"
+        raise SpecError(f"{self.id} has no realization {name!r}", hint=f"valid: {valid}")
 
     @property
     def spec_location(self) -> str | None:
@@ -135,7 +166,9 @@ def _parse_entry(raw: Any, where: str) -> Discrepancy:
     spec = raw["spec"]
     if not isinstance(spec, str) or not (spec.startswith("$") or spec.startswith("none:")):
         raise SpecError(f"{where}: spec must be a JSONPath ('$...') or 'none: <why>'")
+    realizations = _parse_realizations(raw.get("realizations", []), where)
     return Discrepancy(
+        realizations=realizations,
         id=raw["id"],
         api=raw["api"],
         operations=tuple(raw["operations"] or ()),
@@ -147,6 +180,26 @@ def _parse_entry(raw: Any, where: str) -> Discrepancy:
         reference=str(raw["reference"]),
         spec=spec,
     )
+
+
+def _parse_realizations(raw: Any, where: str) -> tuple[Realization, ...]:
+    if not isinstance(raw, list) or len(raw) == 1:
+        raise SpecError(f"{where}: realizations must be a list of at least two choices")
+    found: list[Realization] = []
+    for item in raw:
+        if not isinstance(item, dict) or not {"name", "apply"} <= set(item) or set(item) - {
+            "name", "apply", "catalog"
+        }:
+            raise SpecError(f"{where}: a realization is {{name, apply[, catalog]}}, not {item!r}")
+        name, apply = item["name"], item["apply"]
+        if not isinstance(name, str) or not _REALIZATION_NAME.match(name):
+            raise SpecError(f"{where}: realization name {name!r} must be kebab-case")
+        if not isinstance(apply, dict):
+            raise SpecError(f"{where}: realization {name}: apply must be a mapping")
+        if any(r.name == name for r in found):
+            raise SpecError(f"{where}: realization {name!r} listed twice")
+        found.append(Realization(name=name, apply=dict(apply), catalog=item.get("catalog")))
+    return tuple(found)
 
 
 @functools.cache
@@ -266,6 +319,12 @@ def _markdown(entries: list[Discrepancy]) -> str:
                 f"- Reference server: {entry.reference}.",
                 f"- Spec: `{entry.spec}`.",
             ]
+            if entry.realizations:
+                choices = "; ".join(
+                    f"`{r.name}` ({show_value(r.apply) if r.apply else 'the reference'})"
+                    for r in entry.realizations
+                )
+                lines.append(f"- Faithful realizations (`faults/open_points.py`): {choices}.")
     return "\n".join(lines)
 
 

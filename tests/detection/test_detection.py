@@ -6,12 +6,22 @@ subset is marked ``detection`` only, so CI runs it: the faults in ``CI_FAULTS`` 
 variant in one profile (``representative_profile``: a faithful Convoso variant runs the property
 phase once per profile, which made the subset take minutes). The rest is also marked ``slow``.
 The full matrix: ``pytest -m detection``.
+
+A fault counts as detected only when a check it names in ``detected_by`` fails
+(``run_variant``'s verdict); caught only by other checks, it is missed.
+
+The covering-array sweep (``faults.open_points.sweep``): generated faithful servers composing the
+registry's realizations of every open point, every pair of two points' choices in at least one
+server, per API (Convoso on both server profiles), each run in ``auto`` and its pinned profile.
+CI runs the first row of each API and server profile in ``auto`` (``SWEEP_CI_ROWS``); every row in
+every profile is ``-m detection`` (and ``slow``).
 """
 
 from __future__ import annotations
 
 import pytest
 
+from optout_conformance.faults import open_points
 from optout_conformance.faults.catalog import FAULTS
 from optout_conformance.faults.detect import VariantOutcome, run_variant
 
@@ -31,8 +41,7 @@ CI_FAULTS = {
 }
 
 # Known gaps of the suite, found by this matrix (strict: an xpass fails, so a fix is noticed).
-KNOWN_GAPS = {
-}
+KNOWN_GAPS = {}
 
 
 def representative_profile(name: str) -> str:
@@ -75,12 +84,102 @@ FAITHFUL_PARAMS = [
 @pytest.mark.parametrize("name", FAULT_PARAMS)
 def test_fault_is_detected_by_its_named_checks(name: str) -> None:
     outcome = run_variant(name)
-    assert outcome.verdict == "detected", f"{name} was not detected: {_explain(outcome)}"
     named = FAULTS[name].detected_by
-    assert not outcome.unexpected, f"{name} caught only by {outcome.caught_by}, not by {named}"
+    assert outcome.verdict == "detected", (
+        f"{name} was not detected by its named checks {named}"
+        + (f" (failed instead: {outcome.failed_instead})" if outcome.failed_instead else "")
+        + f":\n{_explain(outcome)}"
+    )
+    assert set(outcome.caught_by) <= set(named)
 
 
 @pytest.mark.parametrize(("name", "profile"), FAITHFUL_PARAMS)
 def test_faithful_variant_passes_every_check(name: str, profile: str) -> None:
     outcome = run_variant(name, profiles=[profile])
     assert outcome.verdict == "passed", f"false alarm on {name}:\n{_explain(outcome)}"
+
+
+# The covering-array sweep: (api, server profile, row number, generated name).
+SWEEP = [
+    (api, profile, number, entry.name)
+    for api in ("convoso", "whatcounts", "avaamo")
+    for profile in open_points.sweep_server_profiles(api)
+    for number, entry in enumerate(open_points.sweep(api, profile))
+]
+# CI: the first row of each API and server profile (it holds the most non-reference choices).
+SWEEP_CI_ROWS = {(api, profile, 0) for api, profile, _n, _name in SWEEP}
+
+# Realizations the suite falsely fails today, found by this sweep and `detect --singles` (each
+# alone fails the checks named; the checks are being fixed). A row holding one is a strict xfail,
+# so a fix is noticed; `strict=False` only where the row's other choices decide whether the check
+# reaches the point (the avaamo page past the end, the WhatCounts alias conflict).
+KNOWN_FALSE_ALARMS = {
+    "auth.failure-body=code-401": (
+        True,
+        "convoso robustness/properties: 'error code is documented for the "
+        "operation' fails the glossary's code 401 on an auth failure",
+    ),
+    "auth.failure-body=code-401-string": (True, "as code-401, with the code as a numeric string"),
+    "error.uncoded-body=generic-text": (
+        True,
+        "convoso properties: a schema-valid request refused with HTTP 400 "
+        "'Bad Request' (no code) is failed: 'accepts a request that follows "
+        "the documented parameters'",
+    ),
+    "content-type=text-html-utf8": (
+        True,
+        "whatcounts robustness/properties: FAILURE served as "
+        "text/html;charset=UTF-8 is failed (the WhatCounts spec lists text/plain only)",
+    ),
+    "alias-conflict=long-form-wins": (
+        False,
+        "whatcounts properties: a stop with c=<invalid> and "
+        "cmd=smsstopsubscribersend answered SUCCESS (the long form used) is failed as "
+        "'rejects a request that breaks the documented parameters'",
+    ),
+    "query.page-past-end=http-400": (
+        False,
+        "avaamo.pagination.pages_are_disjoint_complete_and_stable fails HTTP 400 for a page past the end",
+    ),
+}
+
+
+def _sweep_marks(
+    api: str, profile: str, number: int, name: str, run_profile: str
+) -> list[pytest.MarkDecorator]:
+    marks = [pytest.mark.detection]
+    if (api, profile, number) not in SWEEP_CI_ROWS or run_profile != "auto":
+        marks.append(pytest.mark.slow)
+    known = [
+        (strict, reason)
+        for choice, (strict, reason) in KNOWN_FALSE_ALARMS.items()
+        if choice in name.split(open_points.PART)
+    ]
+    if known:
+        marks.append(
+            pytest.mark.xfail(
+                reason="; ".join(reason for _strict, reason in known),
+                strict=any(strict for strict, _r in known),
+            )
+        )
+    return marks
+
+
+SWEEP_PARAMS = [
+    pytest.param(
+        name,
+        run_profile,
+        id=f"test_sweep_{api}_{profile}_row_{number}_passes_in_{run_profile}",
+        marks=_sweep_marks(api, profile, number, name, run_profile),
+    )
+    for api, profile, number, name in SWEEP
+    for run_profile in open_points.runs_for(api, profile)
+]
+
+
+@pytest.mark.parametrize(("name", "profile"), SWEEP_PARAMS)
+def test_generated_faithful_server_passes_every_check(name: str, profile: str) -> None:
+    outcome = run_variant(name, profiles=[profile])
+    assert outcome.verdict == "passed", (
+        f"false alarm on {name} (reproduce: optout-conformance serve --fault '{name}'):\n{_explain(outcome)}"
+    )

@@ -209,11 +209,6 @@ def test_the_written_baseline_follows_the_shipped_schema(faulty_run: RunResult, 
 
 # ------------------------------------------------------------------------------- the coverage gate
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="no check provokes 6026 ('Missing or Invalid Country Code') on update yet, and the registry "
-    "does not mark it as having no documented cause; the gate reports this gap (see docs/ci.md)",
-)
 def test_the_coverage_gate_passes_on_the_embedded_reference(reference_run: RunResult) -> None:
     ok, lines = coverage_gate(reference_run.apis[0])
     assert ok, lines

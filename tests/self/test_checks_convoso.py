@@ -28,6 +28,7 @@ from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import Store, Where
 from optout_conformance.runner.context import (
     CheckFailed,
+    CheckInconclusive,
     CheckSkipped,
     Credentials,
     Observation,
@@ -95,6 +96,8 @@ def outcome(ctx: RunContext, spec: CheckSpec) -> str:
         return f"failed: {failure.message}\n  {failure.exchange.summary() if failure.exchange else ''}"
     except CheckSkipped as skip:
         return f"skipped: {skip.reason}"
+    except CheckInconclusive as missing:
+        return f"inconclusive: {missing.reason}"
     return "passed"
 
 
@@ -140,12 +143,14 @@ def test_only_checks_registered_with_writes_send_inserts_or_updates(
     assert writers
 
 
-def test_a_check_without_writes_skips_instead_of_creating_missing_data(tmp_path: Path) -> None:
+def test_a_check_without_writes_is_inconclusive_instead_of_creating_missing_data(tmp_path: Path) -> None:
     config = ReferenceConfig(profile="community", db=str(tmp_path / "empty.db"), seed_records=0)
     with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
         ctx = context(server, "community")
         spec = CHECKS["convoso.filters.id_filter_returns_exactly_that_record"]
-        assert outcome(ctx, spec).startswith("skipped: needs 1 matching record(s) on the target and this")
+        verdict = outcome(ctx, spec)
+        assert verdict.startswith("inconclusive: needs 1 record(s)"), verdict
+        assert verdict.endswith("this check only reads")
         assert not [e for e in ctx.http.exchanges if e.url.endswith("/insert")]
 
 
@@ -414,3 +419,215 @@ def test_default_page_on_a_target_with_few_records_must_hold_every_match(
     with EmbeddedServer(create_app(config, convoso=variant, apis=("convoso",))) as server:
         spec = CHECKS["convoso.limits.omitted_limit_serves_the_documented_default_page_size"]
         assert outcome(context(server, "community"), spec).startswith(verdict)
+
+
+# -- the rule of evidence: no pass without the evidence the rule needs ---------------------------
+
+# Checks whose evidence is the answer to the request they send (an offset accepted or refused, a
+# token refused, the types of offset/limit/total): they may pass against an empty target. Every
+# other check needs records.
+NEEDS_NO_RECORDS = {
+    "convoso.shapes.paging_fields_have_the_profile_types",
+    "convoso.limits.offset_zero_and_the_documented_maximum_are_accepted",
+    "convoso.limits.offset_above_the_maximum_gets_7231",
+    "convoso.limits.negative_or_non_integer_offset_gets_7231",
+    "convoso.errors.search_with_an_invalid_or_missing_token_is_refused",
+}
+
+
+def read_only_context(server: EmbeddedServer, profile: str) -> RunContext:
+    """A context for a target that is neither embedded nor writable (as a remote target is)."""
+    url = server.url("convoso")
+    return RunContext(
+        target=Target(api="convoso", base_url=url),
+        credentials=Credentials(token=ReferenceConfig().token),
+        profile=profile,
+        http=HttpClient(url, timeout=5.0),
+    )
+
+
+@pytest.mark.parametrize("profile", ["community", "official", "lenient"])
+def test_against_an_empty_read_only_target_no_check_needing_records_passes(
+    profile: str, tmp_path: Path
+) -> None:
+    config = ReferenceConfig(profile="official" if profile == "official" else "community",
+                             db=str(tmp_path / "empty.db"), seed_records=0)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = read_only_context(server, profile)
+        results = {spec.id: outcome(ctx, spec) for spec in targeted_checks()}
+        inserts = [e for e in ctx.http.exchanges if e.url.endswith(("/insert", "/update"))]
+    passed = {check_id for check_id, text in results.items() if text == "passed"}
+    assert passed <= NEEDS_NO_RECORDS, sorted(passed - NEEDS_NO_RECORDS)
+    readers = {spec.id for spec in targeted_checks() if not spec.writes} - NEEDS_NO_RECORDS
+    assert all(results[check_id].startswith("inconclusive: ") for check_id in readers), {
+        check_id: results[check_id] for check_id in readers if not results[check_id].startswith("inc")
+    }
+    assert not inserts
+
+
+def test_a_limit_check_creates_the_records_its_bound_needs_when_writes_are_allowed(tmp_path: Path) -> None:
+    config = ReferenceConfig(profile="community", db=str(tmp_path / "few.db"), seed_records=10)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = context(server, "community")
+        spec = CHECKS["convoso.limits.limit_1000_is_accepted_and_filled"]
+        assert outcome(ctx, spec) == "passed"
+        body = ctx.http.post("/sms-opt-out/search", data={"auth_token": "reference-token", "limit": "1"})
+    assert int(body.json()["total"]) > 1000
+
+
+# -- misses of a review, as classes ------------------------------------------------------------
+
+FILTER_FAULTS = [
+    ("convoso-id-filter-ignored", "id_filter_returns_exactly_that_record"),
+    ("convoso-campaign-filter-ignored", "campaign_id_filter_returns_only_that_campaign"),
+    ("convoso-phone-number-filter-ignored", "phone_number_and_phone_code_filters_return_only_matches"),
+    ("convoso-phone-code-filter-ignored", "phone_number_and_phone_code_filters_return_only_matches"),
+    ("convoso-reason-filter-ignored", "reason_and_purpose_text_filters_match_by_containment"),
+    ("convoso-purpose-filter-ignored", "reason_and_purpose_text_filters_match_by_containment"),
+    ("convoso-insert-date-filter-ignored", "insert_date_filter_returns_records_of_that_day"),
+    ("convoso-insert-date-filter-ignored-in-any-profile", "insert_date_filter_returns_records_of_that_day"),
+]
+
+
+def serve_fault(tmp: Path, name: str, server_profile: str) -> EmbeddedServer:
+    from optout_conformance.faults.catalog import build_app
+
+    config = ReferenceConfig(profile=server_profile, db=str(tmp / f"{name}.db"), seed_records=SEED_RECORDS)
+    return EmbeddedServer(build_app(name, config, apis=("convoso",)))
+
+
+@pytest.mark.parametrize("run_profile", ["community", "official", "lenient"])
+@pytest.mark.parametrize(("name", "check"), FILTER_FAULTS, ids=[f[0] for f in FILTER_FAULTS])
+def test_a_filter_ignored_entirely_fails_in_every_profile(
+    name: str, check: str, run_profile: str, tmp_path: Path
+) -> None:
+    from optout_conformance.faults.catalog import get
+
+    server_profile = get(name).server_profile or ("official" if run_profile == "official" else "community")
+    with serve_fault(tmp_path, name, server_profile) as server:
+        verdict = outcome(context(server, run_profile), CHECKS[f"convoso.filters.{check}"])
+    assert verdict.startswith("failed: "), verdict
+
+
+class CaseInsensitiveTrimmedMatching(ConvosoService):
+    """Faithful: text filters match with case and surrounding whitespace aside (matching is
+    unspecified: neither document says exact, partial or case-insensitive)."""
+
+    def filter_phone_number(self, value: str) -> Where | None:
+        return None if value == "" else ("trim(phone_number) = trim(?)", [value])
+
+    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
+        if value in ("", "-BLANK-", "-NOTBLANK-"):
+            return super().filter_text(column, value, invalid_code)
+        return f"lower(trim({column})) = lower(trim(?))", [value]
+
+
+def test_case_insensitive_and_trimmed_text_filters_pass_and_are_observed(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", CaseInsensitiveTrimmedMatching) as server:
+        ctx = context(server, "community")
+        first = ctx.http.post("/sms-opt-out/search", data={"auth_token": "reference-token",
+                                                           "reason": "-NOTBLANK-", "limit": "1"})
+        reason = first.json()["records"][0]["reason"]
+        # A record whose reason differs from the sampled one only in case and spaces.
+        ctx.http.post("/sms-opt-out/insert", data={
+            "auth_token": "reference-token", "phone_number": ctx.fictional_phone(), "phone_code": "1",
+            "campaign_id": "0", "reason": f" {reason.upper()} ", "purpose": "Survey"})
+        text_check = CHECKS["convoso.filters.reason_and_purpose_text_filters_match_by_containment"]
+        verdicts = {spec.id: outcome(ctx, spec) for spec in targeted_checks()
+                    if spec.family == "filters"}
+    assert set(verdicts.values()) == {"passed"}, verdicts
+    assert verdicts[text_check.id] == "passed"
+    seen = [o.observed for o in observed(ctx, "convoso.search.text-filter-matching")]
+    assert {"reason": "case or whitespace aside"} in seen
+    assert {"reason": "case-insensitive"} in seen
+
+
+def test_exact_text_matching_is_observed_as_case_sensitive(tmp_path: Path) -> None:
+    with serve(tmp_path, "community") as server:
+        ctx = context(server, "community")
+        verdict = outcome(ctx, CHECKS["convoso.filters.reason_and_purpose_text_filters_match_by_containment"])
+    assert verdict == "passed"
+    seen = [o.observed for o in observed(ctx, "convoso.search.text-filter-matching")]
+    assert {"reason": "case-sensitive"} in seen
+
+
+class InvalidTokenWithCode401(ConvosoService):
+    """Faithful: an auth failure answered {"success": false, "code": 401, "error": "Invalid
+    authentication token"} (000's Error Handling gives the message without a code; the glossary,
+    a public fact, gives 401 for a missing or invalid token)."""
+
+    def unauthorized_response(self) -> Response:
+        body = {"success": False, "code": 401, "error": "Invalid authentication token"}
+        return JSONResponse(body, status_code=401)
+
+
+@pytest.mark.parametrize("profile", ["community", "official"])
+def test_an_auth_failure_with_code_401_passes_every_convoso_check(profile: str, tmp_path: Path) -> None:
+    with serve(tmp_path, profile, InvalidTokenWithCode401) as server:
+        ctx = context(server, profile)
+        results = {spec.id: outcome(ctx, spec) for spec in targeted_checks()}
+    problems = {k: v for k, v in results.items() if v != "passed"}
+    assert not problems, problems
+
+
+@pytest.mark.parametrize(
+    ("name", "check_id", "said"),
+    [
+        ("convoso-insert-stored-despite-bad-token",
+         "convoso.errors.insert_with_an_invalid_token_is_refused", "a refused insert stores nothing"),
+        ("convoso-unknown-campaign-insert-stored-globally",
+         "convoso.errors.insert_with_an_unknown_campaign_gets_6006", "a refused insert stores nothing"),
+        ("convoso-duplicate-stored-despite-6008",
+         "convoso.state.duplicate_insert_leaves_a_single_record", "one record"),
+        ("convoso-colliding-update-half-applied",
+         "convoso.state.refused_colliding_update_changes_nothing", "unchanged"),
+        ("convoso-refused-campaign-update-applied",
+         "convoso.errors.update_with_an_unknown_campaign_gets_6004", "a refused update changes nothing"),
+    ],
+    ids=lambda value: value if value.startswith("convoso-") else "",
+)
+def test_a_refused_write_that_writes_anyway_fails_on_read_back(
+    name: str, check_id: str, said: str, tmp_path: Path
+) -> None:
+    with serve_fault(tmp_path, name, "community") as server:
+        failure = failure_of(context(server, "community"), CHECKS[check_id])
+    assert failure is not None and said in failure.documented
+    assert failure.exchange is not None
+
+
+@pytest.mark.parametrize("profile", ["community", "official", "lenient"])
+def test_an_error_code_from_another_operations_table_fails(profile: str, tmp_path: Path) -> None:
+    """6006 is in the insert and search tables, not in update's (which lists 6004)."""
+    with serve_fault(tmp_path, "convoso-update-unknown-campaign-gets-6006", "community") as server:
+        failure = failure_of(context(server, profile),
+                             CHECKS["convoso.errors.update_with_an_unknown_campaign_gets_6004"])
+    assert failure is not None and "code 6006" in failure.received
+
+
+class NewestFirst(ConvosoService):
+    """Faithful: records newest first (no document fixes an order; this one is stable)."""
+
+    def page(self, where: Where, offset: int, limit: int) -> list:  # type: ignore[type-arg]
+        total = self.count(where)
+        if offset >= total:
+            return []
+        start = max(total - offset - limit, 0)
+        return list(reversed(self.store.page_convoso(where, start, total - offset - start)))
+
+
+ORDER_CHECK = "convoso.pagination.identical_searches_return_the_same_order"
+
+
+def test_a_stable_order_other_than_the_references_passes_and_is_observed(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", NewestFirst) as server:
+        ctx = context(server, "community")
+        verdicts = {spec.id: outcome(ctx, spec) for spec in targeted_checks()
+                    if spec.family == "pagination"}
+    assert set(verdicts.values()) == {"passed"}, verdicts
+    assert [o.observed for o in observed(ctx, "convoso.search.order")] == ["stable"]
+
+
+def test_an_order_drawn_afresh_for_each_search_fails_the_row_offset_rule(tmp_path: Path) -> None:
+    with serve_fault(tmp_path, "convoso-unstable-order", "community") as server:
+        failure = failure_of(context(server, "community"), CHECKS[ORDER_CHECK])
+    assert failure is not None and "one result set" in failure.documented

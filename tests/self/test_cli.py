@@ -234,7 +234,8 @@ def test_an_unknown_check_id_exits_2_with_one_line_naming_close_matches(
     avaamo_checks: object, avaamo_url: str
 ) -> None:
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
-                    "--check", "avaamo.robustness.cli_test_pases", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+                    "--check", "avaamo.robustness.cli_test_pases",
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     assert result.exit_code == 2, result.output
     (line,) = result.output.strip().splitlines()
     assert line.startswith("error: unknown check id 'avaamo.robustness.cli_test_pases' "
@@ -243,7 +244,7 @@ def test_an_unknown_check_id_exits_2_with_one_line_naming_close_matches(
 
 def test_a_check_id_like_no_other_exits_2_and_never_claims_conformance(avaamo_url: str) -> None:
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--check", "no.such.check",
-                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     assert result.exit_code == 2, result.output
     assert result.output.startswith("error: unknown check id 'no.such.check' (no close match among ")
     assert "conformant" not in result.output
@@ -252,7 +253,7 @@ def test_a_check_id_like_no_other_exits_2_and_never_claims_conformance(avaamo_ur
 def test_a_check_of_an_api_not_selected_exits_2(avaamo_url: str) -> None:
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url,
                     "--check", "convoso.limits.limit_1000_is_accepted_and_filled",
-                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+                    env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     assert result.exit_code == 2, result.output
     assert "belongs to convoso, but the run selects only avaamo" in result.output
     assert len(result.output.strip().splitlines()) == 1
@@ -281,7 +282,7 @@ def test_an_inconclusive_check_is_shown_apart_and_exits_0_without_strict_and_1_w
 ) -> None:
     args = ["run", "--api", "avaamo", "--target", avaamo_url, "--check", "avaamo.robustness.cli_test_passes",
             "--check", "avaamo.robustness.cli_test_inconclusive"]
-    env = {"OPTOUT_CONFORMANCE_TOKEN": "s3"}
+    env = {"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"}
     lenient = invoke(*args, "--report-json", str(tmp_path / "lenient.json"), env=env)
     assert lenient.exit_code == 0, lenient.output
     text = folded(lenient.output)
@@ -305,7 +306,7 @@ def test_a_run_that_executed_no_check_exits_2_with_one_line_saying_so(
     outcome_checks: object, avaamo_url: str
 ) -> None:
     result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--check",
-                    "avaamo.robustness.cli_test_skips", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+                    "avaamo.robustness.cli_test_skips", env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     assert result.exit_code == 2, result.output
     assert "error: no check ran: 1 selected, every one skipped (nothing was checked)" in result.output
     assert "Result: nothing checked (no check ran) (exit 2)" in result.output
@@ -324,7 +325,7 @@ def test_a_crash_of_the_fingerprint_probes_exits_1_with_an_error_never_a_quiet_l
     probes.PROBES["avaamo"] = (*before, probe_that_crashes)
     try:
         result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--profile", "auto", "--check",
-                        "avaamo.robustness.cli_test_passes", env={"OPTOUT_CONFORMANCE_TOKEN": "s3"})
+                        "avaamo.robustness.cli_test_passes", env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     finally:
         probes.PROBES["avaamo"] = before
     assert result.exit_code == 1, result.output

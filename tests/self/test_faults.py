@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import httpx
@@ -100,25 +101,57 @@ def test_detected_by_checks_run_first() -> None:
     assert [c.id for c in ordered[: len(entry.detected_by)]] == list(entry.detected_by)
 
 
-def test_summary_line_counts_detections_and_false_alarms() -> None:
+def test_summary_line_counts_detections_by_named_checks_and_false_alarms() -> None:
     result = DetectionResult(outcomes=[
         VariantOutcome("convoso-a", "convoso", "fault", ["auto"], "detected", ["x"], seconds=1.0),
-        VariantOutcome("convoso-b", "convoso", "fault", ["auto"], "missed"),
+        VariantOutcome("convoso-b", "convoso", "fault", ["auto"], "missed", failed_instead=["z"]),
         VariantOutcome("convoso-c", "convoso", "faithful", ["auto"], "false-alarm", ["y"]),
         VariantOutcome("convoso-d", "convoso", "faithful", ["auto"], "passed"),
     ])
-    assert result.summary().startswith("detected 1/2 faults, false alarms 1/2 faithful variants")
+    summary = result.summary()
+    assert summary.startswith("detected 1/2 faults by their named checks, false alarms 1/2 faithful variants")
+    assert summary.endswith("missed: convoso-b")
     assert result.exit_code == 1
+    assert result.to_dict()["missed"] == ["convoso-b"]
 
 
-def test_a_fault_caught_outside_its_detected_by_is_flagged_in_the_table() -> None:
-    outcome = VariantOutcome("convoso-a", "convoso", "fault", ["auto"], "detected", ["z"], unexpected=True)
-    assert "(!)" in table_row(outcome)
+def test_a_missed_fault_caught_only_by_other_checks_names_them_in_the_table() -> None:
+    outcome = VariantOutcome("convoso-a", "convoso", "fault", ["auto"], "missed", failed_instead=["z.check"])
+    assert "(!) failed instead (not named in detected_by): z.check" in table_row(outcome)
+
+
+def test_every_registered_check_is_named_by_some_faults_detected_by() -> None:
+    named = {check_id for entry in FAULT_ENTRIES for check_id in entry.detected_by}
+    unnamed = sorted(set(load_all()) - named)
+    assert not unnamed, f"checks no fault names in detected_by: {unnamed}"
+
+
+def test_every_name_in_a_detected_by_is_a_registered_check() -> None:
+    checks = load_all()
+    unknown = sorted({c for entry in FAULT_ENTRIES for c in entry.detected_by if c not in checks})
+    assert not unknown
+
+
+def test_a_fault_whose_named_check_does_not_fail_is_reported_missed_with_what_failed_instead(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A real fault (the phone_code filter is ignored), credited to a check that cannot see it.
+    real = FAULTS["convoso-phone-code-filter-ignored"]
+    wrong = dataclasses.replace(
+        real, name="convoso-credited-to-the-wrong-check",
+        detected_by=("convoso.limits.limit_1000_is_accepted_and_filled",),
+    )
+    monkeypatch.setitem(FAULTS, wrong.name, wrong)
+    outcome = run_variant(wrong.name, profiles=["auto"], budget=60)
+    assert outcome.verdict == "missed", outcome.messages
+    assert outcome.caught_by == []
+    assert set(outcome.failed_instead) & set(real.detected_by), outcome.messages
+    assert DetectionResult(outcomes=[outcome]).exit_code == 1
 
 
 def test_run_variant_refuses_a_profile_the_entry_does_not_list() -> None:
     with pytest.raises(ValueError, match="lists"):
-        run_variant("convoso-unknown-campaign-6006-everywhere", profiles=["auto"])
+        run_variant("convoso-official-purpose-blank-ignored", profiles=["auto"])
 
 
 def test_run_variant_in_one_profile_runs_only_that_profile() -> None:

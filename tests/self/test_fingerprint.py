@@ -163,4 +163,4 @@ def test_json_nested_past_the_recursion_limit_is_an_unreadable_reply_not_a_probe
         ctx, error = _probe(url)
     assert error is None
     assert ctx.fingerprint == {}
-    assert any("nested too deeply" in str(o.observed) for o in ctx.observations), ctx.observations
+    assert any("levels deep" in str(o.observed) for o in ctx.observations), ctx.observations

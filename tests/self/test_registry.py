@@ -200,3 +200,37 @@ def test_docs_discrepancies_md_is_the_current_markdown_rendering() -> None:
         "docs/discrepancies.md is stale; regenerate it with "
         "`optout-conformance discrepancies --format markdown > docs/discrepancies.md`"
     )
+
+
+@pytest.mark.parametrize(
+    ("realizations", "message"),
+    [
+        ([{"name": "only-one", "apply": {}}], "at least two"),
+        ("not-a-list", "at least two"),
+        ([{"name": "a", "apply": {}}, {"name": "a", "apply": {"status": 400}}], "listed twice"),
+        ([{"name": "Bad Name", "apply": {}}, {"name": "b", "apply": {}}], "kebab-case"),
+        ([{"name": "a", "apply": []}, {"name": "b", "apply": {}}], "mapping"),
+        ([{"name": "a"}, {"name": "b", "apply": {}}], "realization is"),
+    ],
+)
+def test_bad_realizations_are_rejected_naming_the_fault(realizations: object, message: str) -> None:
+    with pytest.raises(SpecError, match=message):
+        parse_registry({"version": 1, "entries": [{**GOOD_ENTRY, "realizations": realizations}]})
+
+
+def test_realizations_are_parsed_with_their_catalog_names() -> None:
+    entry = get("convoso.search.order")
+    assert [r.name for r in entry.realizations] == ["id-ascending", "newest-first"]
+    assert entry.realization("newest-first").catalog == "convoso-newest-first"
+    with pytest.raises(SpecError, match="no realization"):
+        entry.realization("sideways")
+
+
+def test_open_points_are_the_entries_every_profile_observes() -> None:
+    assert get("convoso.error.http-status").is_open_point
+    assert not get("convoso.search.limit-default").is_open_point
+
+
+def test_markdown_lists_each_entrys_realizations() -> None:
+    line = "- Faithful realizations (`faults/open_points.py`): `id-ascending` (the reference)"
+    assert line in render("markdown")

@@ -365,7 +365,7 @@ def test_a_checks_note_reaches_the_terminal_and_json_reports(
 def test_an_unknown_check_id_is_refused_before_any_target_is_contacted() -> None:
     from optout_conformance.runner.execute import UnknownCheck
 
-    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:9/v1",), token="t"),
+    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:9/v1",), token="test-token"),
                                 api="convoso", environ={})
     # Port 9 refuses connections: reaching it would raise TargetUnreachable instead.
     with pytest.raises(UnknownCheck, match=r"unknown check id 'convoso.limits.limit_1000_is_acepted'"
@@ -376,7 +376,7 @@ def test_an_unknown_check_id_is_refused_before_any_target_is_contacted() -> None
 def test_a_check_of_an_api_the_run_does_not_select_is_refused() -> None:
     from optout_conformance.runner.execute import UnknownCheck
 
-    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:9/v1",), token="t"),
+    settings = resolve_settings(RawSettings(targets=("http://127.0.0.1:9/v1",), token="test-token"),
                                 api="convoso", environ={})
     avaamo_check = next(c.id for c in load_all().values() if c.api == "avaamo")
     refused = f"'{avaamo_check}' belongs to avaamo, but the run selects only convoso"
@@ -459,7 +459,7 @@ def test_a_run_whose_every_check_was_skipped_exits_2(registered_checks: dict[str
     skips = _register_outcome_checks()[2]
     app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok)])
     with serve(app) as url:
-        settings = resolve_settings(RawSettings(targets=(url + "/api/v2",), token="t"), api="avaamo",
+        settings = resolve_settings(RawSettings(targets=(url + "/api/v2",), token="test-token"), api="avaamo",
                                     environ={})
         result = run(settings, RunLimits(check_ids=(skips.id,)))
     assert [c.status for c in result.checks] == ["skipped"]

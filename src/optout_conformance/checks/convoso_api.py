@@ -9,11 +9,11 @@ nothing a target sends makes a check raise anything else.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from optout_conformance.checks.registry import CHECKS
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.context import CheckFailed, CheckInconclusive, RunContext
 from optout_conformance.runner.http import Exchange
 
 S000 = "000_4120ae5ce1e52dc7.txt"
@@ -344,20 +344,129 @@ def sample(
 def sample_page(
     ctx: RunContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
 ) -> tuple[Exchange, list[dict[str, Any]]]:
-    """:func:`sample` with the search exchange that served the records (for a failure's curl)."""
+    """:func:`sample` with the search exchange that served the records (for a failure's curl).
+
+    Too few records and no right to write: the check is inconclusive (it never passes on nothing).
+    """
     ex = search(ctx, limit=limit, **filters)
     _, items = records(ex, rule)
     if len(items) >= minimum:
         return ex, items
-    if not may_write(ctx):
-        why = "this check only reads" if ctx.writes_allowed else "writes are not allowed"
-        raise CheckSkipped(f"needs {minimum} matching record(s) on the target and {why}")
+    lacking(ctx, f"{minimum} record(s) matching {filters or 'no filter'} (the target has {len(items)})")
     for _ in range(minimum - len(items)):
         create_record(ctx, rule=rule)
     ex = search(ctx, limit=limit, **filters)
     return ex, records(ex, rule)[1]
 
 
+def lacking(ctx: RunContext, evidence: str) -> None:
+    """Return when the running check may create the missing ``evidence``; else it is inconclusive."""
+    if may_write(ctx):
+        return
+    why = "this check only reads" if ctx.writes_allowed else "writes are not allowed"
+    raise CheckInconclusive(f"needs {evidence}, and {why}")
+
+
+def total_records(ctx: RunContext, rule: str, **filters: Any) -> int:
+    """The `total` a search with ``filters`` reports (one record asked for)."""
+    ex = search(ctx, limit=1, **filters)
+    body, _ = records(ex, rule)
+    return total_of(ex, body, rule)
+
+
+def ensure_total(ctx: RunContext, rule: str, minimum: int) -> int:
+    """At least ``minimum`` records on the target: created (fictional numbers, run prefix) by a
+    check flagged ``writes`` when missing, else the check is inconclusive. Returns the total."""
+    total = total_records(ctx, rule)
+    if total >= minimum:
+        return total
+    lacking(ctx, f"at least {minimum} records (the target has {total})")
+    setup = f"{rule} (setup: insert of a valid record, 000 Insert)"
+    for _ in range(minimum - total):
+        success(insert(ctx, ctx.fictional_phone(), reason=f"{ctx.run_prefix} bulk"), setup, S000)
+    total = total_records(ctx, rule)
+    if total < minimum:
+        raise CheckFailed(
+            setup,
+            received=f"total {total} after inserting {minimum} records' worth",
+            documented="every inserted record counted in total (total: Total matching records)",
+            source=BOTH,
+        )
+    return total
+
+
+def outsider(ctx: RunContext, rule: str, keep: Callable[[dict[str, Any]], bool], filters: Any) -> None:
+    """Evidence for a filter check: the unfiltered data holds a record the filter must leave out
+    (else a server ignoring the filter would pass unseen): inconclusive without one."""
+    _, items = records(search(ctx, limit=1000), rule)
+    if not any(not keep(r) for r in items):
+        raise CheckInconclusive(
+            f"needs a record that does not match {filters} (all {len(items)} served match): "
+            "a server ignoring the filter could not be told apart"
+        )
+
+
+def fold(value: Any) -> str:
+    """Text for matching: case and surrounding whitespace aside (matching is unspecified)."""
+    return " ".join(text(value).casefold().split())
+
+
+def matches_text(value: Any, wanted: str) -> bool:
+    """``value`` holds ``wanted``: exact, partial, case-insensitive or trimmed matching all pass
+    (registry convoso.search.text-filter-matching: no document says which)."""
+    return fold(wanted) in fold(value)
+
+
 def text(value: Any) -> str:
     """A record field as text (None and missing fields read as blank)."""
     return "" if value is None else str(value)
+
+
+def not_stored(ctx: RunContext, rule: str, phone: str, ex: Exchange, source: str) -> None:
+    """Read back after a refused insert of ``phone``: search must show no record of it (the
+    refusal said nothing was written; 000 workflow: search by phone_number "Returns all SMS
+    opt-out entries for number")."""
+    found = [r for r in find(ctx, rule, phone_number=phone) if text(r.get("phone_number")) == phone]
+    if found:
+        raise CheckFailed(
+            f"{rule} (read back)",
+            received=f"refused with {ex.summary(80)}, yet search shows {short(found[0])}",
+            documented="a refused insert stores nothing",
+            source=source,
+            exchange=ex,
+        )
+
+
+# ---------------------------------------------------------------- the sentences checks cite
+# (file, exact words) pairs for ``@check(cites=...)``; tests/self/test_citations.py finds each one
+# in its seed (000's tables have no spaces between columns).
+
+LIMIT_000 = (S000, "limitintegerNoResults per page (default 1000, max 1000)")
+LIMIT_001 = (S001, "Max number of records to return (default 100, max 1000)")
+OFFSET_000 = (S000, "offsetintegerNoPagination offset (default 0, max 100000)")
+OFFSET_001 = (S001, "Row offset for pagination (default 0, max 1,000,000)")
+OFFSET_7231_000 = (S000, "7231Invalid offset value")
+OFFSET_7231_001 = (S001, "7231 | Invalid offset value")
+ROW_001 = (S001, "offset | integer | Starting row in the result set")
+TOTAL_000 = (S000, "totalintegerTotal matching records")
+TOTAL_001 = (S001, "Total number of matching records found")
+RECORDS_000 = (S000, "recordsarrayArray of opt-out records")
+FILTER_CRITERIA_001 = (S001, "This API retrieves SMS Opt-Out records based on filter criteria")
+AUTH_000 = (S000, "Authentication: Required (auth_token)")
+AUTH_ERROR_000 = (
+    S000,
+    'Invalid auth_token{"success": false, "error": "Invalid authentication token"}',
+)
+AUTH_001 = (S001, "auth_token | string | Yes | API token")
+SDK_ERROR_FACT = (
+    "README.md",
+    'treats a JSON body with `"success": false` as an API error and reads a numeric `code` and a '
+    "`message` or `error` string from it",
+)
+SERVER_FAILED_FACT = ("README.md", "500 (server failed)")
+STATUS_WORKFLOW_000 = (
+    S000,
+    "Checking SMS Opt-Out Status POST /sms-opt-out/search - phone_number: 5551234567 Result: "
+    "Returns all SMS opt-out entries for number",
+)
+HONOR_000 = (S000, "Honor opt-out immediately")

@@ -8,11 +8,19 @@ string). 7231 (invalid offset) lives with the offset checks in ``convoso_limits`
 
 from __future__ import annotations
 
+from typing import Any
+
 from optout_conformance.checks.convoso_api import (
+    AUTH_000,
+    AUTH_001,
+    AUTH_ERROR_000,
     INSERT,
     PURPOSE_CAMPAIGN,
     S000,
+    SDK_ERROR_FACT,
     SEARCH,
+    SERVER_FAILED_FACT,
+    STATUS_WORKFLOW_000,
     UNKNOWN_CAMPAIGN,
     UPDATE,
     as_int,
@@ -22,6 +30,7 @@ from optout_conformance.checks.convoso_api import (
     error_body,
     insert,
     json_object,
+    not_stored,
 )
 from optout_conformance.checks.convoso_state import read_back, written
 from optout_conformance.checks.registry import check
@@ -38,13 +47,16 @@ GLOSSARY_401 = "Convoso glossary"
 PURPOSE_REQUIRED = {6080: "The purpose field is mandatory for campaigns of type 'Purpose'"}
 
 
-def campaign_codes(ctx: RunContext, operation: str) -> dict[int, str]:
-    """The profile's code for an unknown campaign on ``operation``; lenient: 6006 or 6004."""
-    pinned = ctx.expect("convoso.error.unknown-campaign-code")
-    both = {**INVALID_CAMPAIGN, **UNKNOWN_CAMPAIGN_CODE}
-    if isinstance(pinned, dict) and pinned.get(operation) in both:
-        return {pinned[operation]: both[pinned[operation]]}
-    return both
+# The Error Handling table of 000 gives "Invalid campaign" the text "Campaign not found" and no
+# code: that answer passes on either operation. A code must come from the operation's own table:
+# 6006 on insert, 6004 on update, even though the other table has the other one.
+CAMPAIGN_NOT_FOUND = ("Campaign not found",)
+INVALID_CAMPAIGN_CITE = (S000, 'Invalid campaign{"success": false, "error": "Campaign not found"}')
+
+
+def cite(*quotes: str) -> tuple[tuple[str, str], ...]:
+    """Citations of 000 (the only document of insert, update and their error tables)."""
+    return tuple((S000, quote) for quote in quotes)
 
 
 @check(
@@ -53,18 +65,24 @@ def campaign_codes(ctx: RunContext, operation: str) -> dict[int, str]:
     family="errors",
     source=f"{S000} (Insert error codes: 6006 Invalid Campaign ID)",
     writes=True,
+    cites=(*cite("6006Invalid Campaign ID"), INVALID_CAMPAIGN_CITE, STATUS_WORKFLOW_000),
 )
 def insert_with_an_unknown_campaign_gets_6006(ctx: RunContext) -> None:
-    """Insert into a campaign id the account does not have -> 6006 "Invalid Campaign ID"."""
+    """Insert into a campaign id the account does not have -> 6006 "Invalid Campaign ID" (the
+    insert table's code; 6004 is the update table's), and nothing is stored (read back)."""
     ctx.require_writes()
-    ex = insert(ctx, ctx.fictional_phone(), campaign_id=UNKNOWN_CAMPAIGN, reason=ctx.run_prefix)
+    rule = "insert with an unknown campaign gets 6006"
+    phone = ctx.fictional_phone()
+    ex = insert(ctx, phone, campaign_id=UNKNOWN_CAMPAIGN, reason=ctx.run_prefix)
     assert_error(
         ctx,
         ex,
-        rule="insert with an unknown campaign gets 6006",
-        codes=campaign_codes(ctx, "insert"),
+        rule=rule,
+        codes=INVALID_CAMPAIGN,
         source=f"{S000} (Insert: 6006 Invalid Campaign ID)",
+        code_optional_for=CAMPAIGN_NOT_FOUND,
     )
+    not_stored(ctx, rule, phone, ex, S000)
 
 
 @check(
@@ -73,9 +91,11 @@ def insert_with_an_unknown_campaign_gets_6006(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (Update error codes: 6004 Unknown Campaign ID)",
     writes=True,
+    cites=(*cite("6004Unknown Campaign ID"), INVALID_CAMPAIGN_CITE),
 )
 def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
-    """Update a record into an unknown campaign -> 6004 "Unknown Campaign ID" (lenient: 6006 too)."""
+    """Update a record into an unknown campaign -> 6004 "Unknown Campaign ID", the update table's
+    code (6006 is in the insert and search tables, not in update's: it fails here)."""
     rule = "update with an unknown campaign gets 6004"
     record = create_record(ctx, rule=rule)
     ex = call(ctx, UPDATE, id=record.get("id"), campaign_id=UNKNOWN_CAMPAIGN)
@@ -83,9 +103,11 @@ def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
         ctx,
         ex,
         rule=rule,
-        codes=campaign_codes(ctx, "update"),
+        codes=UNKNOWN_CAMPAIGN_CODE,
         source=f"{S000} (Update: 6004 Unknown Campaign ID)",
+        code_optional_for=CAMPAIGN_NOT_FOUND,
     )
+    unchanged(ctx, rule, record, ex)
 
 
 @check(
@@ -94,6 +116,10 @@ def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (Insert error codes: 6007 Invalid Phone Number)",
     writes=True,
+    cites=cite(
+        "6007Invalid Phone Number",
+        'Invalid phone format{"success": false, "error": "Invalid phone number"}',
+    ),
 )
 def insert_of_a_phone_number_with_letters_gets_6007(ctx: RunContext) -> None:
     """A phone number with letters is not a phone number -> 6007 "Invalid Phone Number"."""
@@ -114,6 +140,10 @@ def insert_of_a_phone_number_with_letters_gets_6007(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (Insert error codes: 6008 The phone number already exists)",
     writes=True,
+    cites=cite(
+        "6008The phone number already exists",
+        'Phone already opted-out{"success": false, "error": "Phone already in SMS opt-out"}',
+    ),
 )
 def duplicate_insert_gets_6008(ctx: RunContext) -> None:
     """The same (phone_number, phone_code, campaign_id) twice -> 6008 "The phone number already exists"."""
@@ -135,16 +165,23 @@ def duplicate_insert_gets_6008(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (Insert: phone_code required; 6026 Missing or Invalid Country Code)",
     writes=True,
+    cites=(*cite("phone_codestringYesCountry/region phone code", "6026Missing or Invalid Country Code"),
+           STATUS_WORKFLOW_000),
 )
 def insert_without_a_valid_phone_code_gets_6026(ctx: RunContext) -> None:
-    """A missing phone_code and a non-numeric one -> 6026 "Missing or Invalid Country Code"."""
+    """A missing phone_code and a non-numeric one -> 6026 "Missing or Invalid Country Code"; the
+    refused numbers are then not found by search (read back)."""
     ctx.require_writes()
     codes = {6026: "Missing or Invalid Country Code"}
     rule = "insert without a valid phone_code gets 6026"
-    missing = call(ctx, INSERT, phone_number=ctx.fictional_phone(), campaign_id="0", reason=ctx.run_prefix)
+    phone = ctx.fictional_phone()
+    missing = call(ctx, INSERT, phone_number=phone, campaign_id="0", reason=ctx.run_prefix)
     assert_error(ctx, missing, rule=f"{rule} (phone_code missing)", codes=codes, source=S000)
-    invalid = insert(ctx, ctx.fictional_phone(), phone_code="abc", reason=ctx.run_prefix)
+    not_stored(ctx, f"{rule} (phone_code missing)", phone, missing, S000)
+    phone = ctx.fictional_phone()
+    invalid = insert(ctx, phone, phone_code="abc", reason=ctx.run_prefix)
     assert_error(ctx, invalid, rule=f"{rule} (phone_code=abc)", codes=codes, source=S000)
+    not_stored(ctx, f"{rule} (phone_code=abc)", phone, invalid, S000)
 
 
 @check(
@@ -153,6 +190,11 @@ def insert_without_a_valid_phone_code_gets_6026(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (Update: id required; 6056 Missing or Invalid value for ID; Record not found)",
     writes=True,
+    cites=cite(
+        "idstringYesSMS opt-out record ID",
+        "6056Missing or Invalid value for ID",
+        'Record not found{"success": false, "error": "Record not found"}',
+    ),
 )
 def update_without_a_known_id_gets_6056(ctx: RunContext) -> None:
     """No id -> 6056; an id no record has -> 6056 or the Error Handling table's "Record not found"."""
@@ -178,6 +220,7 @@ def update_without_a_known_id_gets_6056(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (Update: 6059 This combination already exists; Insert: 6008 already exists)",
     writes=True,
+    cites=cite("6059This combination already exists", "6008The phone number already exists"),
 )
 def update_to_an_existing_combination_gets_6059(ctx: RunContext) -> None:
     """Updating B to A's (phone_number, phone_code, campaign_id) would duplicate A -> 6059.
@@ -218,18 +261,16 @@ def update_to_an_existing_combination_gets_6059(ctx: RunContext) -> None:
     writes=True,
     source=f"{S000} (Insert: 6080 The purpose field is mandatory for campaigns of type 'Purpose'; "
     "-1 Purpose type)",
+    cites=cite("6080The purpose field is mandatory for campaigns of type 'Purpose'", "-1Purpose type"),
 )
 def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) -> None:
-    """campaign_id -1 is the purpose type: an insert without purpose -> 6080."""
+    """campaign_id -1 is the purpose type: an insert without purpose -> 6080, nothing stored."""
     ctx.require_writes()
-    ex = insert(ctx, ctx.fictional_phone(), campaign_id=PURPOSE_CAMPAIGN, reason=ctx.run_prefix)
-    assert_error(
-        ctx,
-        ex,
-        rule="insert into the purpose campaign without purpose gets 6080",
-        codes=PURPOSE_REQUIRED,
-        source=S000,
-    )
+    rule = "insert into the purpose campaign without purpose gets 6080"
+    phone = ctx.fictional_phone()
+    ex = insert(ctx, phone, campaign_id=PURPOSE_CAMPAIGN, reason=ctx.run_prefix)
+    assert_error(ctx, ex, rule=rule, codes=PURPOSE_REQUIRED, source=S000)
+    not_stored(ctx, rule, phone, ex, S000)
 
 
 @check(
@@ -238,6 +279,12 @@ def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) 
     family="errors",
     source=f"{S000} (Update: 4002 phone_number / phone_code / campaign_id must be numeric)",
     writes=True,
+    cites=cite(
+        "4002phone_number / phone_code / campaign_id must be numeric",
+        "6008The phone number is invalid",
+        "6026Missing or Invalid Country Code",
+        "6004Unknown Campaign ID",
+    ),
 )
 def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
     """Non-numeric phone_number -> 4002 (or 6008 invalid); phone_code -> 4002 (or 6026);
@@ -258,6 +305,7 @@ def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
         ex = call(ctx, UPDATE, id=record_id, **{field: "abc"})
         code, _ = assert_error(ctx, ex, rule=f"{rule} ({field}=abc)", codes=codes, source=S000)
         ctx.observe("convoso.update.non-numeric-field-code", {field: code})
+        unchanged(ctx, f"{rule} ({field}=abc)", record, ex)
     for label, value in (("empty-field", ""), ("short-numeric", "123")):
         ex = call(ctx, UPDATE, id=record_id, phone_number=value)
         body = json_object(ex, f"{rule} (phone_number={value!r})", S000)
@@ -273,6 +321,10 @@ def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
     source=f"{S000} (Update: purpose -BLANK- to clear; 6080 The purpose field is mandatory for campaigns "
     "of type 'Purpose')",
     writes=True,
+    cites=cite(
+        "purposestringNoPurpose (use -BLANK- to clear)",
+        "6080The purpose field is mandatory for campaigns of type 'Purpose'",
+    ),
 )
 def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: RunContext) -> None:
     """A record of the purpose type (-1) cannot lose its purpose: purpose=-BLANK- -> 6080."""
@@ -280,6 +332,20 @@ def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: RunC
     record = create_record(ctx, rule=rule, campaign_id=PURPOSE_CAMPAIGN, purpose="Marketing")
     ex = call(ctx, UPDATE, id=record.get("id"), purpose="-BLANK-")
     assert_error(ctx, ex, rule=rule, codes=PURPOSE_REQUIRED, source=S000)
+    unchanged(ctx, rule, record, ex)
+
+
+def unchanged(ctx: RunContext, rule: str, before: dict[str, Any], ex: Exchange) -> None:
+    """Read back after a refused update: the record is as it was (a refusal changes nothing)."""
+    after = read_back(ctx, rule, before.get("id"), ex)
+    if written(after) != written(before):
+        raise CheckFailed(
+            f"{rule} (read back)",
+            received=f"refused with {ex.summary(80)}, yet the record is now {written(after)}",
+            documented=f"a refused update changes nothing: {written(before)}",
+            source=S000,
+            exchange=ex,
+        )
 
 
 def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **fields: str) -> Exchange:
@@ -306,6 +372,7 @@ def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **
     api="convoso",
     family="errors",
     source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
+    cites=(AUTH_000, AUTH_ERROR_000, AUTH_001, SDK_ERROR_FACT, SERVER_FAILED_FACT),
 )
 def search_with_an_invalid_or_missing_token_is_refused(ctx: RunContext) -> None:
     """A wrong or absent auth_token gets `success: false` with an error string, no records."""
@@ -319,20 +386,24 @@ def search_with_an_invalid_or_missing_token_is_refused(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
     writes=True,
+    cites=(AUTH_000, AUTH_ERROR_000, SDK_ERROR_FACT, SERVER_FAILED_FACT, STATUS_WORKFLOW_000),
 )
 def insert_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
-    """An insert with a wrong auth_token is refused (and therefore writes nothing)."""
+    """An insert with a wrong auth_token is refused, and search then shows no record of the number
+    (a refusal that stores the opt-out anyway is read back and fails)."""
     ctx.require_writes()
-    refused(
+    phone = ctx.fictional_phone()
+    ex = refused(
         ctx,
         INSERT,
         "insert",
         token=f"{ctx.run_prefix}-invalid-token",
-        phone_number=ctx.fictional_phone(),
+        phone_number=phone,
         phone_code="1",
         campaign_id="0",
         reason=ctx.run_prefix,
     )
+    not_stored(ctx, "insert with an invalid authentication token is refused", phone, ex, S000)
 
 
 @check(
@@ -341,6 +412,7 @@ def insert_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
     family="errors",
     source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
     writes=True,
+    cites=(AUTH_000, AUTH_ERROR_000, SDK_ERROR_FACT, SERVER_FAILED_FACT),
 )
 def update_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
     """An update with a wrong auth_token is refused and leaves the record unchanged."""

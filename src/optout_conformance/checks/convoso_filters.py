@@ -2,8 +2,14 @@
 
 Filter values are taken from records the target already has (or one this run inserts when it has
 none and writes are allowed), so a filter that matches must also return the record it came from.
-Text filters (phone_number, phone_code, reason, purpose) pass by containment: exact or partial
-matching is not documented (registry convoso.search.text-filter-matching).
+Text filters (phone_number, phone_code, reason, purpose) pass by containment with case and
+surrounding whitespace aside: exact, partial, case-insensitive or trimmed matching is not
+documented (registry convoso.search.text-filter-matching), so any of them passes and is observed.
+
+Evidence: a filter check passes only after it saw records the filter must keep (the record its
+value came from) and, on the same target, records it must leave out (:func:`outsider`); a filter
+ignored entirely then serves those and fails, in every profile. Without such records the check is
+inconclusive.
 """
 
 from __future__ import annotations
@@ -22,9 +28,13 @@ from optout_conformance.checks.convoso_api import (
     assert_error,
     create_record,
     error_body,
+    fold,
     is_error,
     json_object,
+    lacking,
+    matches_text,
     may_write,
+    outsider,
     records,
     sample,
     search,
@@ -32,14 +42,23 @@ from optout_conformance.checks.convoso_api import (
     text,
 )
 from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, RunContext
+from optout_conformance.runner.context import CheckFailed, CheckInconclusive, RunContext
 from optout_conformance.runner.http import Exchange
 
 Predicate = Callable[[dict[str, Any]], bool]
 
 
 def contains(field: str, value: str) -> Predicate:
-    return lambda record: value in text(record.get(field))
+    """The record's ``field`` holds ``value`` (case and surrounding whitespace aside)."""
+    return lambda record: matches_text(record.get(field), value)
+
+
+def cite(*quotes: str, official: tuple[str, ...] = ()) -> tuple[tuple[str, str], ...]:
+    """Citations: ``quotes`` of 000, ``official`` of 001."""
+    return (*((S000, q) for q in quotes), *((S001, q) for q in official))
+
+
+FILTERS_001 = "It supports filtering by ID, phone number, campaign, reason, purpose, and insert date"
 
 
 def same_campaign(campaign: int) -> Predicate:
@@ -59,9 +78,16 @@ def assert_filtered(
     *,
     must_include: Any = None,
 ) -> list[dict[str, Any]]:
-    """Search with ``filters``; every record must satisfy ``keep``; ``must_include`` an id served."""
+    """Search with ``filters``; every record must satisfy ``keep``; ``must_include`` an id served.
+
+    Evidence first: the target must hold a record ``keep`` rejects (else inconclusive), so that a
+    server ignoring the filter fails here. Text matched only with case or whitespace aside is
+    observed (registry convoso.search.text-filter-matching), never failed.
+    """
+    outsider(ctx, rule, keep, filters)
     ex = search(ctx, limit=1000, **filters)
     _, items = records(ex, rule)
+    observe_matching(ctx, filters, items)
     wrong = [r for r in items if not keep(r)]
     if wrong:
         raise CheckFailed(
@@ -87,11 +113,30 @@ def assert_filtered(
     return items
 
 
+TEXT_FILTERS = ("phone_number", "phone_code", "reason", "purpose")
+
+
+def observe_matching(ctx: RunContext, filters: dict[str, str], items: list[dict[str, Any]]) -> None:
+    """Record how text filters matched: exact, partial, or with case / whitespace aside."""
+    for name, value in filters.items():
+        if name not in TEXT_FILTERS or value in (BLANK, NOTBLANK):
+            continue
+        values = [text(r.get(name)) for r in items]
+        if any(v != value and value not in v and fold(value) in fold(v) for v in values):
+            seen = "case or whitespace aside"
+        elif any(v != value and value in v for v in values):
+            seen = "partial"
+        else:
+            continue
+        ctx.observe("convoso.search.text-filter-matching", {name: seen})
+
+
 @check(
     id="convoso.filters.id_filter_returns_exactly_that_record",
     api="convoso",
     family="filters",
     source=f"{BOTH} (id: Filter by SMS opt-out record ID)",
+    cites=cite("idstringNoFilter by SMS opt-out record ID", official=(FILTERS_001,)),
 )
 def id_filter_returns_exactly_that_record(ctx: RunContext) -> None:
     """search id=X returns the record X and no other."""
@@ -111,10 +156,17 @@ def id_filter_returns_exactly_that_record(ctx: RunContext) -> None:
     api="convoso",
     family="filters",
     source=f"{BOTH} (campaign_id: 0 for global); {S000} (Filtering Examples: 0, 111, -1)",
+    cites=cite(
+        "campaign_idstringNoFilter by campaign ID (0 for global)",
+        "Global opt-outs only: POST /sms-opt-out/search - campaign_id: 0",
+        official=(FILTERS_001, "campaign_id | integer | Optional | Campaign ID (0 for global)"),
+    ),
 )
 def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
-    """campaign_id 0 (global) and 111 (000's example) each return only their own records.
+    """campaign_id C returns only C's records, for every campaign id the target's records carry
+    (up to three) and for 0 (global) and 111 (000's example).
 
+    Evidence: at least one campaign searched while records of another campaign exist.
     111 (an id the account may not have) may be refused with 6006 (registry
     convoso.search.campaign-filter-unknown): observed, not failed; so is the answer to "abc".
     -1 ("Purpose type opt-outs", 000) may be one campaign or a selector of every campaign of type
@@ -123,10 +175,15 @@ def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
     documented reply at all (transport error, 5xx, not JSON, error without text) fails.
     """
     rule = "the campaign_id filter returns only records of that campaign"
-    for campaign in ("0", "111"):
+    _, every = records(search(ctx, limit=1000), rule)
+    present = sorted({text(r.get("campaign_id")) for r in every if as_int(r.get("campaign_id")) is not None})
+    candidates = [c for c in present if c != PURPOSE_CAMPAIGN][:3]
+    candidates += [c for c in ("0", "111") if c not in candidates]
+    judged = False
+    for campaign in candidates:
         ex = search(ctx, campaign_id=campaign, limit=1000)
         body = json_object(ex, rule, BOTH)
-        if is_error(ex, body) and campaign == "111":
+        if is_error(ex, body) and campaign not in (*present, "0"):
             assert_error(
                 ctx,
                 ex,
@@ -136,7 +193,11 @@ def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
             )
             ctx.observe("convoso.search.campaign-filter-unknown", {campaign: "6006"})
             continue
-        check_records(rule, ex, {"campaign_id": campaign}, same_campaign(int(campaign)))
+        keep = same_campaign(int(campaign))
+        check_records(rule, ex, {"campaign_id": campaign}, keep)
+        judged = judged or (campaign in present and any(not keep(r) for r in every))
+    if not judged:
+        lacking(ctx, "records of a campaign and records of another campaign, to tell a filter from none")
     observe_purpose_type_search(ctx, f"{rule} (campaign_id=-1)")
     ex = search(ctx, campaign_id="abc", limit=1)
     body = json_object(ex, f"{rule} (campaign_id=abc)", BOTH)
@@ -177,6 +238,13 @@ def check_records(rule: str, ex: Exchange, filters: dict[str, str], keep: Predic
     api="convoso",
     family="filters",
     source=f"{BOTH} (phone_number, phone_code filters); {S000} (workflow: Checking Status)",
+    cites=cite(
+        "phone_numberstringNoFilter by phone number",
+        "phone_codestringNoFilter by phone code",
+        "Checking SMS Opt-Out Status POST /sms-opt-out/search - phone_number: 5551234567 Result: "
+        "Returns all SMS opt-out entries for number",
+        official=(FILTERS_001, "phone_number | string | Optional | Phone number to filter"),
+    ),
 )
 def phone_number_and_phone_code_filters_return_only_matches(ctx: RunContext) -> None:
     """phone_number=P returns P's records (all of them); phone_code=C only records with code C.
@@ -250,6 +318,8 @@ def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, st
             _, items = records(ex, rule)
         served = created is None or str(created.get("id")) in {str(r.get("id")) for r in items}
         results[value] = "filter" if served and all(keep(r) for r in items) else "not a filter"
+        if not items:
+            lacking(ctx, f"a record with {'an empty' if wanted else 'a non-empty'} {field}")
         if strict:
             check_records(rule, ex, {field: value}, keep)
             if not served and created is not None:
@@ -269,6 +339,12 @@ def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, st
     api="convoso",
     family="filters",
     source=f"{S000} (reason: -BLANK- or -NOTBLANK-); {S001} (use -BLANK- or -NOTBLANK-)",
+    cites=cite(
+        "reasonstringNoFilter by reason: -BLANK- or -NOTBLANK-",
+        "Entries without reason: POST /sms-opt-out/search - reason: -BLANK-",
+        "Entries with reason: POST /sms-opt-out/search - reason: -NOTBLANK-",
+        official=("SMS Opt-Out reason (use -BLANK- or -NOTBLANK- to filter by empty/non-empty)",),
+    ),
 )
 def reason_blank_and_notblank_split_the_records(ctx: RunContext) -> None:
     """reason=-BLANK- returns only records without reason, -NOTBLANK- only records with one."""
@@ -280,6 +356,9 @@ def reason_blank_and_notblank_split_the_records(ctx: RunContext) -> None:
     api="convoso",
     family="filters",
     source=f"{S001} (purpose: use -BLANK- or -NOTBLANK-); {S000} (purpose: Filter by purpose)",
+    cites=cite(
+        official=("SMS Opt-Out purpose (use -BLANK- or -NOTBLANK- to filter by empty/non-empty)",),
+    ),
 )
 def purpose_blank_and_notblank_follow_the_profile(ctx: RunContext) -> None:
     """001 makes -BLANK-/-NOTBLANK- purpose filters (strict in official); 000 is silent (observed)."""
@@ -297,44 +376,85 @@ def purpose_blank_and_notblank_follow_the_profile(ctx: RunContext) -> None:
     api="convoso",
     family="filters",
     source=f"{S000} (insert_date: Filter by insert date (YYYY-MM-DD)); {S001} (format varies)",
+    cites=cite(
+        "insert_datestringNoFilter by insert date (YYYY-MM-DD)",
+        official=(
+            FILTERS_001,
+            "Filter by date when record was inserted (format varies by implementation)",
+        ),
+    ),
 )
 def insert_date_filter_returns_records_of_that_day(ctx: RunContext) -> None:
-    """insert_date=YYYY-MM-DD returns records whose date part is that day (000; 001: observed)."""
+    """insert_date, sent in every documented format with a value from the target's own records
+    (YYYY-MM-DD, 000; the record's own "YYYY-MM-DD HH:MM:SS" value, 001's example), never serves
+    records of another day: a filter ignored fails in every profile.
+
+    A format may be refused (001: "format varies by implementation"; observed) except YYYY-MM-DD
+    where the profile pins 000's format. An accepted format must keep the record the value came
+    from. Evidence: a record of another day exists, and at least one format is accepted.
+    """
     rule = "the insert_date filter returns only records of that day"
     record = sample(ctx, rule)[0]
-    day = text(record.get("insert_date"))[:10]
+    stamp = text(record.get("insert_date")).strip()
+    day = stamp[:10]
+    keep = same_day(day)
+    outsider(ctx, rule, keep, {"insert_date": day})
     strict = ctx.expect("convoso.search.insert_date-filter-format") == "YYYY-MM-DD honoured"
-    ex = search(ctx, insert_date=day, limit=1000)
-    body = json_object(ex, rule, S000)
-    if is_error(ex, body):
-        ctx.observe("convoso.search.insert_date-filter-format", f"YYYY-MM-DD refused: {ex.summary(100)}")
-        if strict:
-            raise CheckFailed(
-                rule,
-                received=ex.summary(),
-                documented="insert_date in YYYY-MM-DD accepted",
-                source=S000,
-                exchange=ex,
-            )
-        return
-    _, items = records(ex, rule)
-    honoured = all(text(r.get("insert_date"))[:10] == day for r in items) and (
-        len(items) >= 1000 or str(record.get("id")) in {str(r.get("id")) for r in items}
-    )
-    ctx.observe(
-        "convoso.search.insert_date-filter-format",
-        "YYYY-MM-DD honoured" if honoured else "not honoured",
-        follows=S000 if honoured else None,
-    )
-    if strict:
+    formats = {"YYYY-MM-DD": day}
+    if len(stamp) > 10:
+        formats[f"the record's own value {stamp!r}"] = stamp
+    honoured = []
+    for label, value in formats.items():
+        ex = search(ctx, insert_date=value, limit=1000)
+        body = json_object(ex, rule, S000)
+        if is_error(ex, body):
+            error_body(ctx, ex, f"{rule} (insert_date={value})", BOTH)
+            ctx.observe("convoso.search.insert_date-filter-format", f"{label} refused: {ex.summary(100)}")
+            if strict and value == day:
+                raise CheckFailed(
+                    rule,
+                    received=ex.summary(),
+                    documented="insert_date in YYYY-MM-DD accepted",
+                    source=S000,
+                    exchange=ex,
+                )
+            continue
         assert_filtered(
-            ctx,
-            rule,
-            S000,
-            {"insert_date": day},
-            lambda r: text(r.get("insert_date"))[:10] == day,
+            ctx, f"{rule} (insert_date={value})", BOTH, {"insert_date": value}, keep,
             must_include=record.get("id"),
         )
+        honoured.append(label)
+        ctx.observe(
+            "convoso.search.insert_date-filter-format",
+            f"{label} honoured",
+            follows=S000 if value == day else S001,
+        )
+    if not honoured:
+        raise CheckInconclusive(
+            f"every documented insert_date format was refused ({', '.join(formats)}): "
+            "001 lets the format vary, so no filtering could be judged"
+        )
+
+
+def observe_case(ctx: RunContext, field: str, value: str, record_id: Any) -> None:
+    """Search ``field`` with ``value`` in other case and observe whether its record is served
+    (case-sensitive or not: no document says; never failed)."""
+    other = value.swapcase()
+    if other == value:
+        return
+    ex = search(ctx, limit=1000, **{field: other})
+    body = json_object(ex, f"the {field} filter with {other!r}", BOTH)
+    if is_error(ex, body):
+        seen = f"refused: {ex.summary(80)}"
+    else:
+        served = {str(r.get("id")) for r in body.get("records") or [] if isinstance(r, dict)}
+        seen = "case-insensitive" if str(record_id) in served else "case-sensitive"
+    ctx.observe("convoso.search.text-filter-matching", {field: seen})
+
+
+def same_day(day: str) -> Predicate:
+    """The record was inserted on ``day`` (its insert_date starts with YYYY-MM-DD)."""
+    return lambda record: text(record.get("insert_date")).strip()[:10] == day
 
 
 @check(
@@ -342,10 +462,19 @@ def insert_date_filter_returns_records_of_that_day(ctx: RunContext) -> None:
     api="convoso",
     family="filters",
     source=f"{BOTH} (reason, purpose: Filter by reason / purpose)",
+    cites=cite(
+        "purposestringNoFilter by purpose",
+        "reasonstringNoFilter by reason",
+        official=(FILTERS_001,),
+    ),
 )
 def reason_and_purpose_text_filters_match_by_containment(ctx: RunContext) -> None:
-    """reason=R / purpose=P: every record served contains R / P; the record R came from is served."""
-    items = sample(ctx, "text filters", reason=NOTBLANK)
+    """reason=R / purpose=P (values of the target's own records): every record served holds R / P
+    (case and surrounding whitespace aside); the record R / P came from is served.
+
+    Evidence: records with another reason / purpose exist (else inconclusive).
+    """
+    items = sample(ctx, "text filters", limit=1000, reason=NOTBLANK)
     record = items[0]
     reason = text(record.get("reason"))
     assert_filtered(
@@ -356,17 +485,19 @@ def reason_and_purpose_text_filters_match_by_containment(ctx: RunContext) -> Non
         contains("reason", reason),
         must_include=record.get("id"),
     )
+    observe_case(ctx, "reason", reason, record.get("id"))
     with_purpose = [r for r in items if text(r.get("purpose")).strip()]
-    if with_purpose:
-        purpose = text(with_purpose[0].get("purpose"))
-        assert_filtered(
-            ctx,
-            "the purpose filter returns only matching purposes",
-            BOTH,
-            {"purpose": purpose},
-            contains("purpose", purpose),
-            must_include=with_purpose[0].get("id"),
-        )
+    if not with_purpose:
+        lacking(ctx, "a record with a purpose (and a reason), to take a purpose filter value from")
+    purpose = text(with_purpose[0].get("purpose"))
+    assert_filtered(
+        ctx,
+        "the purpose filter returns only matching purposes",
+        BOTH,
+        {"purpose": purpose},
+        contains("purpose", purpose),
+        must_include=with_purpose[0].get("id"),
+    )
 
 
 @check(
@@ -374,6 +505,10 @@ def reason_and_purpose_text_filters_match_by_containment(ctx: RunContext) -> Non
     api="convoso",
     family="filters",
     source=f"{BOTH} (search parameters are filters)",
+    cites=(
+        (S001, "This API retrieves SMS Opt-Out records based on filter criteria"),
+        (S001, FILTERS_001),
+    ),
 )
 def combined_filters_are_all_applied(ctx: RunContext) -> None:
     """campaign_id + phone_code + phone_number + reason=-NOTBLANK- together: each record satisfies all."""
@@ -388,9 +523,9 @@ def combined_filters_are_all_applied(ctx: RunContext) -> None:
         filters,
         lambda r: (
             as_int(r.get("campaign_id")) == as_int(campaign)
-            and code in text(r.get("phone_code"))
+            and matches_text(r.get("phone_code"), code)
             and blank("reason", False)(r)
-            and phone in text(r.get("phone_number"))
+            and matches_text(r.get("phone_number"), phone)
         ),
         must_include=record.get("id"),
     )

@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from optout_conformance.checks.convoso_api import (
     BOTH,
+    LIMIT_000,
+    LIMIT_001,
+    OFFSET_000,
+    OFFSET_001,
+    OFFSET_7231_000,
+    OFFSET_7231_001,
     S000,
     S001,
     assert_error,
+    ensure_total,
     error_body,
     is_error,
     json_object,
+    lacking,
     records,
     search,
     short,
@@ -24,6 +32,8 @@ from optout_conformance.checks.registry import check
 from optout_conformance.runner.context import CheckFailed, RunContext
 
 OFFSET_ERROR = {7231: "Invalid offset value"}
+# A page fuller than the documented maximum could be served only when more records match.
+ABOVE_MAX = 1001
 COMMUNITY_OFFSET_MAX = 100000
 OFFICIAL_OFFSET_MAX = 1000000
 
@@ -33,26 +43,22 @@ OFFICIAL_OFFSET_MAX = 1000000
     api="convoso",
     family="limits",
     source=f"{S000} (limit: default 1000); {S001} (limit: default 100)",
+    writes=True,
+    cites=(LIMIT_000, LIMIT_001),
 )
 def omitted_limit_serves_the_documented_default_page_size(ctx: RunContext) -> None:
-    """Without `limit`, search serves 1000 (000) or 100 (001) records when more match, else all."""
+    """Without `limit`, search serves 1000 (000) or 100 (001) records when more match.
+
+    Evidence: more than 1000 records, so that both defaults are bounds a page could exceed
+    (created when writes are allowed, else inconclusive).
+    """
     rule = "search without limit serves the documented default page size"
+    ensure_total(ctx, rule, ABOVE_MAX)
     ex = search(ctx)
     body, items = records(ex, rule)
     total = total_of(ex, body, rule)
-    if total <= 100:
-        # Both defaults (1000 in 000, 100 in 001) then mean the same page: every match. That much
-        # both documents state, so it is checked; which default the target uses stays unknown
-        # (creating more records would make this a writing check, run alone after the others).
-        if len(items) != total:
-            raise CheckFailed(
-                rule,
-                received=f"{len(items)} records of total {total}",
-                documented=f"all {total} records (default page 1000 in 000, 100 in 001)",
-                source=f"{S000} (limit default 1000); {S001} (limit default 100)",
-                exchange=ex,
-            )
-        return
+    if total < ABOVE_MAX:
+        lacking(ctx, f"more than 1000 matching records (total {total})")
     shown = observed_default(total, len(items))
     expected = ctx.expect("convoso.search.limit-default")
     follows = {1000: S000, 100: S001}.get(shown) if shown else None
@@ -74,13 +80,22 @@ def omitted_limit_serves_the_documented_default_page_size(ctx: RunContext) -> No
     api="convoso",
     family="limits",
     source=f"{S000} (limit: max 1000); {S001} (limit: max 1000)",
+    writes=True,
+    cites=(LIMIT_000, LIMIT_001),
 )
 def limit_1000_is_accepted_and_filled(ctx: RunContext) -> None:
-    """limit=1000 (the documented maximum in both) succeeds and serves min(total, 1000) records."""
+    """limit=1000 (the documented maximum in both) succeeds and serves min(total, 1000) records.
+
+    Evidence: more than 1000 records (created when writes are allowed, else inconclusive), so a
+    server capping pages below 1000 shows it.
+    """
     rule = "search with limit=1000 succeeds with min(total, 1000) records"
+    ensure_total(ctx, rule, ABOVE_MAX)
     ex = search(ctx, limit=1000)
     body, items = records(ex, rule)
     total = total_of(ex, body, rule)
+    if total < ABOVE_MAX:
+        lacking(ctx, f"more than 1000 matching records (total {total})")
     if len(items) != min(total, 1000):
         raise CheckFailed(
             rule,
@@ -96,10 +111,16 @@ def limit_1000_is_accepted_and_filled(ctx: RunContext) -> None:
     api="convoso",
     family="limits",
     source=f"{S000} (limit: max 1000); {S001} (limit: max 1000)",
+    writes=True,
+    cites=(LIMIT_000, LIMIT_001),
 )
 def limit_above_1000_never_serves_more_than_1000_records(ctx: RunContext) -> None:
-    """limit=1001 is clamped or rejected (both pass, observed); never more than 1000 records."""
+    """limit=1001 is clamped or rejected (both pass, observed); never more than 1000 records.
+
+    Evidence: more than 1000 records (created when writes are allowed, else inconclusive).
+    """
     rule = "search with limit above 1000 never serves more than 1000 records"
+    total = ensure_total(ctx, rule, ABOVE_MAX)
     ex = search(ctx, limit=1001)
     body = json_object(ex, rule, BOTH)
     if is_error(ex, body):
@@ -108,6 +129,8 @@ def limit_above_1000_never_serves_more_than_1000_records(ctx: RunContext) -> Non
         return
     body, items = records(ex, rule)
     ctx.observe("convoso.search.limit-above-max", f"clamped (echoed limit {body.get('limit')!r})")
+    if len(items) <= 1000 and total < ABOVE_MAX:
+        lacking(ctx, f"more than 1000 matching records (total {total})")
     if len(items) > 1000:
         raise CheckFailed(
             rule,
@@ -123,15 +146,22 @@ def limit_above_1000_never_serves_more_than_1000_records(ctx: RunContext) -> Non
     api="convoso",
     family="limits",
     source=f"{S000} (limit: Results per page); {S001} (limit: Max number of records to return)",
+    cites=(LIMIT_000, LIMIT_001),
 )
 def records_never_outnumber_the_limit_sent(ctx: RunContext) -> None:
-    """A small limit caps the page; the echoed limit is observed (001 contradicts itself on it)."""
+    """A small limit caps the page; the echoed limit is observed (001 contradicts itself on it).
+
+    Evidence: more than 3 matching records (else inconclusive: this check only reads).
+    """
     rule = "search never serves more records than the limit sent"
     ex = search(ctx, limit=3)
     body, items = records(ex, rule)
+    total = total_of(ex, body, rule)
     ctx.observe(
         "convoso.search.limit-echo-meaning", {"sent": 3, "echoed": body.get("limit"), "served": len(items)}
     )
+    if len(items) <= 3 and total <= 3:
+        lacking(ctx, f"more than 3 matching records (total {total})")
     if len(items) > 3:
         raise CheckFailed(
             rule,
@@ -152,6 +182,7 @@ def offset_max(ctx: RunContext) -> int | None:
     api="convoso",
     family="limits",
     source=f"{S000} (offset: default 0, max 100000); {S001} (offset: default 0, max 1,000,000)",
+    cites=(OFFSET_000, OFFSET_001),
 )
 def offset_zero_and_the_documented_maximum_are_accepted(ctx: RunContext) -> None:
     """offset=0 and offset=max succeed (max: the profile's, or 100000 which both documents allow)."""
@@ -165,6 +196,7 @@ def offset_zero_and_the_documented_maximum_are_accepted(ctx: RunContext) -> None
     api="convoso",
     family="limits",
     source=f"{S000} (offset max 100000; 7231 Invalid offset value); {S001} (offset max 1,000,000; 7231)",
+    cites=(OFFSET_000, OFFSET_001, OFFSET_7231_000, OFFSET_7231_001),
 )
 def offset_above_the_maximum_gets_7231(ctx: RunContext) -> None:
     """offset = max + 1 -> 7231; without a pinned profile, an offset between the two maxima is observed."""
@@ -188,6 +220,7 @@ def offset_above_the_maximum_gets_7231(ctx: RunContext) -> None:
     api="convoso",
     family="limits",
     source=f"{S000} (offset integer; 7231 Invalid offset value); {S001} (offset integer; 7231)",
+    cites=(OFFSET_000, OFFSET_001, OFFSET_7231_000, OFFSET_7231_001),
 )
 def negative_or_non_integer_offset_gets_7231(ctx: RunContext) -> None:
     """offset=-1 and offset=abc are invalid offset values -> 7231 (both documents)."""

@@ -15,10 +15,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from optout_conformance.checks.convoso_api import BOTH, records, search, short, total_of
+from optout_conformance.checks.convoso_api import (
+    BOTH,
+    LIMIT_000,
+    LIMIT_001,
+    OFFSET_000,
+    OFFSET_001,
+    ROW_001,
+    TOTAL_000,
+    TOTAL_001,
+    lacking,
+    records,
+    search,
+    short,
+    total_of,
+)
 from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.runner.context import CheckFailed, CheckInconclusive, RunContext
 from optout_conformance.runner.http import Exchange
+
+PAGING = (OFFSET_000, OFFSET_001, ROW_001, LIMIT_000, LIMIT_001)
+TOTAL = (TOTAL_000, TOTAL_001)
 
 MAX_PAGES = 5
 
@@ -80,8 +97,8 @@ def first_page(ctx: RunContext, rule: str, limit: int) -> Page:
 def walk(ctx: RunContext, rule: str) -> tuple[list[Page], bool]:
     """Pages of the data from offset 0; the flag says whether the walk reached the end."""
     total = first_page(ctx, rule, 1).total
-    if total < 2:
-        raise CheckSkipped(f"needs at least 2 records to page over (the target has {total})")
+    if total < 3:
+        lacking(ctx, f"at least 3 records, for more than one page (the target has {total})")
     size = min(1000, max(2, -(-total // (MAX_PAGES - 1))))
     pages = [page(ctx, rule, offset, size) for offset in range(0, min(total, size * MAX_PAGES), size)]
     return pages, total <= size * MAX_PAGES
@@ -93,6 +110,7 @@ def walk(ctx: RunContext, rule: str) -> tuple[list[Page], bool]:
     family="pagination",
     source=f"{BOTH} (offset: row offset; limit: page size; total: matching records)",
     fast=False,
+    cites=(*PAGING, *TOTAL),
 )
 def consecutive_pages_are_disjoint_and_cover_the_total(ctx: RunContext) -> None:
     """Walking offset 0, L, 2L, ... serves each record once, and all `total` of them."""
@@ -128,6 +146,7 @@ def consecutive_pages_are_disjoint_and_cover_the_total(ctx: RunContext) -> None:
     family="pagination",
     source=f"{BOTH} (total: total matching records)",
     fast=False,
+    cites=TOTAL,
 )
 def total_is_the_same_on_every_page(ctx: RunContext) -> None:
     """`total` counts the matching records, not the page: it does not change with the offset."""
@@ -148,24 +167,50 @@ def total_is_the_same_on_every_page(ctx: RunContext) -> None:
     id="convoso.pagination.identical_searches_return_the_same_order",
     api="convoso",
     family="pagination",
-    source=f"{BOTH} (offset paging); registry convoso.search.order (any order, stable)",
+    source=f"{BOTH} (offset: row offset into one result set); registry convoso.search.order (observed)",
+    cites=PAGING,
 )
 def identical_searches_return_the_same_order(ctx: RunContext) -> None:
-    """No order is documented, but offset paging needs one order: two identical calls agree."""
-    rule = "identical searches return the records in the same order"
-    first = search(ctx, limit=50)
-    _, a = records(first, rule)
-    second = search(ctx, limit=50)
-    _, b = records(second, rule)
-    ids_a, ids_b = ids_of(a), ids_of(b)
-    ctx.observe("convoso.search.order", "stable" if ids_a == ids_b else "unstable")
-    if ids_a != ids_b:
+    """The page at offset L continues the page at offset 0: together they are the first 2L rows.
+
+    No document fixes the order of records, nor says that two identical searches list them in
+    the same order: whether they do is observed (registry convoso.search.order), never failed.
+    What both state is that offset is the "Row offset for pagination" / "Starting row in the
+    result set": pages at offsets 0 and L of limit L are rows [0, L) and [L, 2L) of one result
+    set, so as sets they are disjoint and make up the page at offset 0 of limit 2L. A server
+    that orders each request afresh (no ORDER BY) breaks that. Evidence: more than 2L records.
+    """
+    rule = "pages at offsets 0 and L make up the page of limit 2L"
+    size = 25
+    whole_ex = search(ctx, limit=2 * size)
+    body, whole = records(whole_ex, rule)
+    total = total_of(whole_ex, body, rule)
+    if total <= 2 * size:
+        lacking(ctx, f"more than {2 * size} records (the target has {total})")
+    again_ex = search(ctx, limit=2 * size)
+    _, again = records(again_ex, rule)
+    ctx.observe("convoso.search.order", "stable" if ids_of(whole) == ids_of(again) else "unstable")
+    first = page(ctx, rule, 0, size)
+    second = page(ctx, rule, size, size)
+    overlap = set(first.ids) & set(second.ids)
+    if overlap:
         raise CheckFailed(
             rule,
-            received=f"ids {short(ids_a, 80)} then {short(ids_b, 80)}",
-            documented="the same order (offset paging would skip or repeat records otherwise)",
+            received=f"record(s) {short(sorted(overlap), 80)} on both the page at offset 0 and "
+            f"the page at offset {size} (limit {size})",
+            documented="rows [0, L) and [L, 2L) of one result set: disjoint",
             source=BOTH,
-            exchange=second,
+            exchange=second.exchange,
+        )
+    if set(first.ids) | set(second.ids) != set(ids_of(whole)):
+        raise CheckFailed(
+            rule,
+            received=f"pages of limit {size} at offsets 0 and {size} hold "
+            f"{short(sorted(set(first.ids) | set(second.ids)), 80)}; the page of limit "
+            f"{2 * size} holds {short(sorted(ids_of(whole)), 80)}",
+            documented="the same records: offset is a row offset into one result set",
+            source=BOTH,
+            exchange=second.exchange,
         )
 
 
@@ -174,15 +219,16 @@ def identical_searches_return_the_same_order(ctx: RunContext) -> None:
     api="convoso",
     family="pagination",
     source=f"{BOTH} (offset: row offset; total: matching records)",
+    cites=(*PAGING, *TOTAL),
 )
 def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
     """offset = total - 2 with limit 5 serves exactly the last 2 records."""
     rule = "the last page serves total - offset records"
     total = first_page(ctx, rule, 1).total
-    if total < 2:
-        raise CheckSkipped(f"needs at least 2 records (the target has {total})")
+    if total < 3:
+        lacking(ctx, f"at least 3 records, so the last page is not the first (the target has {total})")
     if total - 2 > 100000:
-        raise CheckSkipped(f"the last page lies beyond offset 100000 (total {total})")
+        raise CheckInconclusive(f"the last page lies beyond offset 100000 (total {total})")
     last = page(ctx, rule, total - 2, 5)
     if len(last.ids) != 2:
         raise CheckFailed(
@@ -199,13 +245,16 @@ def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
     api="convoso",
     family="pagination",
     source=f"{BOTH} (offset: row offset)",
+    cites=(*PAGING, *TOTAL),
 )
 def page_past_the_end_is_empty(ctx: RunContext) -> None:
     """An offset at or past `total` (within the maximum) succeeds with no records."""
     rule = "a page past the end is empty"
     total = first_page(ctx, rule, 1).total
+    if total < 1:
+        lacking(ctx, "at least 1 record, so that there is an end to page past (the target has none)")
     if total > 100000:
-        raise CheckSkipped(f"the end lies beyond offset 100000 (total {total})")
+        raise CheckInconclusive(f"the end lies beyond offset 100000 (total {total})")
     past = page(ctx, rule, total, 10)
     if past.ids:
         raise CheckFailed(

@@ -12,6 +12,7 @@ from optout_conformance.checks.convoso_api import (
     INSERT,
     S000,
     S001,
+    SDK_ERROR_FACT,
     SEARCH,
     UNKNOWN_CAMPAIGN,
     UPDATE,
@@ -20,6 +21,7 @@ from optout_conformance.checks.convoso_api import (
     create_record,
     error_body,
     insert,
+    lacking,
     records,
     sample_page,
     search,
@@ -32,6 +34,17 @@ from optout_conformance.checks.registry import check
 from optout_conformance.checks.shapes import assert_conforms
 from optout_conformance.runner.context import CheckFailed, RunContext
 from optout_conformance.runner.http import Exchange
+
+RECORD_FIELDS = (
+    (S000, "Root Level: FieldTypeDescription successbooleanOperation success"),
+    (S000, "recordsarrayArray of opt-out records"),
+    (S000, "Record Object: FieldTypeDescription idstringOpt-out record ID phone_numberstringPhone number "
+     "opted out phone_codestringCountry/region code reasonstringReason for opt-out purposestringPurpose "
+     "of SMS insert_datestringDate opted out campaign_idstringCampaign ID (0 for global) "
+     "campaign_namestringCampaign name"),
+    (S001, "| records[].id | string | ID of the opt-out record |"),
+    (S001, "| success | boolean | Indicates whether the search was successful |"),
+)
 
 
 def conforms(ctx: RunContext, ex: Exchange, path: str, *, succeeds: bool) -> None:
@@ -49,10 +62,17 @@ def conforms(ctx: RunContext, ex: Exchange, path: str, *, succeeds: bool) -> Non
     api="convoso",
     family="shapes",
     source=f"{BOTH} (Response Fields, Error Codes); openapi/convoso-sms-opt-out.yaml",
+    cites=(*RECORD_FIELDS, (S000, "7231Invalid offset value"), SDK_ERROR_FACT),
 )
 def search_replies_conform_to_the_spec(ctx: RunContext) -> None:
-    """A search page and a 7231 error both match the search operation of the profile's spec."""
-    conforms(ctx, search(ctx, limit=5), SEARCH, succeeds=True)
+    """A search page and a 7231 error both match the search operation of the profile's spec.
+
+    Evidence: the page holds records (else inconclusive: a record's shape was never seen).
+    """
+    page = search(ctx, limit=5)
+    conforms(ctx, page, SEARCH, succeeds=True)
+    if not records(page, "search replies conform to the spec")[1]:
+        lacking(ctx, "at least 1 record, so that a record's shape is seen")
     conforms(ctx, search(ctx, offset="-1"), SEARCH, succeeds=False)
 
 
@@ -62,6 +82,13 @@ def search_replies_conform_to_the_spec(ctx: RunContext) -> None:
     family="shapes",
     source=f"{S000} (Insert and Update Response Fields, Error Codes); openapi/convoso-sms-opt-out.yaml",
     writes=True,
+    cites=(
+        (S000, "successbooleanSuccess status"),
+        (S000, "dataobjectResponse data data.idstringUpdated record ID"),
+        (S000, "6006Invalid Campaign ID"),
+        (S000, "6056Missing or Invalid value for ID"),
+        SDK_ERROR_FACT,
+    ),
 )
 def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
     """Insert and update successes ({success}, {success, data.id}) and errors (6006, 6056) conform."""
@@ -80,6 +107,10 @@ def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
     api="convoso",
     family="shapes",
     source=f"{S000} (example insert_date 2026-03-03); {S001} (example insert_date 2024-04-22 17:01:31)",
+    cites=(
+        (S000, '"insert_date": "2026-03-03"'),
+        (S001, '"insert_date": "2024-04-22 17:01:31"'),
+    ),
 )
 def insert_date_has_the_profile_format(ctx: RunContext) -> None:
     """insert_date is YYYY-MM-DD (000) or YYYY-MM-DD HH:MM:SS (001): the profile's, or either."""
@@ -110,12 +141,19 @@ def insert_date_has_the_profile_format(ctx: RunContext) -> None:
     family="shapes",
     source=f"{S000} (global entry campaign_name 'Global SMS Opt-Out'); "
     f"{S001} (campaign_name blank if not set)",
+    cites=(
+        (S000, '"campaign_id": "0", "campaign_name": "Global SMS Opt-Out"'),
+        (S001, '"campaign_id": "0", "campaign_name": ""'),
+        (S001, "Name of the campaign (blank if not set)"),
+    ),
 )
 def global_campaign_name_follows_the_profile(ctx: RunContext) -> None:
     """Global (campaign 0) records name it "Global SMS Opt-Out" (000) or "" (001); lenient: any string."""
     rule = "the global campaign_name follows the profile"
     ex, served = sample_page(ctx, rule, campaign_id=GLOBAL_CAMPAIGN, limit=20)
     items = [r for r in served if as_int(r.get("campaign_id")) == 0]
+    if not items:
+        lacking(ctx, "a record of the global campaign 0")
     pinned = ctx.expect("convoso.record.global-campaign_name")
     for record in items:
         name = record.get("campaign_name")
@@ -149,6 +187,13 @@ def allowed_kinds(pinned: Any, field: str) -> tuple[str, ...]:
     api="convoso",
     family="shapes",
     source=f'{S000} (offset, limit, total integer); {S001} (total string; example "0", "10", "1")',
+    cites=(
+        (S000, "offsetintegerPagination offset limitintegerResults per page "
+         "totalintegerTotal matching records"),
+        (S000, '"offset": 0, "limit": 100, "total": 1250'),
+        (S001, '"offset": "0", "limit": "10", "total": "1"'),
+        (S001, "| total | string | Total number of matching records found |"),
+    ),
 )
 def paging_fields_have_the_profile_types(ctx: RunContext) -> None:
     """offset/limit/total are integers (000) or, in 001, numeric strings for total (offset/limit either)."""

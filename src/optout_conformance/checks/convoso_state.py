@@ -12,7 +12,9 @@ from typing import Any
 from optout_conformance.checks.convoso_api import (
     BLANK,
     GLOBAL_CAMPAIGN,
+    HONOR_000,
     S000,
+    STATUS_WORKFLOW_000,
     UPDATE,
     as_int,
     assert_error,
@@ -28,6 +30,17 @@ from optout_conformance.checks.convoso_api import (
 from optout_conformance.checks.registry import check
 from optout_conformance.runner.context import CheckFailed, RunContext
 from optout_conformance.runner.http import Exchange
+
+UPDATE_WORKFLOW_000 = (
+    S000,
+    "Updating Opt-Out Record POST /sms-opt-out/update - id: 12345 - reason: Complaint Result: Record "
+    "updated with new reason",
+)
+DATA_ID_000 = (S000, "data.idstringUpdated record ID")
+CLEAR_000 = (
+    (S000, "reasonstringNoReason (use -BLANK- to clear)"),
+    (S000, "purposestringNoPurpose (use -BLANK- to clear)"),
+)
 
 # The fields a write sets; insert_date and campaign_name may legitimately be derived anew.
 WRITTEN = ("phone_number", "phone_code", "campaign_id", "reason", "purpose")
@@ -73,6 +86,8 @@ def update(ctx: RunContext, rule: str, record_id: Any, **fields: str) -> Exchang
     family="state",
     writes=True,
     source=f"{S000} (Insert; workflow Checking SMS Opt-Out Status; Honor opt-out immediately)",
+    cites=(STATUS_WORKFLOW_000, HONOR_000, (S000, "reasonstringNoReason for opt-out"),
+           (S000, "purposestringNoPurpose of SMS")),
 )
 def insert_is_visible_to_the_next_search(ctx: RunContext) -> None:
     """An inserted opt-out is found by phone_number right away, with the fields sent."""
@@ -107,6 +122,7 @@ def insert_is_visible_to_the_next_search(ctx: RunContext) -> None:
     family="state",
     writes=True,
     source=f"{S000} (Insert: 6008 The phone number already exists)",
+    cites=((S000, "6008The phone number already exists"), STATUS_WORKFLOW_000),
 )
 def duplicate_insert_leaves_a_single_record(ctx: RunContext) -> None:
     """After a refused duplicate (6008) search still shows exactly one record of that triple."""
@@ -136,6 +152,7 @@ def duplicate_insert_leaves_a_single_record(ctx: RunContext) -> None:
     family="state",
     writes=True,
     source=f"{S000} (Update: reason, purpose; Response data.id)",
+    cites=(UPDATE_WORKFLOW_000, DATA_ID_000, *CLEAR_000),
 )
 def update_is_applied_and_visible(ctx: RunContext) -> None:
     """An update of reason and purpose answers data.id and search shows the new values."""
@@ -160,6 +177,7 @@ def update_is_applied_and_visible(ctx: RunContext) -> None:
     family="state",
     writes=True,
     source=f"{S000} (Update: reason/purpose: use -BLANK- to clear)",
+    cites=CLEAR_000,
 )
 def blank_clears_reason_and_purpose(ctx: RunContext) -> None:
     """reason=-BLANK- and purpose=-BLANK- on update leave both empty (not the literal text)."""
@@ -183,6 +201,7 @@ def blank_clears_reason_and_purpose(ctx: RunContext) -> None:
     family="state",
     writes=True,
     source=f"{S000} (Update: 6059 This combination already exists)",
+    cites=((S000, "6059This combination already exists"),),
 )
 def refused_colliding_update_changes_nothing(ctx: RunContext) -> None:
     """An update onto another record's triple is refused (6059) and both records stay as they were."""
@@ -226,6 +245,12 @@ def refused_colliding_update_changes_nothing(ctx: RunContext) -> None:
     family="state",
     writes=True,
     source=f"{S000} (workflow Updating Opt-Out Record: id + reason; phone_number etc. Required: No)",
+    cites=(
+        UPDATE_WORKFLOW_000,
+        (S000, "phone_codestringNoPhone code"),
+        (S000, "phone_numberstringNoPhone number"),
+        (S000, "campaign_idintegerNoCampaign Id (0 for Global)"),
+    ),
 )
 def update_with_id_and_reason_only_succeeds(ctx: RunContext) -> None:
     """000's workflow sends only id and reason: it succeeds and keeps number, code and campaign."""

@@ -173,12 +173,24 @@ def faithful(
     )
 
 
+def add(entry: Fault) -> Fault:
+    """Register a built entry (the generated faithful servers of ``faults.open_points``)."""
+    if entry.name in FAULTS:
+        raise ValueError(f"catalog entry {entry.name!r} registered twice")
+    FAULTS[entry.name] = entry
+    return entry
+
+
 def get(name: str) -> Fault:
-    """The entry with this name; an unknown name is a BadChoice naming every valid one."""
-    try:
+    """The entry with this name, or the generated server a ``<api>+<profile>+...`` name describes
+    (``faults.open_points.from_name``); an unknown name is a BadChoice naming every valid one."""
+    if name in FAULTS:
         return FAULTS[name]
-    except KeyError:
-        raise BadChoice("--fault", name, sorted(FAULTS)) from None
+    from optout_conformance.faults import open_points
+
+    if open_points.PART in name:
+        return open_points.from_name(name)
+    raise BadChoice("--fault", name, sorted(FAULTS))
 
 
 def build_app(name: str, config: ReferenceConfig, *, apis: Collection[str] | None = None) -> Starlette:
@@ -187,14 +199,18 @@ def build_app(name: str, config: ReferenceConfig, *, apis: Collection[str] | Non
 
 
 def select(apis: Collection[str] | None = None, names: Collection[str] | None = None) -> list[Fault]:
-    """Entries of the given APIs (None: all), restricted to ``names`` when given (unknown -> BadChoice)."""
-    for name in names or ():
-        get(name)
-    return [
-        entry
-        for entry in FAULTS.values()
-        if (apis is None or entry.api in apis) and (not names or entry.name in names)
-    ]
+    """Entries of the given APIs (None: all), restricted to ``names`` when given (unknown -> BadChoice).
+
+    Named entries come in catalog order, then generated servers (``<api>+<profile>+...`` names,
+    not in FAULTS) in the order given.
+    """
+    chosen = [get(name) for name in names or ()]
+    if not names:
+        chosen = list(FAULTS.values())
+    else:
+        order = {name: number for number, name in enumerate(FAULTS)}
+        chosen.sort(key=lambda entry: order.get(entry.name, len(order)))
+    return [entry for entry in chosen if apis is None or entry.api in apis]
 
 
 # The modules that register entries; imported here so that importing the catalog fills FAULTS.

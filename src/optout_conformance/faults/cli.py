@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from optout_conformance.apis import API_CHOICES, resolve_apis
+from optout_conformance.errors import UsageError
 
 
 def _write_json(path: str | None, data: object) -> None:
@@ -32,22 +33,44 @@ json_option = click.option("--json", "json_path", metavar="PATH", help="Also wri
 
 @click.command(
     epilog="Examples:\n\n\b\n  optout-conformance detect --workers 2\n"
-    "  optout-conformance detect --fault convoso-limit-above-max-served"
+    "  optout-conformance detect --fault convoso-limit-above-max-served\n"
+    "  optout-conformance detect --sweep --workers 2\n"
+    "  optout-conformance serve --fault 'convoso+official+search.order=newest-first'"
 )
 @api_option
 @fault_option
 @workers_option
 @json_option
-def detect(api: str, names: tuple[str, ...], workers: int, json_path: str | None) -> None:
+@click.option(
+    "--sweep", is_flag=True,
+    help="Run the covering array of generated faithful servers instead of the catalog: every pair "
+    "of two open points' realizations in at least one server, per API (Convoso on both server "
+    "profiles, each run in auto and its pinned profile).",
+)
+@click.option(
+    "--singles", is_flag=True,
+    help="Run one generated server per realization that differs from the reference (what "
+    "attributes a sweep row's false alarm to one choice).",
+)
+def detect(
+    api: str, names: tuple[str, ...], workers: int, json_path: str | None, sweep: bool, singles: bool
+) -> None:
     """Run the suite against every fault and faithful variant of the catalog.
 
-    Each entry is served on 127.0.0.1; a fault must be caught (by the checks it names first),
-    a faithful variant must pass. Exit 0 when every fault is caught and no faithful variant
-    fails, else 1.
+    Each entry is served on 127.0.0.1; a fault counts as caught only when a check it names in
+    detected_by fails (a fault caught by other checks only is MISSED); a faithful variant must
+    pass. Exit 0 when every fault is caught and no faithful variant fails, else 1.
     """
     from optout_conformance.faults.detect import run_detection
+    from optout_conformance.faults.open_points import singles_names, sweep_names
 
-    result = run_detection(resolve_apis(api), names or None, workers=workers, echo=click.echo)
+    apis = resolve_apis(api)
+    if (sweep or singles) and names:
+        raise UsageError("--sweep and --singles run generated servers; give --fault NAME without them")
+    chosen: list[str] | None = list(names) or None
+    if sweep or singles:
+        chosen = (sweep_names(apis) if sweep else []) + (singles_names(apis) if singles else [])
+    result = run_detection(apis, chosen, workers=workers, echo=click.echo)
     _write_json(json_path, result.to_dict())
     raise SystemExit(result.exit_code)
 

@@ -510,3 +510,87 @@ class UpdateReplyWithoutData(ConvosoService):
 
     def format_update_response(self, record_id: int) -> dict[str, Any]:
         return {"success": True}
+
+
+# -- checks that no fault named before, and the classes of miss a review found ----------------
+
+
+@fault("convoso-limit-capped-at-500", api="convoso", family="limits",
+       detected_by=(LIMITS + "limit_1000_is_accepted_and_filled",))
+class LimitCappedAt500(ConvosoService):
+    """Clamps every limit to 500 (a page-size cap lower than the documented maximum).
+
+    Breaks: limit "max 1000" (000_4120ae5ce1e52dc7.txt "Results per page (default 1000, max
+    1000)"; 001_5cae901d395a1be8.txt "(default 100, max 1000)"): limit=1000 is a valid page size.
+    """
+
+    def parse_limit(self, value: str) -> int:
+        return min(super().parse_limit(value), 500)
+
+
+@fault("convoso-update-unknown-campaign-gets-6006", api="convoso", family="errors",
+       detected_by=(ERRORS + "update_with_an_unknown_campaign_gets_6004",))
+class UpdateUnknownCampaignGets6006(ConvosoService):
+    """Answers an update into an unknown campaign with the insert table's 6006 "Invalid Campaign ID".
+
+    Breaks: the update table of 000_4120ae5ce1e52dc7.txt lists "6004Unknown Campaign ID" and not
+    6006 (which only the insert and search tables list): a code from another operation's table.
+    """
+
+    def error_response(self, code: int, operation: str) -> Response:
+        if code == 6004 and operation == "update":
+            return JSONResponse({"success": False, "code": 6006, "error": "Invalid Campaign ID"})
+        return super().error_response(code, operation)
+
+
+@fault("convoso-non-numeric-update-gets-4001", api="convoso", family="errors",
+       detected_by=(ERRORS + "update_with_a_non_numeric_field_gets_4002",))
+class NonNumericUpdateGets4001(ConvosoService):
+    """Answers a non-numeric phone_number / phone_code / campaign_id on update with 4001 "Missing
+    required field" instead of 4002.
+
+    Breaks: "4002phone_number / phone_code / campaign_id must be numeric" (000_4120ae5ce1e52dc7.txt,
+    Update error codes); 4001 is for a missing field, and "abc" is present.
+    """
+
+    def check_update_fields_numeric(self, fields: Fields) -> None:
+        try:
+            super().check_update_fields_numeric(fields)
+        except ConvosoError as exc:
+            raise ConvosoError(4001, exc.detail) from None
+
+
+@fault("convoso-purpose-clearable-on-update", api="convoso", family="errors",
+       detected_by=(ERRORS + "update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080",))
+class PurposeClearableOnUpdate(ConvosoService):
+    """Enforces the mandatory purpose of the Purpose-type campaign on insert only: an update with
+    purpose=-BLANK- clears it.
+
+    Breaks: 6080 "The purpose field is mandatory for campaigns of type 'Purpose'" in the Update
+    error codes of 000_4120ae5ce1e52dc7.txt (with "purpose ... (use -BLANK- to clear)").
+    """
+
+    def update(self, fields: Fields) -> dict[str, Any]:
+        record = self.find_update_record(fields.get("id", ""))
+        if self.clear_blank(fields.get("purpose", "x")) == "" and record.campaign_id == -1:
+            self.store.update_convoso(record.id, {"purpose": ""})
+            return self.format_update_response(record.id)
+        return super().update(fields)
+
+
+@fault("convoso-refused-campaign-update-applied", api="convoso", family="errors",
+       detected_by=(ERRORS + "update_with_an_unknown_campaign_gets_6004",))
+class RefusedCampaignUpdateApplied(ConvosoService):
+    """Moves the record into the unknown campaign, then answers 6004 (validation after the write).
+
+    Breaks: 6004 "Unknown Campaign ID" (000_4120ae5ce1e52dc7.txt, Update error codes): a refused
+    update changes nothing.
+    """
+
+    def update(self, fields: Fields) -> dict[str, Any]:
+        try:
+            return super().update(fields)
+        except ConvosoError as exc:
+            if exc.code == 6004 and fields.get("id", "").isdigit():
+                self.store.update_convoso(int(fields["id"]), {"campaign_id": int(fields["campaign_id"])})
+            raise

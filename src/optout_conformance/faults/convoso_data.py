@@ -6,6 +6,7 @@ bug, the documented rule it breaks and the seed file that states the rule.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -16,7 +17,7 @@ from starlette.responses import Response
 from optout_conformance.faults.catalog import fault
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.convoso import BLANK, NOT_BLANK, ConvosoService, Fields
-from optout_conformance.reference.convoso_errors import ConvosoError
+from optout_conformance.reference.convoso_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.reference.store import DuplicateRecord, Store, Where
 
 FILTERS = "convoso.filters."
@@ -235,3 +236,163 @@ class UpdateTokenNotChecked(ConvosoService):
         unguarded = copy.copy(self)
         unguarded.authenticate = lambda fields: None  # type: ignore[method-assign]
         return ConvosoService.endpoint(unguarded, operation)
+
+
+# -- filters ignored, in every profile --------------------------------------------------------
+
+
+@fault("convoso-phone-number-filter-ignored", api="convoso", family="filters",
+       detected_by=(FILTERS + "phone_number_and_phone_code_filters_return_only_matches",))
+class PhoneNumberFilterIgnored(ConvosoService):
+    """Ignores the phone_number filter (the workflow "Checking SMS Opt-Out Status" gets every record).
+
+    Breaks: phone_number "Filter by phone number" and "Returns all SMS opt-out entries for number"
+    (000_4120ae5ce1e52dc7.txt); "Phone number to filter" (001_5cae901d395a1be8.txt).
+    """
+
+    def filter_phone_number(self, value: str) -> Where | None:
+        return None
+
+
+@fault("convoso-reason-filter-ignored", api="convoso", family="filters",
+       detected_by=(FILTERS + "reason_and_purpose_text_filters_match_by_containment",))
+class ReasonFilterIgnored(ConvosoService):
+    """Ignores a reason filter with a value (only -BLANK- / -NOTBLANK- are applied).
+
+    Breaks: reason "Filter by reason" (000_4120ae5ce1e52dc7.txt); "It supports filtering by ID,
+    phone number, campaign, reason, purpose, and insert date" (001_5cae901d395a1be8.txt).
+    """
+
+    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
+        if column == "reason" and value not in (BLANK, NOT_BLANK):
+            return None
+        return super().filter_text(column, value, invalid_code)
+
+
+@fault("convoso-purpose-filter-ignored", api="convoso", family="filters",
+       detected_by=(FILTERS + "reason_and_purpose_text_filters_match_by_containment",))
+class PurposeFilterIgnored(ConvosoService):
+    """Ignores a purpose filter with a value.
+
+    Breaks: purpose "Filter by purpose" (000_4120ae5ce1e52dc7.txt); filtering by purpose
+    (001_5cae901d395a1be8.txt).
+    """
+
+    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
+        if column == "purpose" and value not in (BLANK, NOT_BLANK):
+            return None
+        return super().filter_text(column, value, invalid_code)
+
+
+@fault("convoso-official-purpose-blank-ignored", api="convoso", family="filters",
+       detected_by=(FILTERS + "purpose_blank_and_notblank_follow_the_profile",),
+       profiles=("official",), server_profile="official")
+class OfficialPurposeBlankIgnored(ConvosoService):
+    """An official-profile server that ignores purpose=-BLANK- / -NOTBLANK-.
+
+    Breaks: purpose "(use -BLANK- or -NOTBLANK- to filter by empty/non-empty)"
+    (001_5cae901d395a1be8.txt), which the official profile pins.
+    """
+
+    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
+        if column == "purpose" and value in (BLANK, NOT_BLANK):
+            return None
+        return super().filter_text(column, value, invalid_code)
+
+
+@fault("convoso-insert-date-filter-ignored-in-any-profile", api="convoso", family="filters",
+       detected_by=(FILTERS + "insert_date_filter_returns_records_of_that_day",),
+       profiles=("auto", "official", "lenient"), server_profile="official")
+class InsertDateFilterIgnoredAnywhere(ConvosoService):
+    """An official-profile server that accepts insert_date and ignores it (every record served).
+
+    Breaks: "Filter by date when record was inserted" (001_5cae901d395a1be8.txt; its "format
+    varies by implementation" lets a format be refused, not be accepted and ignored) and
+    "Filter by insert date (YYYY-MM-DD)" (000_4120ae5ce1e52dc7.txt).
+    """
+
+    def filter_insert_date(self, value: str) -> Where | None:
+        return None
+
+
+# -- refused writes that write anyway ---------------------------------------------------------
+
+
+@fault("convoso-insert-stored-despite-bad-token", api="convoso", family="auth",
+       detected_by=(ERRORS + "insert_with_an_invalid_token_is_refused",))
+class InsertStoredDespiteBadToken(ConvosoService):
+    """Stores an insert before checking its auth_token, then answers the documented refusal.
+
+    Breaks: "Authentication: Required (auth_token)" and "Invalid auth_token{"success": false,
+    "error": "Invalid authentication token"}" (000_4120ae5ce1e52dc7.txt): a refused insert must
+    not opt the number out.
+    """
+
+    def authenticate(self, fields: Fields) -> None:
+        try:
+            super().authenticate(fields)
+        except ConvosoUnauthorized:
+            if {"phone_number", "phone_code", "campaign_id"} <= fields.keys() and "id" not in fields:
+                with contextlib.suppress(ConvosoError):
+                    self.insert(fields)
+            raise
+
+
+@fault("convoso-unknown-campaign-insert-stored-globally", api="convoso", family="errors",
+       detected_by=(ERRORS + "insert_with_an_unknown_campaign_gets_6006",))
+class UnknownCampaignInsertStoredGlobally(ConvosoService):
+    """Answers 6006 to an insert into an unknown campaign but stores it in the global campaign.
+
+    Breaks: 6006 "Invalid Campaign ID" (000_4120ae5ce1e52dc7.txt, Insert error codes): a refused
+    insert stores nothing (search by phone_number "Returns all SMS opt-out entries for number").
+    """
+
+    def insert(self, fields: Fields) -> dict[str, Any]:
+        try:
+            return super().insert(fields)
+        except ConvosoError as exc:
+            if exc.code == 6006:
+                with contextlib.suppress(ConvosoError):
+                    super().insert({**fields, "campaign_id": "0"})
+            raise
+
+
+@fault("convoso-duplicate-stored-despite-6008", api="convoso", family="state",
+       detected_by=(STATE + "duplicate_insert_leaves_a_single_record",))
+class DuplicateStoredDespite6008(ConvosoService):
+    """Answers 6008 to a duplicate insert, yet stores a second record with the phone code as "+1"
+    (the duplicate test and the write normalise the code differently).
+
+    Breaks: 6008 "The phone number already exists" (000_4120ae5ce1e52dc7.txt, Insert error
+    codes): a refused duplicate leaves one record of the number in the campaign.
+    """
+
+    def insert(self, fields: Fields) -> dict[str, Any]:
+        try:
+            return super().insert(fields)
+        except ConvosoError as exc:
+            if exc.code == 6008:
+                with contextlib.suppress(DuplicateRecord):
+                    self.store.insert_convoso(
+                        fields["phone_number"], "+" + fields["phone_code"], int(fields["campaign_id"]),
+                        fields.get("reason", ""), fields.get("purpose", ""), self.now_text(),
+                    )
+            raise
+
+
+@fault("convoso-colliding-update-half-applied", api="convoso", family="state",
+       detected_by=(STATE + "refused_colliding_update_changes_nothing",))
+class CollidingUpdateHalfApplied(ConvosoService):
+    """Answers 6059 to an update onto another record's key, after applying its reason anyway.
+
+    Breaks: 6059 "This combination already exists" (000_4120ae5ce1e52dc7.txt, Update error
+    codes): a refused update changes nothing.
+    """
+
+    def update(self, fields: Fields) -> dict[str, Any]:
+        try:
+            return super().update(fields)
+        except ConvosoError as exc:
+            if exc.code == 6059 and fields.get("reason"):
+                self.store.update_convoso(int(fields["id"]), {"reason": fields["reason"]})
+            raise

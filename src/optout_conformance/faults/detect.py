@@ -4,8 +4,12 @@ Each entry is served over real HTTP on 127.0.0.1 (``EmbeddedServer``) and the su
 against it the way ``optout-conformance run`` does (``runner.execute``: fingerprint probes, then
 the checks, each through ``run_check``), once per run profile the entry lists. The order of
 checks differs from a plain run on purpose: for a fault, the checks named in ``detected_by``
-run first and the run stops at the first failure (the time to detect); a faithful variant gets
-every check, and any failure or harness error is a false alarm.
+run first and the run stops at the first of them that fails (the time to detect). A fault is
+*detected* only when a check it names fails in every profile it is run in: a fault caught only
+by other checks is *missed* (those checks are reported as ``failed_instead``, found by running
+the rest of the suite until one fails), because a detection credited to an unnamed check proves
+nothing about the named one. A faithful variant gets every check, and any failure or harness
+error is a false alarm.
 
 ``--workers N`` runs N entries at once in separate processes (the server and the checks of one
 entry share a process, so threads alone would leave the second core idle).
@@ -45,12 +49,17 @@ class VariantOutcome:
     profiles: list[str]
     # fault: detected | missed; faithful: passed | false-alarm
     verdict: str
-    # Check ids that failed (for a fault, in the order they failed; the first is what caught it).
+    # Check ids that failed: for a fault, the named (detected_by) checks that caught it; for a
+    # faithful variant, every check that failed (the false alarms).
     caught_by: list[str] = field(default_factory=list)
-    # A fault caught only by checks outside its detected_by: detected, but flagged.
-    unexpected: bool = False
+    # A fault's checks outside its detected_by that failed where no named check did: never a
+    # detection (the fault is missed), reported so the gap is visible.
+    failed_instead: list[str] = field(default_factory=list)
     # Checks that crashed (harness bugs): never a detection; a false alarm on a faithful variant.
     errors: list[str] = field(default_factory=list)
+    # Checks that ran without the evidence their rule needs ("[profile] check id"): not a false
+    # alarm, but not a pass either (the table and JSON show them).
+    inconclusive: list[str] = field(default_factory=list)
     # One line per failure: check id and rule (what a false alarm or a detection said).
     messages: list[str] = field(default_factory=list)
     checks_run: int = 0
@@ -95,13 +104,25 @@ class DetectionResult:
         ok = self.detected == len(self.faults) and self.false_alarms == 0
         return EXIT_OK if ok else EXIT_VIOLATIONS
 
+    @property
+    def missed(self) -> list[str]:
+        return [o.name for o in self.faults if o.verdict != "detected"]
+
+    @property
+    def with_inconclusive(self) -> int:
+        return sum(1 for o in self.faithful if o.inconclusive)
+
     def summary(self) -> str:
         line = (
-            f"detected {self.detected}/{len(self.faults)} faults, "
+            f"detected {self.detected}/{len(self.faults)} faults by their named checks, "
             f"false alarms {self.false_alarms}/{len(self.faithful)} faithful variants"
         )
         if self.median_seconds is not None:
             line += f" (median time to detect {self.median_seconds:.2f} s)"
+        if self.with_inconclusive:
+            line += f"; {self.with_inconclusive} faithful with inconclusive checks"
+        if self.missed:
+            line += f"; missed: {', '.join(self.missed)}"
         return line
 
     def to_dict(self) -> dict[str, Any]:
@@ -110,6 +131,7 @@ class DetectionResult:
             "faults": len(self.faults),
             "false_alarms": self.false_alarms,
             "faithful": len(self.faithful),
+            "missed": self.missed,
             "median_seconds": self.median_seconds,
             "duration": round(self.duration, 3),
             "outcomes": [asdict(o) for o in self.outcomes],
@@ -159,30 +181,40 @@ def run_variant(
             try:
                 for note in run_fingerprint(ctx):
                     outcome.note = note
+                named_failed = False
                 for spec in ordered_checks(entry, select_checks(entry.api, limits)):
                     if time.perf_counter() > deadline:
                         outcome.note = f"stopped after the {budget:g} s budget"
                         break
                     result = run_check(ctx, spec)
                     outcome.checks_run += 1
+                    named = spec.id in entry.detected_by
+                    if result.status == "inconclusive":
+                        outcome.inconclusive.append(f"[{profile}] {spec.id}")
                     if result.status == "error":
                         outcome.errors.append(spec.id)
                         outcome.messages.append(f"[{profile}] {spec.id}: error: {result.rule}")
                     elif result.status == "failed":
-                        outcome.caught_by.append(spec.id)
                         outcome.messages.append(
                             f"[{profile}] {spec.id}: {result.rule}; received: {result.received}"
                         )
+                        if not entry.is_fault or named:
+                            outcome.caught_by.append(spec.id)
+                        else:
+                            outcome.failed_instead.append(spec.id)
                         if entry.is_fault:
-                            caught_in.add(profile)
+                            named_failed = named_failed or named
+                            # Stop at the first named failure; when none of the named checks
+                            # failed, at the first other failure (which says what caught it instead).
                             break
+                if named_failed:
+                    caught_in.add(profile)
             finally:
                 ctx.http.close()
     outcome.seconds = time.perf_counter() - started
     if entry.is_fault:
         if caught_in == set(chosen):
             outcome.verdict = "detected"
-            outcome.unexpected = not any(c in entry.detected_by for c in outcome.caught_by)
     elif outcome.caught_by or outcome.errors:
         outcome.verdict = "false-alarm"
     return outcome
@@ -242,12 +274,14 @@ def table_header() -> str:
 def table_row(outcome: VariantOutcome) -> str:
     """One line of the table: name, API, verdict, seconds and the check(s) that failed.
 
-    ``(!)`` flags a fault caught only by checks outside its detected_by; a faithful variant's
-    false alarm lists the checks that failed on it.
+    A missed fault caught only by checks outside its detected_by says so (``failed instead:``);
+    a faithful variant's false alarm lists the checks that failed on it.
     """
     caught = ", ".join(outcome.caught_by + [f"{e} (error)" for e in outcome.errors]) or "-"
-    if outcome.unexpected:
-        caught += "  (!) not by its detected_by checks"
+    if outcome.failed_instead:
+        caught += "  (!) failed instead (not named in detected_by): " + ", ".join(outcome.failed_instead)
+    if outcome.inconclusive and not outcome.is_fault:
+        caught += f"  ({len(outcome.inconclusive)} inconclusive)"
     if outcome.note:
         caught += f"  [{outcome.note}]"
     return COLUMNS.format(

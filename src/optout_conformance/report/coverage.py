@@ -30,7 +30,11 @@ if TYPE_CHECKING:
 
 TRIGGERED, SEEN, NOT_SEEN = "triggered", "seen", "not seen"
 # Registry entries that mark codes as having no documented cause on their operations.
-CAUSELESS_ENTRIES = ("convoso.search.error-codes-without-cause", "convoso.reason-purpose-validity")
+CAUSELESS_ENTRIES = (
+    "convoso.search.error-codes-without-cause",
+    "convoso.reason-purpose-validity",
+    "convoso.update.country-code-validity",
+)
 OPERATION_PATHS = {"search": "/sms-opt-out/search", "insert": "/sms-opt-out/insert",
                    "update": "/sms-opt-out/update"}
 _CODE = re.compile(r"\b\d{4}\b")
