@@ -16,15 +16,8 @@ from pathlib import Path
 import pytest
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from hostile_cli import BASE_PATHS, CLI, HANG_GUARD, PASSWORD, TOKEN, UNANSWERED, assert_clean
 from hostile_servers import BEHAVIOURS, HostileServer
-
-CLI = str(Path(sys.executable).with_name("optout-conformance"))
-TOKEN = "hostile-secret-token-8f3a"
-PASSWORD = "hostile-secret-password-2c9d"
-SECRETS = (TOKEN, PASSWORD)
-BASE_PATHS = {"convoso": "/v1", "whatcounts": "/bin", "avaamo": "/api/v2"}
-# A hang guard only: the run's own bounds end every case long before it.
-HANG_GUARD = 240
 
 
 def run_against(server: HostileServer, api: str, tmp_path: Path, *extra: str,
@@ -38,21 +31,6 @@ def run_against(server: HostileServer, api: str, tmp_path: Path, *extra: str,
         capture_output=True, text=True, timeout=HANG_GUARD, env=env,
     )
     return done.returncode, done.stdout + done.stderr, report.read_text() if report.exists() else ""
-
-
-def assert_clean(code: int, output: str, report: str, codes: tuple[int, ...] = (1, 2)) -> None:
-    assert code in codes, output[-2000:]
-    assert "Traceback" not in output and "RecursionError" not in output, output[-3000:]
-    for secret in SECRETS:
-        assert secret not in output and secret not in report
-    if code == 2:
-        assert output.startswith("error: "), output[:500]
-    if report:
-        json.loads(report)
-
-
-# Targets that give no complete answer are unreachable: their own test below.
-UNANSWERED = ("silent", "trickle", "reset")
 
 
 @pytest.mark.parametrize("behaviour", sorted(set(BEHAVIOURS) - set(UNANSWERED)))

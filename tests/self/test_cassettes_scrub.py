@@ -95,3 +95,30 @@ def test_credentials_are_found_in_nested_json_multipart_cookies_and_authorizatio
     assert "basic-secret" in credential_values("http://h/x", {"Authorization": f"Basic {basic}"}, None)
     assert "cookie-secret" in credential_values("http://h/x", {"Cookie": "sid=cookie-secret; a=b"}, None)
     assert "set-secret" in credential_values("http://h/x", {}, None, {"Set-Cookie": ["s=set-secret; Path=/"]})
+
+
+VARIABLES = {"tok/en+9": "$OPTOUT_CONFORMANCE_TOKEN", "pass": "$OPTOUT_CONFORMANCE_PASSWORD"}
+
+
+def test_an_exchange_redacts_whole_credentials_in_every_encoded_form_and_leaves_other_words_alone() -> None:
+    from optout_conformance.runner.http import Exchange
+
+    exchange = Exchange("POST", "http://127.0.0.1:9/v1/x",
+                        secrets=VARIABLES)
+    text = 'raw tok/en+9 percent tok%2Fen%2B9 json "tok\\/en+9" words passage bypass password pass'
+    assert exchange.redact(text) == (
+        "raw $OPTOUT_CONFORMANCE_TOKEN percent $OPTOUT_CONFORMANCE_TOKEN json "
+        '"$OPTOUT_CONFORMANCE_TOKEN" words passage bypass password $OPTOUT_CONFORMANCE_PASSWORD')
+
+
+def test_a_curl_reproduction_names_whole_credentials_by_variable_and_keeps_words_containing_them() -> None:
+    from optout_conformance.runner.http import Exchange
+
+    exchange = Exchange("POST", "http://127.0.0.1:9/v1/sms-opt-out/insert",
+                        data={"auth_token": "tok/en+9", "reason": "passage"},
+                        headers={"access-token": "pass"},
+                        secrets=VARIABLES)
+    assert exchange.curl() == (
+        'curl -sS -X POST -H "access-token: ${OPTOUT_CONFORMANCE_PASSWORD}" '
+        '--data-urlencode "auth_token=${OPTOUT_CONFORMANCE_TOKEN}" --data-urlencode reason=passage '
+        "http://127.0.0.1:9/v1/sms-opt-out/insert")

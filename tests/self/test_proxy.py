@@ -138,3 +138,16 @@ def test_proxy_command_refuses_an_unknown_api() -> None:
     result = CliRunner().invoke(cli, ["proxy", "--api", "twilio", "--upstream", "reference"])
     assert result.exit_code == 2
     assert "twilio" in result.output and "convoso" in result.output
+
+
+def test_a_client_body_of_json_nested_past_the_depth_limit_is_judged_and_forwarded_not_a_500(
+    proxied: tuple[str, Path, list[str]],
+) -> None:
+    url, out, printed = proxied
+    nested = '{"auth_token": "' + TOKEN + '", "limit": ' + "[" * 100_000 + "]" * 100_000 + "}"
+    with httpx.Client(timeout=10) as client:
+        reply = client.post(url + "/sms-opt-out/search", content=nested,
+                            headers={"content-type": "application/json"})
+    assert reply.status_code < 500
+    assert any("body sent as application/json" in line for line in printed), printed
+    assert all(TOKEN not in file.read_text() for file in out.iterdir())

@@ -104,9 +104,13 @@ def diff(old: str, new: str) -> None:
               help="Variant replies are held to (auto: any documented variant).")
 @click.option("--token", default=None, help="A credential to scrub from the cassette even if no request "
               "carries it (credentials seen in requests are always scrubbed).")
-def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, token: str | None) -> None:
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
+              metavar="SECONDS", help="Deadline of each upstream request (connect, headers and body); "
+              "an upstream that misses it is answered 504.")
+def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, token: str | None,
+          timeout: float) -> None:
     """A validating proxy on 127.0.0.1: judges each request, forwards it, records the traffic."""
-    from optout_conformance.cassettes.proxy import serve_proxy
+    from optout_conformance.cassettes.proxy import serve_proxy, upstream_url
 
     apis = resolve_apis(api)
     if len(apis) != 1:
@@ -116,7 +120,10 @@ def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, tok
         check_output_directory("--out", out)
     if token is not None:
         check_secret("token", token)
-    serve_proxy(apis[0], upstream, port, out=out, profile=profile, secrets=[token], echo=click.echo)
+    if upstream != "reference":
+        upstream_url(upstream)  # a bad URL is one line and exit 2, before the port is bound
+    serve_proxy(apis[0], upstream, port, out=out, profile=profile, secrets=[token], echo=click.echo,
+                timeout=timeout)
 
 
 commands = [record, validate, diff, proxy]

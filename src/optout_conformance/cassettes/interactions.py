@@ -13,7 +13,6 @@ deployment vary): ``/sms-opt-out/search|insert|update`` (Convoso), ``/api_web`` 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -26,6 +25,7 @@ from vcr.serializers import yamlserializer
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.errors import CassetteError
+from optout_conformance.runner.http import parse_json_bounded
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
@@ -170,7 +170,7 @@ class Interaction:
     def json(self) -> Any:
         """The response body parsed as JSON, or None when it is not JSON."""
         try:
-            return json.loads(self.text)
+            return parse_json_bounded(self.response_body)  # depth-limited: never a RecursionError
         except ValueError:
             return None
 

@@ -10,7 +10,12 @@ valid JSON), and the traffic is saved as one vcrpy cassette, with every credenti
 a request (or given on the command line) scrubbed.
 
 The proxy forwards whatever the client sent, even when it breaks the rules: it reports, it does
-not block, so the client sees what the upstream really answers.
+not block, so the client sees what the upstream really answers. Its bounds: ``--upstream`` is
+parsed by ``runner/urls.py``; the upstream is reached through the suite's transport
+(``runner.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed); an
+upstream that does not answer in time is answered 504 to the client, one that fails otherwise
+(reset, more than 2 MiB, a redirect to another origin, JSON nested past the depth limit) 502,
+each with one terminal line; a client body over 1 MiB is answered 413 and not forwarded.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urljoin
 
 import httpx
 from starlette.applications import Starlette
@@ -41,7 +46,18 @@ from optout_conformance.cassettes.interactions import Interaction, identify
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
 from optout_conformance.cassettes.validate import response_findings, spec_for
+from optout_conformance.errors import UsageError
+from optout_conformance.runner.http import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
+from optout_conformance.runner.http import (
+    BoundedReply,
+    JsonTooDeep,
+    async_deadline_client,
+    fetch_bounded,
+    parse_json_bounded,
+)
+from optout_conformance.runner.urls import TargetUrl, UrlError, parse_url
 
+# The largest request body a client may send through the proxy; a bigger one is answered 413.
 MAX_BODY_BYTES = 1024 * 1024
 # Hop-by-hop and transport headers the proxy does not pass on.
 SKIPPED_REQUEST_HEADERS = frozenset({"host", "content-length", "connection", "transfer-encoding",
@@ -100,12 +116,74 @@ def _media_type(value: str) -> str:
     return value.split(";")[0].strip().lower()
 
 
+def upstream_url(upstream: str) -> TargetUrl:
+    """``--upstream`` parsed by ``runner/urls.py`` (the one URL parser); a UsageError in one line
+    when it is not a URL the suite connects to (userinfo, backslashes, control characters, ...)."""
+    try:
+        return parse_url(upstream.rstrip("/"))
+    except UrlError as exc:
+        raise UsageError(f"invalid --upstream URL: {exc}",
+                         hint="the API's base URL, e.g. http://127.0.0.1:8000/v1, or `reference`") from None
+
+
+async def _bounded_body(request: Request) -> bytes | None:
+    """The client's request body, or None as soon as it is larger than :data:`MAX_BODY_BYTES`
+    (by its Content-Length or while it streams in): a bigger body is never held whole."""
+    declared = request.headers.get("content-length", "")
+    if declared.strip().isdigit() and int(declared) > MAX_BODY_BYTES:
+        return None
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_BODY_BYTES:
+            return None
+    return bytes(body)
+
+
+def _upstream_failure(fetched: BoundedReply, base: TargetUrl) -> tuple[int, str] | None:
+    """(status, reason) for an upstream that gave no usable reply: 504 when it did not answer in
+    time; 502 when it failed otherwise, answered more than the transport reads, redirected to
+    another origin (the client would follow it there, past the proxy, with its credentials) or
+    answered JSON nested deeper than any reply is read."""
+    if fetched.error is not None:
+        timed_out = "timeout" in fetched.error
+        return (504 if timed_out else 502), fetched.error.splitlines()[0]
+    if fetched.truncated:
+        return 502, f"reply larger than {HTTP_MAX_BODY_BYTES} bytes (not forwarded)"
+    location = fetched.headers.get("location")
+    if fetched.status is not None and 300 <= fetched.status < 400 and location:
+        try:
+            elsewhere = parse_url(urljoin(str(base) + "/", location), allow_query=True).origin != base.origin
+        except UrlError:
+            elsewhere = True
+        if elsewhere:
+            return 502, f"HTTP {fetched.status} redirect to another origin (not followed, not passed on)"
+    return None
+
+
+def _too_deep(content: bytes, headers: httpx.Headers) -> str | None:
+    """Why a JSON reply is not read (nested past the depth limit), or None."""
+    if "json" not in headers.get("content-type", "").lower():
+        return None
+    try:
+        parse_json_bounded(content)
+    except JsonTooDeep as exc:
+        return f"{exc} (not forwarded)"
+    except ValueError:
+        return None  # invalid JSON is forwarded and judged like any reply
+    return None
+
+
 def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, profile: str = "auto",
                      secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print,
                      timeout: float = 10.0) -> Starlette:
-    """The proxy as an ASGI app: ``<base path>/<rest>`` is forwarded to ``upstream + /<rest>``."""
+    """The proxy as an ASGI app: ``<base path>/<rest>`` is forwarded to ``upstream + /<rest>``.
+
+    The upstream is reached only through the suite's transport (:func:`fetch_bounded`): one
+    deadline over connect, headers and body (``timeout``), at most 2 MiB of a reply, redirects
+    passed on, never followed. ``upstream`` must pass :func:`upstream_url` (UsageError otherwise)."""
     base_path = APIS[api].base_path
-    upstream = upstream.rstrip("/")
+    base = upstream_url(upstream)
     log = ProxyLog(Path(out) if out is not None else None, secrets={s for s in secrets if s})
     clients: dict[str, httpx.AsyncClient] = {}
 
@@ -120,13 +198,21 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
     def upstream_client() -> httpx.AsyncClient:
         """One client per proxy, made on first use (servers may run the app without lifespan)."""
         if "upstream" not in clients:
-            clients["upstream"] = httpx.AsyncClient(timeout=timeout, follow_redirects=False)
+            clients["upstream"] = async_deadline_client(timeout)
         return clients["upstream"]
 
+    def say(line: str) -> None:
+        echo(Scrubber(log.secrets).text(line))  # no terminal line shows a credential
+
     async def forward(request: Request) -> Response:
-        body = await request.body()
         path = request.url.path
         query = request.url.query
+        body = await _bounded_body(request)
+        if body is None:
+            say(f"{request.method} {path}: request body larger than {MAX_BODY_BYTES} bytes: "
+                "answered 413, not forwarded")
+            return Response(f"request body larger than {MAX_BODY_BYTES} bytes\n", status_code=413,
+                            media_type="text/plain", headers={"connection": "close"})
         headers = {k.lower(): v for k, v in request.headers.items()}
         with log.lock:
             log.secrets |= credential_values(f"{path}?{query}", headers, body)
@@ -142,47 +228,49 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
                                       query=parse_qs(query, keep_blank_values=True), headers=headers,
                                       content_type=_media_type(headers.get("content-type", "")),
                                       body=body)
-        target = upstream + path[len(base_path):] if path.startswith(base_path) else upstream + path
-        if query:
-            target += "?" + query
+        rest = path[len(base_path):] if path.startswith(base_path) else path
+        target = str(base) + rest + (f"?{query}" if query else "")
         sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
-        try:
-            client = upstream_client()
-            outgoing = client.build_request(request.method, target, content=body, headers=sent_headers)
-            reply = await client.send(outgoing, stream=True)
-            try:
-                raw = b"".join([chunk async for chunk in reply.aiter_raw()])
-            finally:
-                await reply.aclose()
-            status, reply_headers, reason = reply.status_code, reply.headers, reply.reason_phrase
+        fetched = await fetch_bounded(upstream_client(), base, request.method, rest, query=query,
+                                      headers=sent_headers, content=body, timeout=timeout, raw=True)
+        failure = _upstream_failure(fetched, base)
+        undecodable = None
+        if failure is None:
+            status, reason, reply_headers = fetched.status or 0, fetched.reason, fetched.headers
             # Decoded here for every Content-Encoding spelling (httpx ignores x-gzip and others).
             encoding = ", ".join(reply_headers.get_list("content-encoding"))
             try:
-                content, undecodable = decode(raw, encoding), None
+                content = decode(fetched.content, encoding)
             except UndecodableBody as exc:
-                content, undecodable = raw, f"{PLACEHOLDER} (undecodable {encoding} body: {exc})".encode()
-        except httpx.HTTPError as exc:
-            status, content, reason = 502, f"upstream failed: {type(exc).__name__}".encode(), "Bad Gateway"
+                content = fetched.content
+                undecodable = f"{PLACEHOLDER} (undecodable {encoding} body: {exc})".encode()
+            deep = _too_deep(content, reply_headers) if undecodable is None else None
+            if deep is not None:
+                failure = 502, f"reply {deep}"
+        if failure is not None:
+            status, problem = failure
+            reason = "Gateway Timeout" if status == 504 else "Bad Gateway"
+            content = f"upstream failed: {problem}".encode()
             reply_headers = httpx.Headers({"content-type": "text/plain"})
-            undecodable = None
+            say(f"{request.method} {path}: upstream {target.split('?')[0]} failed: {problem} "
+                f"(answered {status})")
         item = Interaction(cassette="proxy", index=len(log.traffic), method=request.method,
                            uri=str(request.url), request_headers=headers, request_body=body, status=status,
                            response_headers={k.lower(): v for k, v in reply_headers.items()},
                            response_body=content, api=operation[0] if operation else None,
                            spec_path=operation[1] if operation else None)
-        if spec is not None and status != 502:
+        if spec is not None and failure is None:
             found += response_findings(item, spec)
         with log.lock:
             cookies = {"set-cookie": reply_headers.get_list("set-cookie")}
             log.secrets |= credential_values("", {}, None, cookies)
-        scrubber = Scrubber(log.secrets)
         for finding in found:
             if finding.severity == VIOLATION or (finding.severity == NOTE and finding.part == "response"):
-                echo(scrubber.text(f"{request.method} {path}: {finding.render()}"))
+                say(f"{request.method} {path}: {finding.render()}")
         recorded = VcrRequest(request.method, target, body, {k: v for k, v in request.headers.items()})
         response_record = {
             "status": {"code": status, "message": reason},
-            # httpx decoded the body: the recorded headers must not claim a coding or a length
+            # the body is recorded decoded: the recorded headers must not claim a coding or a length
             "headers": {k: reply_headers.get_list(k) for k in reply_headers
                         if k.lower() not in ("content-encoding", "content-length")},
             "body": {"string": content if undecodable is None else undecodable},
@@ -211,7 +299,8 @@ def reference_upstream(api: str) -> Any:
 
 
 def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, profile: str = "auto",
-                secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print) -> None:
+                secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print,
+                timeout: float = 10.0) -> None:
     """Run the proxy on 127.0.0.1:port until interrupted (``upstream`` may be ``reference``)."""
     from optout_conformance.reference.server import bind, uvicorn_server
 
@@ -223,8 +312,13 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
 
             upstream = stack.enter_context(reference_upstream(api))
             secrets = [*secrets, *embedded_credentials().secrets()]
-        app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo)
+        else:
+            upstream = str(upstream_url(upstream))
+        app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo,
+                               timeout=timeout)
         bound = sock.getsockname()[1]
         echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
-        uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
+        with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
+            uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
+    echo("proxy stopped")

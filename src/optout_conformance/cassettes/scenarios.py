@@ -95,10 +95,11 @@ class Manifest:
     @classmethod
     def load(cls, directory: Path) -> Manifest:
         from optout_conformance.errors import CassetteError
+        from optout_conformance.runner.http import parse_json_bounded
 
         path = directory / MANIFEST
         try:
-            data = json.loads(path.read_text(encoding="utf-8"))
+            data = parse_json_bounded(path.read_text(encoding="utf-8"))
             return cls(**data)
         except FileNotFoundError:
             raise CassetteError(

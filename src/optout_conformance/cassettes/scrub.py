@@ -50,6 +50,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from optout_conformance.cassettes.encoding import UndecodableBody, codings, decode
+from optout_conformance.runner.http import parse_json_bounded
 
 PLACEHOLDER = "REDACTED"
 # Reports about cassettes we did not record (validate, diff) hide credential values found in them
@@ -139,8 +140,8 @@ def _parse_json(text: str) -> Any:
     if not stripped or stripped[0] not in "[{\"":
         return None
     try:
-        return json.loads(text)
-    except (ValueError, RecursionError):
+        return parse_json_bounded(text)
+    except ValueError:  # not JSON, or nested deeper than any reply the suite reads
         return None
 
 
@@ -246,6 +247,7 @@ class Scrubber:
         scrub it and every header value."""
         body = response.setdefault("body", {})
         headers = response.setdefault("headers", {})
+        _cut_oversized(body, headers)
         encoding_names = [name for name in headers if name.lower() == "content-encoding"]
         encoding = ", ".join(str(v) for name in encoding_names for v in _as_list(headers[name]))
         if codings(encoding) and isinstance(body.get("string"), bytes | str):
@@ -267,6 +269,22 @@ class Scrubber:
             for name in [n for n in headers if n.lower() == "content-length"]:
                 headers[name] = [str(length)]  # the body kept, decoded and scrubbed
         return response
+
+
+# A reply body the transport cut off (more than ``runner.http.MAX_BODY_BYTES``: unusable as a reply
+# anyway) is recorded as its start only, so a target answering 50 MB to every request leaves a
+# recording of kilobytes per cassette, not 2 MiB per interaction.
+TRUNCATED_HEADER = "x-optout-conformance-truncated"
+
+
+def _cut_oversized(body: dict[str, Any], headers: dict[str, Any]) -> None:
+    from optout_conformance.runner.http import KEPT_OF_TRUNCATED, MAX_BODY_BYTES
+
+    kept = body.get("string")
+    if isinstance(kept, bytes | str) and len(kept) > MAX_BODY_BYTES:
+        body["string"] = kept[:KEPT_OF_TRUNCATED]
+        headers[TRUNCATED_HEADER] = [f"body larger than {MAX_BODY_BYTES} bytes; the first "
+                                     f"{KEPT_OF_TRUNCATED} recorded"]
 
 
 @functools.lru_cache(maxsize=64)
@@ -318,6 +336,20 @@ def _json_credentials(value: Any, found: set[str]) -> None:
             _json_credentials(item, found)
 
 
+_JSON_FIELD = re.compile(r'"((?:[^"\\]|\\.){1,40})"\s*:\s*"((?:[^"\\]|\\.)*)"')
+
+
+def _json_fields_by_scan(text: str) -> set[str]:
+    """Values of credential fields written as ``"name": "value"`` anywhere in the text, found by a
+    linear scan (no parse, so nesting depth and broken JSON do not hide them)."""
+    found = set()
+    for name, value in _JSON_FIELD.findall(text):
+        with contextlib.suppress(ValueError):
+            if json.loads(f'"{name}"').lower() in CREDENTIAL_FIELDS and value:
+                found.add(json.loads(f'"{value}"'))
+    return found
+
+
 def _header_credentials(name: str, value: str, found: set[str]) -> None:
     lowered = name.lower()
     if lowered in AUTHORIZATION_HEADERS:
@@ -362,6 +394,7 @@ def credential_values(
             continue
         found.update(v for k, v in pairs if k.lower() in CREDENTIAL_FIELDS and v)
     _json_credentials(_parse_json(text), found)
+    found.update(_json_fields_by_scan(text))  # also in JSON too deep (or too broken) to parse
     content_type = ""
     for name, value in headers.items():
         for item in _as_list(value):

@@ -10,7 +10,6 @@ request Schemathesis generated and sent, whether the response rules must treat i
 from __future__ import annotations
 
 import contextlib
-import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from optout_conformance.checks import shapes
+from optout_conformance.runner.http import parse_json_bounded
 
 # Keywords whose breach makes a request negative in a way the documents state (a required argument
 # missing, a wrong type, a value outside a documented enumeration, no credentials). Patterns,
@@ -212,7 +212,7 @@ def validate_request(
                 instance[name] = values[-1]
     else:
         try:
-            instance = json.loads(body or b"null")
+            instance = parse_json_bounded(body or b"null")  # depth-limited: no RecursionError
         except ValueError:
             return [*errors, RequestError("body", None, "body is not JSON", keyword="type")]
     body_validator = validators.at(schema_ref)

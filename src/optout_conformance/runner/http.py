@@ -35,7 +35,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
-from urllib.parse import quote, quote_plus, urlencode
+from urllib.parse import quote, urlencode
 
 import httpcore
 import httpx
@@ -269,11 +269,13 @@ class BoundedReply:
 
 async def fetch_bounded(client: httpx.AsyncClient, base: TargetUrl, method: str, path: str, *,
                         query: str = "", headers: Mapping[str, str] | None = None,
-                        content: bytes | None = None, timeout: float = DEFAULT_TIMEOUT) -> BoundedReply:
+                        content: bytes | None = None, timeout: float = DEFAULT_TIMEOUT,
+                        raw: bool = False) -> BoundedReply:
     """One request to ``base`` + ``path`` (the URL built from ``runner/urls.py``'s parse, so only
     ``base``'s origin is ever contacted), under one deadline over connect, headers and body, the
     body read streamed up to ``MAX_BODY_BYTES``, redirects not followed. Never raises for what the
-    server does: a transport failure is ``BoundedReply.error``."""
+    server does: a transport failure is ``BoundedReply.error``. ``raw``: the body as sent, still in
+    its Content-Encoding (for callers that decode every coding themselves, e.g. the proxy)."""
     reply = BoundedReply()
     try:
         target = base.join(path)
@@ -289,7 +291,7 @@ async def fetch_bounded(client: httpx.AsyncClient, base: TargetUrl, method: str,
             reply.status, reply.reason = response.status_code, response.reason_phrase
             reply.headers = response.headers
             body = bytearray()
-            async for chunk in response.aiter_bytes():
+            async for chunk in (response.aiter_raw() if raw else response.aiter_bytes()):
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
                     reply.truncated = True
@@ -350,20 +352,14 @@ class Exchange:
         except ValueError:
             return None
 
-    @property
-    def secret_forms(self) -> dict[str, str]:
-        """Every form a secret can take in a report (raw and percent-encoded) -> its variable."""
-        forms: dict[str, str] = {}
-        for secret, variable in self.secrets.items():
-            if secret:
-                for form in (secret, quote_plus(secret), quote(secret, safe="")):
-                    forms.setdefault(form, variable)
-        return forms
-
     def redact(self, text: str) -> str:
-        for secret, variable in sorted(self.secret_forms.items(), key=lambda kv: -len(kv[0])):
-            text = text.replace(secret, variable)
-        return text
+        """``text`` with every whole occurrence of a credential (raw, percent-encoded, JSON-escaped
+        or inside base64) replaced by its variable; a credential inside a longer word is left alone
+        (a short token must not rewrite ordinary words). The one implementation:
+        :func:`optout_conformance.cassettes.scrub.redact`."""
+        from optout_conformance.cassettes.scrub import redact
+
+        return redact(text, self.secrets)
 
     def full_url(self) -> str:
         return self.url + (("?" + urlencode(self.params)) if self.params else "")
@@ -380,17 +376,19 @@ class Exchange:
         return " ".join(self._shell_word(p) for p in parts)
 
     def _shell_word(self, word: str) -> str:
-        """One shell word; a word holding a credential is double-quoted with the credential as
-        ``${VARIABLE}`` (expanded by the shell) and everything else escaped."""
-        secrets = {s: v for s, v in self.secret_forms.items() if s in word}
-        if not secrets:
+        """One shell word; a word holding a credential (as a whole token, in any form
+        :meth:`redact` knows) is double-quoted with the credential as ``${VARIABLE}`` (expanded by
+        the shell) and everything else escaped."""
+        from optout_conformance.cassettes.scrub import redact
+
+        variables = sorted({v for v in self.secrets.values()})
+        marked = redact(word, {s: f"\0{variables.index(v)}\0" for s, v in self.secrets.items()})
+        if marked == word:
             return shlex.quote(word)
-        pattern = "|".join(re.escape(s) for s in sorted(secrets, key=len, reverse=True))
-        pieces = re.split(f"({pattern})", word)
         out = []
-        for piece in pieces:
-            if piece in secrets:
-                out.append("${" + secrets[piece].lstrip("$") + "}")
+        for number, piece in enumerate(marked.split("\0")):
+            if number % 2:
+                out.append("${" + variables[int(piece)].lstrip("$").strip("{}") + "}")
             else:
                 out.append(re.sub(r'([\\"$`])', r"\\\1", piece))
         return '"' + "".join(out) + '"'
@@ -484,11 +482,7 @@ class HttpClient:
         """``text`` with every whole occurrence of a credential of this client (raw or
         percent-encoded) replaced by its variable; a credential inside a longer word is left
         alone (a one-letter password must not rewrite ordinary words)."""
-        forms = Exchange(method="", url="", secrets=self.secrets).secret_forms
-        for secret, variable in sorted(forms.items(), key=lambda kv: -len(kv[0])):
-            pattern = rf"(?<![A-Za-z0-9]){re.escape(secret)}(?![A-Za-z0-9])"
-            text = re.sub(pattern, variable.replace("\\", "\\\\"), text)
-        return text
+        return Exchange(method="", url="", secrets=self.secrets).redact(text)
 
     def __enter__(self) -> HttpClient:
         return self
