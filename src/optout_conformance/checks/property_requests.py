@@ -23,6 +23,7 @@ cap, the run deadline and the exchange log. A reply the suite cannot judge (larg
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import itertools
 import weakref
@@ -147,21 +148,13 @@ def coverage_cases(schema: Any, operation: Any, limit: int) -> Iterable[Case]:
 
 def logged_exchange(response: Any, http: HttpClient, check_id: str | None) -> Exchange:
     """The run's form of one generated request and its reply (for the report and its curl)."""
-    request = response.request
-    url = urlsplit(str(request.url))
-    body = request.body or b""
-    body = body.encode("utf-8") if isinstance(body, str) else body
-    headers = {k: str(v) for k, v in request.headers.items() if k.lower() not in LIBRARY_HEADERS}
-    form = headers.get("Content-Type", headers.get("content-type", "")).startswith(
-        "application/x-www-form-urlencoded")
-    data = dict(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True)) if form else None
     text = response.content[:MAX_BODY_BYTES].decode(response.encoding or "utf-8", errors="replace")
-    return Exchange(
-        method=str(request.method), url=urlunsplit(url._replace(query="")),
-        params=dict(parse_qsl(url.query, keep_blank_values=True)), data=data, headers=headers,
+    return dataclasses.replace(
+        request_exchange(response.request, http, check_id),
+        check_id=check_id,
         status=response.status_code, text=text, truncated=len(response.content) > MAX_BODY_BYTES,
         response_headers={k.lower(): v[0] for k, v in response.headers.items() if v},
-        elapsed=response.elapsed, check_id=check_id, secrets=http.secrets,
+        elapsed=response.elapsed,
     )
 
 
