@@ -49,3 +49,8 @@ def test_a_citation_that_is_not_in_the_seed_is_found_missing() -> None:
 def test_a_public_fact_of_the_seeds_readme_can_be_cited() -> None:
     fact = Citation(PUBLIC_FACTS, "401 (missing or invalid token)")
     assert missing_fragments(fact) == []
+
+
+def test_every_check_cites_at_least_one_sentence() -> None:
+    uncited = sorted(spec.id for spec in load_all().values() if not spec.cites)
+    assert uncited == []
