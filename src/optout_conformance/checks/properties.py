@@ -63,6 +63,7 @@ from optout_conformance.checks.property_requests import (
     unserved_variants,
 )
 from optout_conformance.checks.registry import PUBLIC_FACTS, check
+from optout_conformance.checks.response import RULE_CITES
 from optout_conformance.checks.schemathesis_checks import response_checks
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext
 from optout_conformance.runner.http import HttpClient
@@ -305,29 +306,17 @@ SOURCES = {
     "avaamo": "003_725be0800b974dd2.txt (Query Parameters, Headers, Response attributes)",
 }
 
-# The sentences behind the response rules the phase applies (checks/response.py): replies of the
+# The sentences behind the response rules the phase applies (checks/response.py: replies of the
 # documented form, negative data refused, valid data served or refused with a documented error,
-# no server failure.
+# no server failure), and those behind the parameters it generates.
 CITES: dict[str, tuple[tuple[str, str], ...]] = {
-    "convoso": (
-        ("000_4120ae5ce1e52dc7.txt", "auth_tokenstringYesAuthentication token"),
-        ("000_4120ae5ce1e52dc7.txt",
-         'Invalid auth_token{"success": false, "error": "Invalid authentication token"}'),
-        (PUBLIC_FACTS, 'The convoso-js SDK treats a JSON body with `"success": false` as an API error'),
-        (PUBLIC_FACTS, "401 (missing or invalid token)"),
-        (PUBLIC_FACTS, "500 (server failed)"),
-    ),
-    "whatcounts": (
-        ("002_b0345f491e7a5826.txt",
-         "The Stop Sending SMS to Contact command outputs either a SUCCESS or FAILURE message."),
-        ("002_b0345f491e7a5826.txt", "The command will fail if a subscription does not exist, if the "
-         "phone number is not found, or if an argument is invalid. The result format is: FAILURE: [Reason]"),
-        ("002_b0345f491e7a5826.txt", "The command requires the following arguments: Command, Realm, "
-         "Password, Phone Number, and Sender Code."),
-    ),
+    "convoso": (*RULE_CITES["convoso"], (
+        PUBLIC_FACTS, 'The convoso-js SDK treats a JSON body with `"success": false` as an API error')),
+    "whatcounts": (*RULE_CITES["whatcounts"], (
+        "002_b0345f491e7a5826.txt", "The command requires the following arguments: Command, Realm, "
+        "Password, Phone Number, and Sender Code.")),
     "avaamo": (
-        ("003_725be0800b974dd2.txt", "200: OK Successful request"),
-        ("003_725be0800b974dd2.txt", "access-token<mark style=\"color:red;\">*</mark>"),
+        *RULE_CITES["avaamo"],
         ("003_725be0800b974dd2.txt", "Supported values: opt-in, opt-out"),
         ("003_725be0800b974dd2.txt", "Maximum value: 100"),
     ),

@@ -26,6 +26,7 @@ import schemathesis
 
 from optout_conformance.checks import shapes
 from optout_conformance.checks.convoso_api import as_int
+from optout_conformance.checks.registry import PUBLIC_FACTS
 from optout_conformance.registry import load_registry
 from optout_conformance.runner.http import parse_json_bounded
 
@@ -37,6 +38,28 @@ CONVOSO = "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt"
 WHATCOUNTS = "002_b0345f491e7a5826.txt"
 AVAAMO = "003_725be0800b974dd2.txt"
 SOURCES = {"convoso": CONVOSO, "whatcounts": WHATCOUNTS, "avaamo": AVAAMO}
+# The sentences behind these response rules, per API (the checks that apply them cite these, plus
+# their own): Convoso answers JSON, a refused token with 000's body (the glossary: 401 missing or
+# invalid token, 500 a server failure); WhatCounts answers a SUCCESS or FAILURE line, an invalid
+# argument being a FAILURE (002); Avaamo serves the documented 200 page to a token holder (003).
+RULE_CITES: dict[str, tuple[tuple[str, str], ...]] = {
+    "convoso": (
+        ("000_4120ae5ce1e52dc7.txt", "auth_tokenstringYesAuthentication token"),
+        ("000_4120ae5ce1e52dc7.txt",
+         'Invalid auth_token{"success": false, "error": "Invalid authentication token"}'),
+        (PUBLIC_FACTS, "401 (missing or invalid token)"),
+        (PUBLIC_FACTS, "500 (server failed)"),
+    ),
+    "whatcounts": (
+        (WHATCOUNTS, "The Stop Sending SMS to Contact command outputs either a SUCCESS or FAILURE message."),
+        (WHATCOUNTS, "The command will fail if a subscription does not exist, if the phone number is not "
+         "found, or if an argument is invalid. The result format is: FAILURE: [Reason]"),
+    ),
+    "avaamo": (
+        (AVAAMO, "200: OK Successful request"),
+        (AVAAMO, "access-token<mark style=\"color:red;\">*</mark>"),
+    ),
+}
 # Why a server error is never a documented reply, per API.
 SERVER_ERROR_SOURCES = {
     "convoso": "seeds README public fact: Convoso's glossary, 500 = server failed",

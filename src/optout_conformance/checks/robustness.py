@@ -17,8 +17,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from optout_conformance.checks.registry import PUBLIC_FACTS, check
-from optout_conformance.checks.response import FAILURE_LINE, SUCCESS_LINE, assert_reply
+from optout_conformance.checks.registry import check
+from optout_conformance.checks.response import FAILURE_LINE, RULE_CITES, SUCCESS_LINE, assert_reply
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
 from optout_conformance.runner.http import Exchange
 
@@ -168,30 +168,14 @@ def _odd_input_check(api: str) -> Callable[[RunContext], None]:
     return odd_input_gets_a_documented_reply
 
 
-# The sentences that make these replies documented: Convoso answers JSON (000's Error Handling
-# table; the glossary's 500 is a server failure, 401 a missing or invalid token); WhatCounts
-# answers a SUCCESS or FAILURE line, an invalid argument being a FAILURE (002); Avaamo serves the
-# documented 200 page for a query of the documented types (003).
+# The sentences that make these replies documented (checks/response.py's rules), and those that
+# make the odd inputs odd (a WhatCounts phone is numeric; an Avaamo phone is a string).
 CITES: dict[str, tuple[tuple[str, str], ...]] = {
-    "convoso": (
-        ("000_4120ae5ce1e52dc7.txt",
-         'Invalid auth_token{"success": false, "error": "Invalid authentication token"}'),
-        ("000_4120ae5ce1e52dc7.txt", "auth_tokenstringYesAuthentication token"),
-        (PUBLIC_FACTS, "401 (missing or invalid token)"),
-        (PUBLIC_FACTS, "500 (server failed)"),
-    ),
-    "whatcounts": (
-        ("002_b0345f491e7a5826.txt",
-         "The Stop Sending SMS to Contact command outputs either a SUCCESS or FAILURE message."),
-        ("002_b0345f491e7a5826.txt", "The command will fail if a subscription does not exist, if the "
-         "phone number is not found, or if an argument is invalid. The result format is: FAILURE: [Reason]"),
-        ("002_b0345f491e7a5826.txt", "Numeric phone number for the contacts."),
-    ),
-    "avaamo": (
-        ("003_725be0800b974dd2.txt", "The recipient's phone number to which the SMS was sent."),
-        ("003_725be0800b974dd2.txt", "200: OK Successful request"),
-        ("003_725be0800b974dd2.txt", "access-token<mark style=\"color:red;\">*</mark>"),
-    ),
+    "convoso": RULE_CITES["convoso"],
+    "whatcounts": (*RULE_CITES["whatcounts"],
+                   ("002_b0345f491e7a5826.txt", "Numeric phone number for the contacts.")),
+    "avaamo": (*RULE_CITES["avaamo"],
+               ("003_725be0800b974dd2.txt", "The recipient's phone number to which the SMS was sent.")),
 }
 
 for _api, _source in SOURCES.items():
