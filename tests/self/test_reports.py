@@ -222,3 +222,14 @@ def test_html_report_shows_inconclusive_with_its_own_class_count_and_reason(
     assert f"<dt>missing evidence</dt><dd>{INCONCLUSIVE_REASON}</dd>" in page
     assert ".s-inconclusive{" in page
     assert "Conformant, 1 inconclusive (exit 0)" in page
+
+
+def test_terminal_report_of_several_apis_ends_with_one_line_per_api(
+    run_result: RunResult, inconclusive_result: RunResult
+) -> None:
+    both = RunResult(apis=run_result.apis + inconclusive_result.apis, duration=2.0)
+    lines = terminal.render(both).splitlines()
+    assert lines[-4].split() == ["convoso", "FAILED", "1/4", "passed,", "1", "failed,", "1", "skipped,",
+                                 "1", "error", "(auto", "->", "official)"]
+    assert lines[-3].split() == ["avaamo", "ok", "2/4", "passed,", "1", "inconclusive,", "1", "skipped",
+                                 "(auto", "->", "mixed)"]

@@ -190,7 +190,7 @@ def _summary(out: _Writer, run: RunResult) -> None:
     if len(run.apis) > 1:  # one line per API, so a long report ends with what each API got
         width = max(len(api.api) for api in run.apis)
         for api in run.apis:
-            counts = Counter(c.status for c in api.checks)
+            counts = api.counts
             state = "ok" if api.ok else "FAILED"
             others = ", ".join(f"{counts[s]} {s}" for s in ("inconclusive", "failed", "skipped", "error")
                                if counts[s])
