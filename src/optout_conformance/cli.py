@@ -156,14 +156,16 @@ def run(baseline_path: str | None, update_baseline: str | None, require_coverage
     if update_baseline:
         click.echo(f"baseline written: {write_baseline(result, update_baseline, keep_reasons_from=previous)}")
         baseline = load_baseline(update_baseline)
-    verdict = gate(result, baseline=baseline, require_coverage=require_coverage, strict=limits.strict)
-    for line in verdict.lines:
+    # The baseline and coverage gates decide the exit code when asked for; otherwise the run's own.
+    verdict = (gate(result, baseline=baseline, require_coverage=require_coverage, strict=limits.strict)
+               if baseline is not None or require_coverage else None)
+    for line in verdict.lines if verdict else ():
         click.echo(line)
     for path, writer in ((report_json, json_report.write_json), (junitxml, junit.write_junit)):
         if path:
             click.echo(f"report written: {writer(result, path)}")
     if html_path:
-        written = html.write_html(result, html_path, baseline=verdict.baseline,
+        written = html.write_html(result, html_path, baseline=verdict.baseline if verdict else None,
                                   require_coverage=require_coverage)
         click.echo(f"report written: {written}")
     if not result.executed:
@@ -172,7 +174,7 @@ def run(baseline_path: str | None, update_baseline: str | None, require_coverage
                    "(nothing was checked)" if skipped else "error: no check ran: none was selected",
                    err=True)
         sys.exit(result.exit_code)  # 2: a baseline cannot make "nothing checked" a pass
-    sys.exit(verdict.exit_code if (baseline is not None or require_coverage) else result.exit_code)
+    sys.exit(verdict.exit_code if verdict else result.exit_code)
 
 
 SERVE_EPILOG = """\b
