@@ -21,8 +21,8 @@ import pytest
 from hypothesis import settings
 
 from optout_conformance.config import RawSettings, Settings, resolve_settings
-from optout_conformance.errors import OptoutConformanceError
-from optout_conformance.runner.context import Credentials, Target
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.errors import OptoutConformanceError
 
 settings.register_profile("ci", derandomize=True, deadline=None, max_examples=10, database=None)
 settings.register_profile("dev", deadline=None, max_examples=25)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from optout_conformance.errors import BadChoice
+from optout_conformance.core.errors import BadChoice
 
 
 @dataclass(frozen=True)

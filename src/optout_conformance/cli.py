@@ -29,7 +29,7 @@ from optout_conformance.cli_options import (
     target_options,
 )
 from optout_conformance.config import PRECEDENCE_HELP, check_output_file
-from optout_conformance.errors import OptoutConformanceError
+from optout_conformance.core.errors import OptoutConformanceError
 
 
 class ReportedError(click.ClickException):
@@ -229,7 +229,7 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
 def discrepancies(api: str | None, fmt: str) -> None:
     """List the points where the documents disagree or are silent, and what each profile expects."""
     from optout_conformance import registry
-    from optout_conformance.errors import BadChoice
+    from optout_conformance.core.errors import BadChoice
 
     if fmt not in ("table", "markdown", "json"):
         raise BadChoice("--format", fmt, ("table", "markdown", "json"))

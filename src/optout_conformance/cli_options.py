@@ -18,8 +18,8 @@ import click
 
 from optout_conformance.apis import API_CHOICES, PROFILES
 from optout_conformance.config import RawSettings, Settings, resolve_settings
+from optout_conformance.core.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -24,7 +24,7 @@ import re
 from collections.abc import Iterator
 from typing import Any
 
-from optout_conformance.errors import SpecError
+from optout_conformance.core.errors import SpecError
 
 OVERLAY_VERSIONS = ("1.0.0",)
 

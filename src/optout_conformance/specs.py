@@ -17,7 +17,7 @@ from typing import Any
 import yaml
 
 from optout_conformance.apis import APIS, PROFILES, check_profile
-from optout_conformance.errors import BadChoice, SpecError
+from optout_conformance.core.errors import BadChoice, SpecError
 from optout_conformance.overlay import apply_overlay
 
 # Profiles that narrow a spec when an overlay `<api>-<profile>.yaml` exists; `lenient` and `auto`

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.errors import ConfigError
+from optout_conformance.core.errors import ConfigError
 
 
 def read_toml(path: str | Path) -> dict[str, Any]:

@@ -21,16 +21,12 @@ from collections.abc import Callable, Iterator
 import pytest
 from hypothesis import settings
 
-from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.checks.registry import checks_for
 from optout_conformance.config import Settings
-from optout_conformance.runner.context import (
-    CheckFailed,
-    CheckInconclusive,
-    CheckSkipped,
-    Credentials,
-    RunContext,
-    Target,
-)
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.runner.context import RunContext
 from optout_conformance.runner.execute import RunLimits, make_context, probe_fingerprint
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from optout_conformance.checks.registry import CheckSpec
+from optout_conformance.core.checks import CheckSpec
 
 API = "whatcounts"
 

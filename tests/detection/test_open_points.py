@@ -10,7 +10,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from optout_conformance.errors import BadChoice
+from optout_conformance.core.errors import BadChoice
 from optout_conformance.faults import catalog, open_points
 from optout_conformance.faults.open_points import Choice, from_name, server, server_name
 from optout_conformance.reference.config import ReferenceConfig

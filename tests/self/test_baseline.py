@@ -13,7 +13,8 @@ from click.testing import CliRunner
 
 from optout_conformance.cli import cli
 from optout_conformance.config import RawSettings, resolve_settings
-from optout_conformance.errors import EXIT_USAGE
+from optout_conformance.core.errors import EXIT_USAGE
+from optout_conformance.core.results import RunResult
 from optout_conformance.faults.catalog import FAULTS, build_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -29,9 +30,9 @@ from optout_conformance.report.baseline import (
     write_baseline,
 )
 from optout_conformance.report.coverage import coverage_gate
+from optout_conformance.report.json_report import report_document
 from optout_conformance.runner.execute import RunLimits
 from optout_conformance.runner.execute import run as execute
-from optout_conformance.runner.results import RunResult
 
 FAULT = "convoso-duplicate-insert-accepted"
 
@@ -101,7 +102,7 @@ def test_an_unlisted_failure_fails_the_gate(faulty_run: RunResult) -> None:
 def test_the_json_report_dict_gets_the_same_verdicts_as_the_run_result(faulty_run: RunResult) -> None:
     baseline = updated_baseline(faulty_run)
     from_object = apply_baseline(faulty_run, baseline).to_dict()
-    from_dict = apply_baseline(faulty_run.to_dict(), baseline).to_dict()
+    from_dict = apply_baseline(report_document(faulty_run), baseline).to_dict()
     assert from_object == from_dict
 
 
@@ -145,7 +146,7 @@ def test_update_baseline_keeps_written_reasons_drops_fixed_entries_and_keeps_ent
 def test_strict_fails_an_unlisted_inconclusive_check_and_a_listed_one_is_known(
     reference_run: RunResult,
 ) -> None:
-    report = copy.deepcopy(reference_run.to_dict())
+    report = copy.deepcopy(report_document(reference_run))
     check = report["apis"][0]["checks"][0]
     check["status"] = "inconclusive"
     assert apply_baseline(report, Baseline()).exit_code == 0
@@ -192,7 +193,7 @@ def test_compare_with_a_bad_baseline_exits_2_with_one_line_and_no_traceback(
     faulty_run: RunResult, tmp_path: Path
 ) -> None:
     report = tmp_path / "r.json"
-    report.write_text(__import__("json").dumps(faulty_run.to_dict()), encoding="utf-8")
+    report.write_text(__import__("json").dumps(report_document(faulty_run)), encoding="utf-8")
     bad = tmp_path / "bad.yaml"
     bad.write_text("version: 1\nknown_failures: {}\n", encoding="utf-8")
     result = CliRunner().invoke(cli, ["compare", str(report), "--baseline", str(bad)])
@@ -230,7 +231,7 @@ def test_the_coverage_gate_fails_on_a_server_that_never_sends_6008_on_insert(
     assert missing in lines
     assert lines[-1].startswith("convoso: coverage gate fails")
     # the JSON report's dict gives the same verdict as the ApiResult
-    assert coverage_gate(faulty_run.to_dict()["apis"][0]) == (ok, lines)
+    assert coverage_gate(report_document(faulty_run)["apis"][0]) == (ok, lines)
 
 
 def test_the_coverage_gate_passes_an_api_without_numeric_codes() -> None:

@@ -7,11 +7,11 @@ from pathlib import Path
 from optout_conformance.cassettes.diff import diff_paths
 from optout_conformance.cassettes.record import record
 from optout_conformance.cassettes.validate import validate_paths
+from optout_conformance.core.context import Credentials
 from optout_conformance.faults.catalog import build_app
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.context import Credentials
 
 CREDENTIALS = Credentials(token="reference-token")
 CHECK = "convoso.shapes.search_replies_conform_to_the_spec"

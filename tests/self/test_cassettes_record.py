@@ -21,10 +21,10 @@ from starlette.routing import Route
 from optout_conformance.cassettes.record import record
 from optout_conformance.cassettes.replay import replay
 from optout_conformance.cassettes.scenarios import FINGERPRINT_CASSETTE, MANIFEST, Manifest
+from optout_conformance.core.context import Credentials
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.context import Credentials
 
 TOKEN = "tok-Zq81x/Distinctive+Secret"
 PASSWORD = "pw-Distinctive Secret&42"

@@ -101,7 +101,7 @@ VARIABLES = {"tok/en+9": "$OPTOUT_CONFORMANCE_TOKEN", "pass": "$OPTOUT_CONFORMAN
 
 
 def test_an_exchange_redacts_whole_credentials_in_every_encoded_form_and_leaves_other_words_alone() -> None:
-    from optout_conformance.runner.http import Exchange
+    from optout_conformance.core.interaction import Exchange
 
     exchange = Exchange("POST", "http://127.0.0.1:9/v1/x",
                         secrets=VARIABLES)
@@ -112,7 +112,7 @@ def test_an_exchange_redacts_whole_credentials_in_every_encoded_form_and_leaves_
 
 
 def test_a_curl_reproduction_names_whole_credentials_by_variable_and_keeps_words_containing_them() -> None:
-    from optout_conformance.runner.http import Exchange
+    from optout_conformance.core.interaction import Exchange
 
     exchange = Exchange("POST", "http://127.0.0.1:9/v1/sms-opt-out/insert",
                         data={"auth_token": "tok/en+9", "reason": "passage"},

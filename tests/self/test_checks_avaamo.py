@@ -16,22 +16,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from optout_conformance.checks.avaamo import to_ms
-from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.checks.registry import checks_for
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.faults.avaamo import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import AvaamoEntry
-from optout_conformance.runner.context import (
-    CheckFailed,
-    CheckInconclusive,
-    CheckSkipped,
-    Credentials,
-    RunContext,
-    Target,
-)
-from optout_conformance.runner.http import HttpClient
+from optout_conformance.runner.context import RunContext
 
 SUBJECT_MODULES = ("avaamo", "robustness")
 SEED_RECORDS = 150

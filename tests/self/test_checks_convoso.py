@@ -17,7 +17,11 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from optout_conformance.checks import fingerprint
-from optout_conformance.checks.registry import CHECKS, CheckSpec, checks_for
+from optout_conformance.checks.registry import checks_for
+from optout_conformance.core.checks import CHECKS, CheckSpec
+from optout_conformance.core.context import Credentials, Observation, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.faults.convoso_data import CampaignFilterIgnored
 from optout_conformance.faults.faithful import InvalidTokenWithHttp422
 from optout_conformance.reference.app import create_app
@@ -26,16 +30,7 @@ from optout_conformance.reference.convoso import ConvosoService
 from optout_conformance.reference.convoso_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import Store, Where
-from optout_conformance.runner.context import (
-    CheckFailed,
-    CheckInconclusive,
-    CheckSkipped,
-    Credentials,
-    Observation,
-    RunContext,
-    Target,
-)
-from optout_conformance.runner.http import HttpClient
+from optout_conformance.runner.context import RunContext
 
 SEED_RECORDS = 150
 

@@ -12,22 +12,18 @@ from pathlib import Path
 import pytest
 from starlette.responses import PlainTextResponse, Response
 
-from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.checks.registry import checks_for
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
 from optout_conformance.faults.whatcounts import ValidRealmRefused, WrongRealmReasonInvented
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
-from optout_conformance.runner.context import (
-    CheckFailed,
-    CheckInconclusive,
-    CheckSkipped,
-    Credentials,
-    RunContext,
-    Target,
-)
-from optout_conformance.runner.http import HttpClient
+from optout_conformance.runner.context import RunContext
 
 SUBJECT_MODULES = ("whatcounts", "robustness")
 SUCCESS_CHECKS = ("whatcounts.state.valid_stop_replies_the_documented_success_text",

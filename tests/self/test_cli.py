@@ -17,11 +17,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from optout_conformance.checks.registry import CHECKS, CheckSpec, check, load_all
+from optout_conformance.checks.registry import load_all
 from optout_conformance.cli import cli
 from optout_conformance.config import RawSettings, resolve_settings
-from optout_conformance.errors import BadChoice, ConfigError, UsageError
-from optout_conformance.runner.context import CheckFailed, RunContext
+from optout_conformance.core.checks import CHECKS, CheckSpec, check
+from optout_conformance.core.errors import BadChoice, ConfigError, UsageError
+from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.runner.context import RunContext
 
 CLOSED_PORT_URL = "http://127.0.0.1:9/v1"
 
@@ -262,7 +264,7 @@ def test_a_check_of_an_api_not_selected_exits_2(avaamo_url: str) -> None:
 @pytest.fixture
 def outcome_checks(avaamo_checks: dict[str, CheckSpec]) -> dict[str, CheckSpec]:
     """The passing and failing test checks, plus one inconclusive and one skipped."""
-    from optout_conformance.runner.context import CheckInconclusive, CheckSkipped
+    from optout_conformance.core.outcomes import CheckInconclusive, CheckSkipped
 
     @check(id="avaamo.robustness.cli_test_inconclusive", api="avaamo", family="robustness", source="test")
     def inconclusive(ctx: RunContext) -> None:

@@ -11,11 +11,12 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from optout_conformance.checks.fingerprint import describe, detect
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.context import Credentials, RunContext, Target
-from optout_conformance.runner.http import HttpClient
+from optout_conformance.runner.context import RunContext
 from optout_conformance.runner.targets import EMBEDDED_SEED_RECORDS
 
 S000 = "000_4120ae5ce1e52dc7.txt"

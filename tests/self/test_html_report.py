@@ -17,14 +17,15 @@ from typing import Any
 import pytest
 
 from optout_conformance.config import RawSettings, resolve_settings
+from optout_conformance.core.results import RunResult
 from optout_conformance.faults.catalog import FAULTS, build_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.report.baseline import apply_baseline, updated_baseline
 from optout_conformance.report.html import render_html, write_html
+from optout_conformance.report.json_report import report_document
 from optout_conformance.runner.execute import RunLimits
 from optout_conformance.runner.execute import run as execute
-from optout_conformance.runner.results import RunResult
 
 FAULT = "convoso-duplicate-insert-accepted"
 FAILING_CHECK = "convoso.errors.duplicate_insert_gets_6008"
@@ -57,7 +58,7 @@ def test_failures_come_before_every_check_and_passed_checks_are_listed(failing_r
 
 
 def test_a_baseline_turns_failures_into_known_and_passes_into_stale(failing_run: RunResult) -> None:
-    report: dict[str, Any] = json.loads(json.dumps(failing_run.to_dict()))
+    report: dict[str, Any] = json.loads(json.dumps(report_document(failing_run)))
     baseline = updated_baseline(report)
     page = render_html(report, baseline=apply_baseline(report, baseline))
     assert "Conformant (exit 0)" in page and ">known<" in page

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.interaction import Exchange
 
 SECRET = "s3cr3t@pw&1 +/"
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from optout_conformance.errors import SpecError
+from optout_conformance.core.errors import SpecError
 from optout_conformance.overlay import WILDCARD, apply_overlay, merge, parse_path, resolve
 
 

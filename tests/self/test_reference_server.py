@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from optout_conformance.errors import BadChoice
+from optout_conformance.core.errors import BadChoice
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer, running_reference, serve_forever

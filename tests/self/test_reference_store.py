@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from optout_conformance.errors import ConfigError, UsageError
+from optout_conformance.core.errors import ConfigError, UsageError
 from optout_conformance.reference.config import ReferenceConfig, load_config_file
 from optout_conformance.reference.seed import convoso_rows, fictional_number, seed
 from optout_conformance.reference.store import DuplicateRecord, Store

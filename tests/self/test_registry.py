@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from optout_conformance import registry
-from optout_conformance.errors import BadChoice, SpecError
+from optout_conformance.core.errors import BadChoice, SpecError
 from optout_conformance.registry import expectation, get, load_registry, parse_registry, render
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from optout_conformance.core.context import Observation
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 from optout_conformance.report import html, json_report, junit, terminal
 from optout_conformance.report.coverage import error_code_coverage
-from optout_conformance.runner.context import Observation
-from optout_conformance.runner.http import Exchange
-from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 
 SECRET = "tok-123"
 

@@ -270,13 +270,14 @@ def test_convoso_generated_and_odd_requests_pass_a_token_refusal_with_code_401(t
     from starlette.responses import JSONResponse, Response
 
     from optout_conformance.checks.registry import checks_for
+    from optout_conformance.core.context import Credentials, Target
+    from optout_conformance.core.http import HttpClient
     from optout_conformance.reference.app import create_app
     from optout_conformance.reference.config import ReferenceConfig
     from optout_conformance.reference.convoso import ConvosoService
     from optout_conformance.reference.server import EmbeddedServer
-    from optout_conformance.runner.context import Credentials, RunContext, Target
+    from optout_conformance.runner.context import RunContext
     from optout_conformance.runner.execute import run_check
-    from optout_conformance.runner.http import HttpClient
 
     class RefusalWithCode(ConvosoService):
         def unauthorized_response(self) -> Response:
@@ -308,10 +309,10 @@ def test_an_avaamo_error_of_any_form_conforms_to_the_spec(avaamo: dict, content_
                                   "avaamo-created-at-iso-string"])
 def test_the_property_phase_catches_the_fault_that_names_it(tmp_path, name: str) -> None:
     from optout_conformance.checks.registry import load_all
+    from optout_conformance.core.context import Target
     from optout_conformance.faults import catalog
     from optout_conformance.reference.config import ReferenceConfig
     from optout_conformance.reference.server import EmbeddedServer
-    from optout_conformance.runner.context import Target
     from optout_conformance.runner.execute import RunLimits, make_context, run_check
     from optout_conformance.runner.targets import embedded_credentials
 

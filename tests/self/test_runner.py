@@ -23,10 +23,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from optout_conformance.checks.registry import CHECKS, CheckSpec, check, load_all
+from optout_conformance.checks.registry import load_all
 from optout_conformance.config import RawSettings, resolve_settings
-from optout_conformance.errors import TargetUnreachable
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
+from optout_conformance.core.checks import CHECKS, CheckSpec, check
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.errors import TargetUnreachable
+from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
+from optout_conformance.runner.context import RunContext
 from optout_conformance.runner.execute import RunLimits, make_context, run, run_api, run_check
 from optout_conformance.runner.targets import check_reachable, is_loopback
 
@@ -278,7 +281,7 @@ def test_curl_reproduction_expands_the_credential_variable_in_a_shell() -> None:
     import shlex
     import subprocess
 
-    from optout_conformance.runner.http import Exchange
+    from optout_conformance.core.interaction import Exchange
 
     exchange = Exchange(
         method="POST", url="http://127.0.0.1:8000/v1/sms-opt-out/search",
@@ -296,7 +299,7 @@ def test_curl_reproduction_expands_the_credential_variable_in_a_shell() -> None:
 
 
 def test_official_run_starts_an_official_reference_and_the_fingerprint_names_001() -> None:
-    from optout_conformance.report.json_report import validate
+    from optout_conformance.report.json_report import report_document, validate
 
     settings = resolve_settings(RawSettings(profile="official"), api="convoso", environ={})
     result = run(settings, RunLimits(check_ids=(REAL_CHECK,)))
@@ -306,7 +309,7 @@ def test_official_run_starts_an_official_reference_and_the_fingerprint_names_001
     assert [c.status for c in api.checks] == ["passed"]
     limit_default = {p.discrepancy_id: p.follows for p in api.fingerprint}["convoso.search.limit-default"]
     assert limit_default == "001_5cae901d395a1be8.txt"
-    validate(result.to_dict())
+    validate(report_document(result))
 
 
 def test_checks_that_write_never_run_alongside_another_check(
@@ -342,8 +345,9 @@ def test_checks_that_write_never_run_alongside_another_check(
 def test_a_checks_note_reaches_the_terminal_and_json_reports(
     registered_checks: dict[str, CheckSpec],
 ) -> None:
+    from optout_conformance.core.results import RunResult
     from optout_conformance.report import terminal
-    from optout_conformance.runner.results import RunResult
+    from optout_conformance.report.json_report import api_document
 
     @check(id="avaamo.robustness.test_notes", api="avaamo", family="robustness", source="test")
     def leaves_a_note(ctx: RunContext) -> None:
@@ -355,7 +359,7 @@ def test_a_checks_note_reaches_the_terminal_and_json_reports(
         spec = CHECKS["avaamo.robustness.test_notes"]
         result = run_api(target, CREDENTIALS, "lenient", [spec], RunLimits())
     run_result = RunResult(apis=[result])
-    assert "half of this check was not run" in result.to_dict()["notes"]
+    assert "half of this check was not run" in api_document(result)["notes"]
     assert "note: half of this check was not run" in terminal.render(run_result)
 
 
@@ -406,7 +410,7 @@ def crashing_probe() -> Iterator[list[str]]:
 def test_a_crash_of_the_fingerprint_probes_is_an_error_that_fails_the_run(
     registered_checks: dict[str, CheckSpec], crashing_probe: list[str],
 ) -> None:
-    from optout_conformance.runner.results import RunResult
+    from optout_conformance.core.results import RunResult
 
     passes = _register_outcome_checks()[0]
     app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_ok),
@@ -427,7 +431,7 @@ async def avaamo_empty(request: Request) -> Response:
 
 
 def _register_inconclusive_check() -> CheckSpec:
-    from optout_conformance.runner.context import CheckInconclusive
+    from optout_conformance.core.outcomes import CheckInconclusive
 
     @check(id="avaamo.robustness.test_inconclusive", api="avaamo", family="robustness", source="test")
     def inconclusive(ctx: RunContext) -> None:
@@ -441,7 +445,7 @@ def _register_inconclusive_check() -> CheckSpec:
 def test_an_inconclusive_check_passes_the_gate_only_without_strict(
     registered_checks: dict[str, CheckSpec],
 ) -> None:
-    from optout_conformance.runner.results import RunResult
+    from optout_conformance.core.results import RunResult
 
     specs = [_register_outcome_checks()[0], _register_inconclusive_check()]
     app = Starlette(routes=[Route("/api/v2/sms/opt-status.json", avaamo_empty)])
@@ -482,9 +486,9 @@ async def convoso_mixed(request: Request) -> Response:
 
 
 def test_a_target_following_000_on_some_points_and_001_on_others_is_mixed() -> None:
+    from optout_conformance.core.results import RunResult
     from optout_conformance.registry import expectation
     from optout_conformance.report import json_report, terminal
-    from optout_conformance.runner.results import RunResult
     from optout_conformance.specs import load_spec
 
     app = Starlette(routes=[Route("/v1/sms-opt-out/search", convoso_mixed, methods=["POST"])])
@@ -511,7 +515,7 @@ def test_a_target_following_000_on_some_points_and_001_on_others_is_mixed() -> N
     assert result.effective_profile == "mixed"
     report = RunResult(apis=[result])
     assert "profile auto -> mixed;" in terminal.render(report)
-    document = report.to_dict()
+    document = json_report.report_document(report)
     json_report.validate(document)
     assert document["apis"][0]["effective_profile"] == "mixed"
 
@@ -558,8 +562,8 @@ CONFORMANCE_PLUGIN = '''
 import os
 
 from optout_conformance.checks import fingerprint as probes
-from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckInconclusive
+from optout_conformance.core.checks import check
+from optout_conformance.core.outcomes import CheckInconclusive
 
 
 @check(id="avaamo.robustness.plugin_inconclusive", api="avaamo", family="robustness", source="test")

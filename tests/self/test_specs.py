@@ -11,7 +11,7 @@ from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
 from optout_conformance.apis import APIS, PROFILES
-from optout_conformance.errors import BadChoice, SpecError
+from optout_conformance.core.errors import BadChoice, SpecError
 from optout_conformance.overlay import resolve
 from optout_conformance.registry import load_registry
 from optout_conformance.specs import (

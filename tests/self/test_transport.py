@@ -14,22 +14,24 @@ from pathlib import Path
 
 import pytest
 
-from optout_conformance.runner.context import CheckInconclusive
-from optout_conformance.runner.http import (
-    KEPT_OF_TRUNCATED,
-    MAX_BODY_BYTES,
+from optout_conformance.core.http import (
     BoundedReply,
     HttpClient,
-    JsonTooDeep,
     OffTarget,
     RunDeadline,
     async_deadline_client,
     fetch_bounded,
+)
+from optout_conformance.core.interaction import (
+    KEPT_OF_TRUNCATED,
+    MAX_BODY_BYTES,
+    JsonTooDeep,
     json_depth,
     parse_json_bounded,
 )
+from optout_conformance.core.outcomes import CheckInconclusive
+from optout_conformance.core.urls import UrlError, parse_url
 from optout_conformance.runner.targets import check_reachable, is_loopback
-from optout_conformance.runner.urls import UrlError, parse_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "hostile"))
 from hostile_servers import HostileServer
@@ -128,7 +130,7 @@ def test_a_trickling_reply_cannot_stretch_the_request_deadline() -> None:
 
 
 def test_a_server_that_never_answers_is_unreachable_within_the_reachability_deadline() -> None:
-    from optout_conformance.errors import TargetUnreachable
+    from optout_conformance.core.errors import TargetUnreachable
 
     with HostileServer("silent") as server:
         started = time.monotonic()

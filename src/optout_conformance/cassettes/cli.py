@@ -15,7 +15,7 @@ import click
 from optout_conformance.apis import APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.cli_options import settings_from, target_options
 from optout_conformance.config import check_output_directory, check_secret
-from optout_conformance.errors import UsageError
+from optout_conformance.core.errors import UsageError
 
 RECORD_EPILOG = """\b
 Examples:

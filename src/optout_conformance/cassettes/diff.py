@@ -40,7 +40,7 @@ from optout_conformance.cassettes.scrub import (
     REPORT_MIN_SECRET_LENGTH,
     Scrubber,
 )
-from optout_conformance.errors import CassetteError
+from optout_conformance.core.errors import CassetteError
 
 RUN_PREFIX = re.compile(r"oc-[A-Za-z0-9_-]+")
 FICTIONAL_PHONE = re.compile(r"(?<![0-9])1?[2-9][0-9]{2}55501[0-9]{2}(?![0-9])")

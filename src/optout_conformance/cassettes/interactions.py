@@ -24,8 +24,8 @@ from vcr.serializers import yamlserializer
 
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
-from optout_conformance.errors import CassetteError
-from optout_conformance.runner.http import parse_json_bounded
+from optout_conformance.core.errors import CassetteError
+from optout_conformance.core.interaction import parse_json_bounded
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 

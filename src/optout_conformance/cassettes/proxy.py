@@ -46,16 +46,11 @@ from optout_conformance.cassettes.interactions import Interaction, identify
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
 from optout_conformance.cassettes.validate import response_findings, spec_for
-from optout_conformance.errors import UsageError
-from optout_conformance.runner.http import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
-from optout_conformance.runner.http import (
-    BoundedReply,
-    JsonTooDeep,
-    async_deadline_client,
-    fetch_bounded,
-    parse_json_bounded,
-)
-from optout_conformance.runner.urls import TargetUrl, UrlError, parse_url
+from optout_conformance.core.errors import UsageError
+from optout_conformance.core.http import BoundedReply, async_deadline_client, fetch_bounded
+from optout_conformance.core.interaction import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
+from optout_conformance.core.interaction import JsonTooDeep, parse_json_bounded
+from optout_conformance.core.urls import TargetUrl, UrlError, parse_url
 
 # The largest request body a client may send through the proxy; a bigger one is answered 413.
 MAX_BODY_BYTES = 1024 * 1024

@@ -22,9 +22,10 @@ from pathlib import Path
 from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import Scrubber, audit
-from optout_conformance.errors import CassetteError
-from optout_conformance.runner.context import Credentials, RunContext, Target
-from optout_conformance.runner.results import CheckResult
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.errors import CassetteError
+from optout_conformance.core.results import CheckResult
+from optout_conformance.runner.context import RunContext
 
 # The date of 000's examples ("Last Updated: 2026-03-03"): the embedded server's clock when recording.
 RECORDING_CLOCK = datetime(2026, 3, 3, 12, 0, 0, tzinfo=UTC)

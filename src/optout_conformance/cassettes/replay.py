@@ -20,10 +20,12 @@ from pathlib import Path
 from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber
-from optout_conformance.checks.registry import CHECKS, load_all
-from optout_conformance.errors import CassetteError
-from optout_conformance.runner.context import Credentials, RunContext, Target
-from optout_conformance.runner.results import CheckResult
+from optout_conformance.checks.registry import load_all
+from optout_conformance.core.checks import CHECKS
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.errors import CassetteError
+from optout_conformance.core.results import CheckResult
+from optout_conformance.runner.context import RunContext
 
 REPLAY_ORIGIN = "http://replay.invalid"
 

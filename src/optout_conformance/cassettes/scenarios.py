@@ -32,9 +32,10 @@ from typing import Any
 import vcr
 
 from optout_conformance.cassettes.scrub import Scrubber
-from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.checks.registry import checks_for
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.results import CheckResult
 from optout_conformance.runner.context import RunContext
-from optout_conformance.runner.results import CheckResult
 
 RECORDING_PREFIX = "oc-recording"
 PHONES_PER_CHECK = 100
@@ -94,8 +95,8 @@ class Manifest:
 
     @classmethod
     def load(cls, directory: Path) -> Manifest:
-        from optout_conformance.errors import CassetteError
-        from optout_conformance.runner.http import parse_json_bounded
+        from optout_conformance.core.errors import CassetteError
+        from optout_conformance.core.interaction import parse_json_bounded
 
         path = directory / MANIFEST
         try:

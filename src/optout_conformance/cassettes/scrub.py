@@ -40,7 +40,6 @@ from __future__ import annotations
 import base64
 import binascii
 import contextlib
-import functools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -50,7 +49,8 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from optout_conformance.cassettes.encoding import UndecodableBody, codings, decode
-from optout_conformance.runner.http import parse_json_bounded
+from optout_conformance.core.interaction import KEPT_OF_TRUNCATED, MAX_BODY_BYTES, parse_json_bounded
+from optout_conformance.core.redact import secret_pattern
 
 PLACEHOLDER = "REDACTED"
 # Reports about cassettes we did not record (validate, diff) hide credential values found in them
@@ -68,49 +68,6 @@ CREDENTIAL_HEADERS = frozenset({"access-token", "authorization", "proxy-authoriz
 AUTHORIZATION_HEADERS = frozenset({"authorization", "proxy-authorization"})
 COOKIE_HEADERS = frozenset({"cookie", "set-cookie"})
 
-_WORD = "A-Za-z0-9"
-# Not preceded by a letter or digit, unless that is the end of a %XX or JSON \x escape.
-_BEFORE = rf"(?:(?<![{_WORD}])|(?<=%[0-9A-Fa-f]{{2}})|(?<=\\[nrtbfu]))"
-_AFTER = rf"(?![{_WORD}])"
-
-
-def _char_options(char: str) -> list[str]:
-    encoded = "".join(f"%{byte:02X}" for byte in char.encode("utf-8"))
-    return [re.escape(char), f"(?i:{re.escape(encoded)})"] + ([r"\+"] if char == " " else [])
-
-
-def base64_cores(secret: str) -> set[str]:
-    """The base64 characters fixed by the secret alone, at each of the three byte alignments
-    (standard and URL-safe alphabets), as found inside a longer base64 text (``Basic`` credentials)."""
-    raw = secret.encode("utf-8")
-    cores: set[str] = set()
-    for offset in range(3):
-        encoded = base64.b64encode(b"\0" * offset + raw).decode("ascii").rstrip("=")
-        start = -(-8 * offset // 6)
-        end = 8 * (offset + len(raw)) // 6
-        core = encoded[start:end]
-        if len(core) >= 8:
-            cores |= {core, core.replace("+", "-").replace("/", "_")}
-    return cores
-
-
-def _textual(secret: str) -> str:
-    """The secret in any mix of raw and percent-encoded characters, or JSON-escaped."""
-    whole = "".join("(?:" + "|".join(_char_options(char)) + ")" for char in secret)
-    spellings = [whole]
-    for ensure_ascii in (True, False):
-        escaped = json.dumps(secret, ensure_ascii=ensure_ascii)[1:-1]
-        for variant in (escaped, escaped.replace("/", "\\/")):
-            if variant != secret and re.escape(variant) not in spellings:
-                spellings.append(re.escape(variant))
-    return "(?:" + "|".join(spellings) + ")"
-
-
-def _pattern(secret: str, *, whole_tokens: bool) -> str:
-    textual = _textual(secret)
-    if whole_tokens:
-        textual = _BEFORE + textual + _AFTER
-    return "|".join([textual, *(re.escape(core) for core in sorted(base64_cores(secret)))])
 
 
 def _walk_json(value: Any, scrub: Any) -> Any:
@@ -151,8 +108,8 @@ class Scrubber:
     def __init__(self, secrets: Iterable[str | None], *, min_length: int = 1) -> None:
         values = {s for s in secrets if s and s != PLACEHOLDER and len(s) >= min_length}
         self.secrets = tuple(sorted(values, key=len, reverse=True))
-        tokens = "|".join(_pattern(secret, whole_tokens=True) for secret in self.secrets)
-        anywhere = "|".join(_pattern(secret, whole_tokens=False) for secret in self.secrets)
+        tokens = "|".join(secret_pattern(secret, whole_tokens=True) for secret in self.secrets)
+        anywhere = "|".join(secret_pattern(secret, whole_tokens=False) for secret in self.secrets)
         self._text = re.compile(tokens) if tokens else None
         self._bytes = re.compile(tokens.encode("utf-8")) if tokens else None
         self._anywhere = re.compile(anywhere) if anywhere else None
@@ -271,35 +228,18 @@ class Scrubber:
         return response
 
 
-# A reply body the transport cut off (more than ``runner.http.MAX_BODY_BYTES``: unusable as a reply
+# A reply body the transport cut off (more than ``core.interaction.MAX_BODY_BYTES``: unusable as a reply
 # anyway) is recorded as its start only, so a target answering 50 MB to every request leaves a
 # recording of kilobytes per cassette, not 2 MiB per interaction.
 TRUNCATED_HEADER = "x-optout-conformance-truncated"
 
 
 def _cut_oversized(body: dict[str, Any], headers: dict[str, Any]) -> None:
-    from optout_conformance.runner.http import KEPT_OF_TRUNCATED, MAX_BODY_BYTES
-
     kept = body.get("string")
     if isinstance(kept, bytes | str) and len(kept) > MAX_BODY_BYTES:
         body["string"] = kept[:KEPT_OF_TRUNCATED]
         headers[TRUNCATED_HEADER] = [f"body larger than {MAX_BODY_BYTES} bytes; the first "
                                      f"{KEPT_OF_TRUNCATED} recorded"]
-
-
-@functools.lru_cache(maxsize=64)
-def _whole_token_pattern(secret: str) -> re.Pattern[str]:
-    return re.compile(_pattern(secret, whole_tokens=True))
-
-
-def redact(text: str, secrets: Mapping[str, str]) -> str:
-    """``text`` with each secret (whole tokens, in any encoded form :class:`Scrubber` knows)
-    replaced by its own label, e.g. ``{"s3cr3t-token": "${OPTOUT_CONFORMANCE_TOKEN}"}``: for
-    reports that name the variable a reader must set, not just ``REDACTED``."""
-    for secret in sorted((s for s in secrets if s), key=len, reverse=True):
-        label = secrets[secret].replace("\\", "\\\\")  # a literal replacement, not a template
-        text = _whole_token_pattern(secret).sub(label, text)
-    return text
 
 
 def _as_list(value: Any) -> list[Any]:

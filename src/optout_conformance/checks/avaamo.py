@@ -13,10 +13,11 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-from optout_conformance.checks.registry import check
 from optout_conformance.checks.shapes import assert_conforms
-from optout_conformance.runner.context import CheckFailed, CheckInconclusive, CheckSkipped, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 
 S003 = "003_725be0800b974dd2.txt"
 PATH = "/sms/opt-status.json"
@@ -38,7 +39,7 @@ TOTAL_ENTRIES = (S003, "Indicates the total number of entries")
 ENTRIES_COUNT = (S003, "Number of entries in the array = Number specified in per_page parameter.")
 
 
-def fetch(ctx: RunContext, path: str = PATH, token: str | None = "", **params: Any) -> Exchange:
+def fetch(ctx: CheckContext, path: str = PATH, token: str | None = "", **params: Any) -> Exchange:
     """GET the list; ``token=""`` sends the configured access-token, None sends none."""
     headers = {}
     if token is not None:
@@ -57,7 +58,7 @@ class Page:
         return self.body[key]
 
 
-def page(ctx: RunContext, **params: Any) -> Page:
+def page(ctx: CheckContext, **params: Any) -> Page:
     """One page that must be served and match the documented shape."""
     if not ctx.credentials.token:
         raise CheckSkipped("an Avaamo access token is needed (--token)")
@@ -86,7 +87,7 @@ def to_ms(value: Any) -> float:
     return number if number > 1e11 else number * 1000
 
 
-def _total(ctx: RunContext, minimum: int, why: str) -> int:
+def _total(ctx: CheckContext, minimum: int, why: str) -> int:
     total = int(page(ctx, per_page=1)["total_entries"])
     if total < minimum:
         raise CheckInconclusive(f"the target has {total} entries; {why} needs at least {minimum}: "
@@ -96,7 +97,7 @@ def _total(ctx: RunContext, minimum: int, why: str) -> int:
 
 @check(id="avaamo.auth.no_entries_without_a_valid_access_token", api="avaamo", family="auth",
        source=f"{S003} (Headers: access-token, required)", cites=(TOKEN_REQUIRED, TOKEN_TEXT))
-def no_entries_without_a_valid_access_token(ctx: RunContext) -> None:
+def no_entries_without_a_valid_access_token(ctx: CheckContext) -> None:
     """Without the access-token header, or with a wrong one, no entries are served.
 
     Evidence: the same request with the valid token lists entries (a target with none would
@@ -124,7 +125,7 @@ def no_entries_without_a_valid_access_token(ctx: RunContext) -> None:
        cites=((S003, "`https://cx.avaamo.com/api/v2/sms/opt-status.json`"), OK_PAGE,
               (S003, "Indicates the timestamp of when the request was received by the carrier."),
               (S003, "Possible values: opt-in, opt-out.")))
-def json_path_serves_the_documented_page(ctx: RunContext) -> None:
+def json_path_serves_the_documented_page(ctx: CheckContext) -> None:
     """The documented endpoint (.json) answers a page whose fields match the response attributes.
 
     Evidence: at least one entry, whose attributes are validated too.
@@ -141,7 +142,7 @@ def json_path_serves_the_documented_page(ctx: RunContext) -> None:
        source=f"{S003} (page: Default: 1; per_page: Default: 25)",
        cites=((S003, "Page from which the entries must be fetched. </p><p>Default: 1"),
               (S003, "Number of entries fetched per page. </p><p>Default: 25"), PER_PAGE_ATTRIBUTE))
-def defaults_are_page_1_and_25_per_page(ctx: RunContext) -> None:
+def defaults_are_page_1_and_25_per_page(ctx: CheckContext) -> None:
     """Without page and per_page the first page of 25 entries is served."""
     body = page(ctx)
     rule = "page defaults to 1 and per_page to 25"
@@ -161,7 +162,7 @@ def defaults_are_page_1_and_25_per_page(ctx: RunContext) -> None:
 
 @check(id="avaamo.limits.never_more_than_100_entries", api="avaamo", family="limits",
        source=f"{S003} (per_page: Maximum value: 100)", cites=(PER_PAGE_MAX, PER_PAGE))
-def never_more_than_100_entries(ctx: RunContext) -> None:
+def never_more_than_100_entries(ctx: CheckContext) -> None:
     """per_page=100 is served; per_page=101 and 500 are clamped or rejected, never more than 100 entries.
 
     Evidence: the target has more than 100 entries (else no page could hold more).
@@ -188,7 +189,7 @@ def never_more_than_100_entries(ctx: RunContext) -> None:
        "array = Number specified in per_page'); total_pages observed (registry "
        "avaamo.response.total-pages-arithmetic)",
        cites=(PER_PAGE, PER_PAGE_ATTRIBUTE, ENTRIES_COUNT))
-def no_page_holds_more_than_per_page_entries(ctx: RunContext) -> None:
+def no_page_holds_more_than_per_page_entries(ctx: CheckContext) -> None:
     """A page never holds more entries than per_page asks, for several page sizes.
 
     total_pages is observed, not judged: 003 says "total_entries = per_page * total_pages" and
@@ -213,7 +214,7 @@ def no_page_holds_more_than_per_page_entries(ctx: RunContext) -> None:
        source=f"{S003} (page, per_page; total_entries; entries: 'Number of entries in the array = Number "
        "specified in per_page'); registry avaamo.response.entries-count; avaamo.order observed",
        cites=(PAGE, PER_PAGE, TOTAL_ENTRIES, ENTRIES_COUNT))
-def pages_are_disjoint_and_complete(ctx: RunContext) -> None:
+def pages_are_disjoint_and_complete(ctx: CheckContext) -> None:
     """Walking every page: full pages but the last, no entry on two pages, none past the end.
 
     With every page full but the last and no entry repeated, the walk lists all of total_entries.
@@ -252,7 +253,7 @@ def pages_are_disjoint_and_complete(ctx: RunContext) -> None:
                 "stable" if [_key(e) for e in again["entries"]] == seen[:per_page] else "changed")
 
 
-def _repeated_entry(ctx: RunContext, seen: list[tuple[str, ...]], served: Page) -> dict[str, Any] | None:
+def _repeated_entry(ctx: CheckContext, seen: list[tuple[str, ...]], served: Page) -> dict[str, Any] | None:
     """An entry of ``served`` already listed earlier in the walk (or on the same page), or None.
 
     003 gives entries no id, so two entries alike in every field could both be real: a key seen
@@ -272,7 +273,7 @@ def _repeated_entry(ctx: RunContext, seen: list[tuple[str, ...]], served: Page) 
     return None
 
 
-def _sample(ctx: RunContext) -> tuple[Page, list[dict[str, Any]]]:
+def _sample(ctx: CheckContext) -> tuple[Page, list[dict[str, Any]]]:
     """Entries from the first, middle and last full pages: whatever order the target lists them in
     (003 fixes none; registry avaamo.order), the sample spans its data, not only one end of it."""
     _total(ctx, 2, "this check")
@@ -297,7 +298,7 @@ FILTERS = ("to_phone", "from_phone", "status", "current_status")
               (S003, "Timestamp from which the records are fetched."),
               (S003, "Timestamp until which the records are fetched."),
               (S003, "Specify in UNIX Epoch Timestamp in milliseconds.")))
-def every_filter_is_honoured(ctx: RunContext) -> None:
+def every_filter_is_honoured(ctx: CheckContext) -> None:
     """Each filter, given a value taken from the target's own entries, returns only matching entries,
     at least the entry its value came from, and fewer than all when some entry does not match.
 
@@ -329,7 +330,7 @@ def every_filter_is_honoured(ctx: RunContext) -> None:
                                 + f" ({READ_ONLY})")
 
 
-def _time_window(ctx: RunContext, entries: list[dict[str, Any]], total: int, missing: list[str]) -> None:
+def _time_window(ctx: CheckContext, entries: list[dict[str, Any]], total: int, missing: list[str]) -> None:
     """start_time and end_time (ms) around one entry's created_at select it and leave others out."""
     units = "milliseconds" if float(entries[0]["created_at"]) > 1e11 else "seconds"
     ctx.observe("avaamo.entry.created_at-units", units)
@@ -358,7 +359,7 @@ def _time_window(ctx: RunContext, entries: list[dict[str, Any]], total: int, mis
        "avaamo.current-status-scope",
        cites=((S003, "Latest opt-status of the recipient's phone number."),
               (S003, "Indicates the latest opt-status of the <code>to_phone</code> number.")))
-def entries_of_one_pair_agree_on_current_status(ctx: RunContext) -> None:
+def entries_of_one_pair_agree_on_current_status(ctx: CheckContext) -> None:
     """Entries of the same (to_phone, from_phone) carry the same current_status.
 
     003 makes current_status the latest status of the to_phone (registry

@@ -12,9 +12,10 @@ import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
-from optout_conformance.checks.registry import CHECKS
-from optout_conformance.runner.context import CheckFailed, CheckInconclusive, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import CHECKS
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive
 
 S000 = "000_4120ae5ce1e52dc7.txt"
 S001 = "001_5cae901d395a1be8.txt"
@@ -45,7 +46,7 @@ MESSAGE_VARIANTS: dict[str, tuple[str, ...]] = {
 }
 
 
-def call(ctx: RunContext, path: str, *, token: str | None = "", **fields: Any) -> Exchange:
+def call(ctx: CheckContext, path: str, *, token: str | None = "", **fields: Any) -> Exchange:
     """POST one form-encoded request; ``token=None`` omits auth_token, ``""`` sends the real one."""
     data: dict[str, str] = {}
     if token is not None:
@@ -54,7 +55,7 @@ def call(ctx: RunContext, path: str, *, token: str | None = "", **fields: Any) -
     return ctx.http.post(path, data=data)
 
 
-def search(ctx: RunContext, **fields: Any) -> Exchange:
+def search(ctx: CheckContext, **fields: Any) -> Exchange:
     return call(ctx, SEARCH, **fields)
 
 
@@ -155,7 +156,7 @@ def is_error(ex: Exchange, body: dict[str, Any]) -> bool:
     return body.get("success") is False or not (ex.status and 200 <= ex.status < 300)
 
 
-def error_body(ctx: RunContext, ex: Exchange, rule: str, source: str) -> dict[str, Any]:
+def error_body(ctx: CheckContext, ex: Exchange, rule: str, source: str) -> dict[str, Any]:
     """The body of a request that must fail: ``success`` false with a message or error string.
 
     The HTTP status is observed (registry ``convoso.error.http-status``: no document gives it);
@@ -182,7 +183,7 @@ def error_body(ctx: RunContext, ex: Exchange, rule: str, source: str) -> dict[st
     return body
 
 
-def observe_once(ctx: RunContext, discrepancy_id: str, observed: Any, follows: str | None = None) -> None:
+def observe_once(ctx: CheckContext, discrepancy_id: str, observed: Any, follows: str | None = None) -> None:
     """Observe a value unless the run already recorded the same one for the same point."""
     if not any(o.discrepancy_id == discrepancy_id and o.observed == observed for o in list(ctx.observations)):
         ctx.observe(discrepancy_id, observed, follows=follows)
@@ -209,7 +210,7 @@ def message_matches(received: str | None, documented: str) -> bool:
 
 
 def assert_error(
-    ctx: RunContext,
+    ctx: CheckContext,
     ex: Exchange,
     *,
     rule: str,
@@ -256,7 +257,7 @@ def assert_error(
 # An unflagged check therefore never writes: where it would need data the target lacks, it skips.
 
 
-def may_write(ctx: RunContext) -> bool:
+def may_write(ctx: CheckContext) -> bool:
     """Whether the running check may create data: writes allowed and the check flagged ``writes``.
 
     Outside a registered check (``current_check`` unset or unknown, e.g. a helper called directly)
@@ -266,7 +267,7 @@ def may_write(ctx: RunContext) -> bool:
     return ctx.writes_allowed and (spec is None or spec.writes)
 
 
-def require_flagged_writes(ctx: RunContext) -> None:
+def require_flagged_writes(ctx: CheckContext) -> None:
     """Skip when writes are not allowed; a write from an unflagged check is a bug of the suite."""
     ctx.require_writes()
     if not may_write(ctx):
@@ -276,7 +277,7 @@ def require_flagged_writes(ctx: RunContext) -> None:
 
 
 def insert(
-    ctx: RunContext,
+    ctx: CheckContext,
     phone: str,
     *,
     campaign_id: str = GLOBAL_CAMPAIGN,
@@ -295,13 +296,13 @@ def insert(
     )
 
 
-def find(ctx: RunContext, rule: str, **filters: Any) -> list[dict[str, Any]]:
+def find(ctx: CheckContext, rule: str, **filters: Any) -> list[dict[str, Any]]:
     """Records of a search (used to read back what a check wrote)."""
     return records(search(ctx, limit=1000, **filters), rule)[1]
 
 
 def create_record(
-    ctx: RunContext,
+    ctx: CheckContext,
     *,
     rule: str,
     campaign_id: str = GLOBAL_CAMPAIGN,
@@ -334,7 +335,7 @@ def create_record(
 
 
 def sample(
-    ctx: RunContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
+    ctx: CheckContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
 ) -> list[dict[str, Any]]:
     """Existing records to take filter values from; too few: created by a check flagged ``writes``,
     skipped by any other (see :func:`may_write`)."""
@@ -342,7 +343,7 @@ def sample(
 
 
 def sample_page(
-    ctx: RunContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
+    ctx: CheckContext, rule: str, *, minimum: int = 1, limit: int = 100, **filters: Any
 ) -> tuple[Exchange, list[dict[str, Any]]]:
     """:func:`sample` with the search exchange that served the records (for a failure's curl).
 
@@ -359,7 +360,7 @@ def sample_page(
     return ex, records(ex, rule)[1]
 
 
-def lacking(ctx: RunContext, evidence: str) -> None:
+def lacking(ctx: CheckContext, evidence: str) -> None:
     """Return when the running check may create the missing ``evidence``; else it is inconclusive."""
     if may_write(ctx):
         return
@@ -367,14 +368,14 @@ def lacking(ctx: RunContext, evidence: str) -> None:
     raise CheckInconclusive(f"needs {evidence}, and {why}")
 
 
-def total_records(ctx: RunContext, rule: str, **filters: Any) -> int:
+def total_records(ctx: CheckContext, rule: str, **filters: Any) -> int:
     """The `total` a search with ``filters`` reports (one record asked for)."""
     ex = search(ctx, limit=1, **filters)
     body, _ = records(ex, rule)
     return total_of(ex, body, rule)
 
 
-def ensure_total(ctx: RunContext, rule: str, minimum: int) -> int:
+def ensure_total(ctx: CheckContext, rule: str, minimum: int) -> int:
     """At least ``minimum`` records on the target: created (fictional numbers, run prefix) by a
     check flagged ``writes`` when missing, else the check is inconclusive. Returns the total."""
     total = total_records(ctx, rule)
@@ -395,7 +396,7 @@ def ensure_total(ctx: RunContext, rule: str, minimum: int) -> int:
     return total
 
 
-def outsider(ctx: RunContext, rule: str, keep: Callable[[dict[str, Any]], bool], filters: Any) -> None:
+def outsider(ctx: CheckContext, rule: str, keep: Callable[[dict[str, Any]], bool], filters: Any) -> None:
     """Evidence for a filter check: the unfiltered data holds a record the filter must leave out
     (else a server ignoring the filter would pass unseen): inconclusive without one."""
     _, items = records(search(ctx, limit=1000), rule)
@@ -422,7 +423,7 @@ def text(value: Any) -> str:
     return "" if value is None else str(value)
 
 
-def not_stored(ctx: RunContext, rule: str, phone: str, ex: Exchange, source: str) -> None:
+def not_stored(ctx: CheckContext, rule: str, phone: str, ex: Exchange, source: str) -> None:
     """Read back after a refused insert of ``phone``: search must show no record of it (the
     refusal said nothing was written; 000 workflow: search by phone_number "Returns all SMS
     opt-out entries for number")."""

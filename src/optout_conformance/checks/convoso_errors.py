@@ -33,9 +33,10 @@ from optout_conformance.checks.convoso_api import (
     not_stored,
 )
 from optout_conformance.checks.convoso_state import read_back, written
-from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed
 
 INVALID_CAMPAIGN = {6006: "Invalid Campaign ID"}
 UNKNOWN_CAMPAIGN_CODE = {6004: "Unknown Campaign ID"}
@@ -67,7 +68,7 @@ def cite(*quotes: str) -> tuple[tuple[str, str], ...]:
     writes=True,
     cites=(*cite("6006Invalid Campaign ID"), INVALID_CAMPAIGN_CITE, STATUS_WORKFLOW_000),
 )
-def insert_with_an_unknown_campaign_gets_6006(ctx: RunContext) -> None:
+def insert_with_an_unknown_campaign_gets_6006(ctx: CheckContext) -> None:
     """Insert into a campaign id the account does not have -> 6006 "Invalid Campaign ID" (the
     insert table's code; 6004 is the update table's), and nothing is stored (read back)."""
     ctx.require_writes()
@@ -93,7 +94,7 @@ def insert_with_an_unknown_campaign_gets_6006(ctx: RunContext) -> None:
     writes=True,
     cites=(*cite("6004Unknown Campaign ID"), INVALID_CAMPAIGN_CITE),
 )
-def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
+def update_with_an_unknown_campaign_gets_6004(ctx: CheckContext) -> None:
     """Update a record into an unknown campaign -> 6004 "Unknown Campaign ID", the update table's
     code (6006 is in the insert and search tables, not in update's: it fails here)."""
     rule = "update with an unknown campaign gets 6004"
@@ -121,7 +122,7 @@ def update_with_an_unknown_campaign_gets_6004(ctx: RunContext) -> None:
         'Invalid phone format{"success": false, "error": "Invalid phone number"}',
     ),
 )
-def insert_of_a_phone_number_with_letters_gets_6007(ctx: RunContext) -> None:
+def insert_of_a_phone_number_with_letters_gets_6007(ctx: CheckContext) -> None:
     """A phone number with letters is not a phone number -> 6007 "Invalid Phone Number"."""
     ctx.require_writes()
     ex = insert(ctx, "555ABC0123", reason=ctx.run_prefix)
@@ -145,7 +146,7 @@ def insert_of_a_phone_number_with_letters_gets_6007(ctx: RunContext) -> None:
         'Phone already opted-out{"success": false, "error": "Phone already in SMS opt-out"}',
     ),
 )
-def duplicate_insert_gets_6008(ctx: RunContext) -> None:
+def duplicate_insert_gets_6008(ctx: CheckContext) -> None:
     """The same (phone_number, phone_code, campaign_id) twice -> 6008 "The phone number already exists"."""
     rule = "a duplicate insert gets 6008"
     record = create_record(ctx, rule=rule)
@@ -168,7 +169,7 @@ def duplicate_insert_gets_6008(ctx: RunContext) -> None:
     cites=(*cite("phone_codestringYesCountry/region phone code", "6026Missing or Invalid Country Code"),
            STATUS_WORKFLOW_000),
 )
-def insert_without_a_valid_phone_code_gets_6026(ctx: RunContext) -> None:
+def insert_without_a_valid_phone_code_gets_6026(ctx: CheckContext) -> None:
     """A missing phone_code and a non-numeric one -> 6026 "Missing or Invalid Country Code"; the
     refused numbers are then not found by search (read back)."""
     ctx.require_writes()
@@ -196,7 +197,7 @@ def insert_without_a_valid_phone_code_gets_6026(ctx: RunContext) -> None:
         'Record not found{"success": false, "error": "Record not found"}',
     ),
 )
-def update_without_a_known_id_gets_6056(ctx: RunContext) -> None:
+def update_without_a_known_id_gets_6056(ctx: CheckContext) -> None:
     """No id -> 6056; an id no record has -> 6056 or the Error Handling table's "Record not found"."""
     ctx.require_writes()
     rule = "update without a known id gets 6056"
@@ -222,7 +223,7 @@ def update_without_a_known_id_gets_6056(ctx: RunContext) -> None:
     writes=True,
     cites=cite("6059This combination already exists", "6008The phone number already exists"),
 )
-def update_to_an_existing_combination_gets_6059(ctx: RunContext) -> None:
+def update_to_an_existing_combination_gets_6059(ctx: CheckContext) -> None:
     """Updating B to A's (phone_number, phone_code, campaign_id) would duplicate A -> 6059.
 
     Decision: 000 does not say which combination 6059 compares (registry
@@ -263,7 +264,7 @@ def update_to_an_existing_combination_gets_6059(ctx: RunContext) -> None:
     "-1 Purpose type)",
     cites=cite("6080The purpose field is mandatory for campaigns of type 'Purpose'", "-1Purpose type"),
 )
-def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) -> None:
+def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: CheckContext) -> None:
     """campaign_id -1 is the purpose type: an insert without purpose -> 6080, nothing stored."""
     ctx.require_writes()
     rule = "insert into the purpose campaign without purpose gets 6080"
@@ -286,7 +287,7 @@ def insert_into_the_purpose_campaign_without_purpose_gets_6080(ctx: RunContext) 
         "6004Unknown Campaign ID",
     ),
 )
-def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
+def update_with_a_non_numeric_field_gets_4002(ctx: CheckContext) -> None:
     """Non-numeric phone_number -> 4002 (or 6008 invalid); phone_code -> 4002 (or 6026);
     campaign_id -> 4002 (or 6004): the update table lists both codes for each.
 
@@ -326,7 +327,7 @@ def update_with_a_non_numeric_field_gets_4002(ctx: RunContext) -> None:
         "6080The purpose field is mandatory for campaigns of type 'Purpose'",
     ),
 )
-def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: RunContext) -> None:
+def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: CheckContext) -> None:
     """A record of the purpose type (-1) cannot lose its purpose: purpose=-BLANK- -> 6080."""
     rule = "clearing the purpose of a purpose-type record gets 6080"
     record = create_record(ctx, rule=rule, campaign_id=PURPOSE_CAMPAIGN, purpose="Marketing")
@@ -335,7 +336,7 @@ def update_clearing_the_purpose_of_a_purpose_campaign_record_gets_6080(ctx: RunC
     unchanged(ctx, rule, record, ex)
 
 
-def unchanged(ctx: RunContext, rule: str, before: dict[str, Any], ex: Exchange) -> None:
+def unchanged(ctx: CheckContext, rule: str, before: dict[str, Any], ex: Exchange) -> None:
     """Read back after a refused update: the record is as it was (a refusal changes nothing)."""
     after = read_back(ctx, rule, before.get("id"), ex)
     if written(after) != written(before):
@@ -348,7 +349,7 @@ def unchanged(ctx: RunContext, rule: str, before: dict[str, Any], ex: Exchange) 
         )
 
 
-def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **fields: str) -> Exchange:
+def refused(ctx: CheckContext, path: str, operation: str, *, token: str | None, **fields: str) -> Exchange:
     """Assert a request with a bad token gets no service: ``success`` false with an error string.
 
     The body rule is 000's (Error Handling: Invalid auth_token -> {"success": false, "error": ...}).
@@ -374,7 +375,7 @@ def refused(ctx: RunContext, path: str, operation: str, *, token: str | None, **
     source=f"{S000} (auth_token required; Invalid auth_token -> success false)",
     cites=(AUTH_000, AUTH_ERROR_000, AUTH_001, SDK_ERROR_FACT, SERVER_FAILED_FACT),
 )
-def search_with_an_invalid_or_missing_token_is_refused(ctx: RunContext) -> None:
+def search_with_an_invalid_or_missing_token_is_refused(ctx: CheckContext) -> None:
     """A wrong or absent auth_token gets `success: false` with an error string, no records."""
     refused(ctx, SEARCH, "search", token=f"{ctx.run_prefix}-invalid-token")
     refused(ctx, SEARCH, "search", token=None)
@@ -388,7 +389,7 @@ def search_with_an_invalid_or_missing_token_is_refused(ctx: RunContext) -> None:
     writes=True,
     cites=(AUTH_000, AUTH_ERROR_000, SDK_ERROR_FACT, SERVER_FAILED_FACT, STATUS_WORKFLOW_000),
 )
-def insert_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
+def insert_with_an_invalid_token_is_refused(ctx: CheckContext) -> None:
     """An insert with a wrong auth_token is refused, and search then shows no record of the number
     (a refusal that stores the opt-out anyway is read back and fails)."""
     ctx.require_writes()
@@ -414,7 +415,7 @@ def insert_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
     writes=True,
     cites=(AUTH_000, AUTH_ERROR_000, SDK_ERROR_FACT, SERVER_FAILED_FACT),
 )
-def update_with_an_invalid_token_is_refused(ctx: RunContext) -> None:
+def update_with_an_invalid_token_is_refused(ctx: CheckContext) -> None:
     """An update with a wrong auth_token is refused and leaves the record unchanged."""
     rule = "update with an invalid authentication token is refused"
     record = create_record(ctx, rule=rule)

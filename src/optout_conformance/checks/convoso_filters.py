@@ -41,9 +41,10 @@ from optout_conformance.checks.convoso_api import (
     short,
     text,
 )
-from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, CheckInconclusive, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive
 
 Predicate = Callable[[dict[str, Any]], bool]
 
@@ -70,7 +71,7 @@ def blank(field: str, wanted: bool) -> Predicate:
 
 
 def assert_filtered(
-    ctx: RunContext,
+    ctx: CheckContext,
     rule: str,
     source: str,
     filters: dict[str, str],
@@ -116,7 +117,7 @@ def assert_filtered(
 TEXT_FILTERS = ("phone_number", "phone_code", "reason", "purpose")
 
 
-def observe_matching(ctx: RunContext, filters: dict[str, str], items: list[dict[str, Any]]) -> None:
+def observe_matching(ctx: CheckContext, filters: dict[str, str], items: list[dict[str, Any]]) -> None:
     """Record how text filters matched: exact, partial, or with case / whitespace aside."""
     for name, value in filters.items():
         if name not in TEXT_FILTERS or value in (BLANK, NOTBLANK):
@@ -138,7 +139,7 @@ def observe_matching(ctx: RunContext, filters: dict[str, str], items: list[dict[
     source=f"{BOTH} (id: Filter by SMS opt-out record ID)",
     cites=cite("idstringNoFilter by SMS opt-out record ID", official=(FILTERS_001,)),
 )
-def id_filter_returns_exactly_that_record(ctx: RunContext) -> None:
+def id_filter_returns_exactly_that_record(ctx: CheckContext) -> None:
     """search id=X returns the record X and no other."""
     record = sample(ctx, "id filter")[-1]
     assert_filtered(
@@ -162,7 +163,7 @@ def id_filter_returns_exactly_that_record(ctx: RunContext) -> None:
         official=(FILTERS_001, "campaign_id | integer | Optional | Campaign ID (0 for global)"),
     ),
 )
-def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
+def campaign_id_filter_returns_only_that_campaign(ctx: CheckContext) -> None:
     """campaign_id C returns only C's records, for every campaign id the target's records carry
     (up to three) and for 0 (global) and 111 (000's example).
 
@@ -205,7 +206,7 @@ def campaign_id_filter_returns_only_that_campaign(ctx: RunContext) -> None:
     ctx.observe("convoso.search.campaign-filter-unknown", {"abc": answer})
 
 
-def observe_purpose_type_search(ctx: RunContext, rule: str) -> None:
+def observe_purpose_type_search(ctx: CheckContext, rule: str) -> None:
     """Search campaign_id=-1 and observe what it serves: the campaign ids found, or the refusal."""
     source = f"{S000} (Purpose type opt-outs: campaign_id: -1)"
     ex = search(ctx, campaign_id=PURPOSE_CAMPAIGN, limit=1000)
@@ -246,7 +247,7 @@ def check_records(rule: str, ex: Exchange, filters: dict[str, str], keep: Predic
         official=(FILTERS_001, "phone_number | string | Optional | Phone number to filter"),
     ),
 )
-def phone_number_and_phone_code_filters_return_only_matches(ctx: RunContext) -> None:
+def phone_number_and_phone_code_filters_return_only_matches(ctx: CheckContext) -> None:
     """phone_number=P returns P's records (all of them); phone_code=C only records with code C.
 
     phone_code is also sent alone, with a code other than the sampled record's (the rarest one
@@ -293,7 +294,7 @@ def other_phone_code(items: list[dict[str, Any]], code: str) -> str:
     return "1" if "44" in code else "44"
 
 
-def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, str]:
+def split_by_blank(ctx: CheckContext, field: str, *, strict: bool) -> dict[str, str]:
     """Search ``field``=-BLANK- and -NOTBLANK-; each must serve only its side.
 
     When a side has no record and writes are allowed, one is created (blank: the field omitted),
@@ -346,7 +347,7 @@ def split_by_blank(ctx: RunContext, field: str, *, strict: bool) -> dict[str, st
         official=("SMS Opt-Out reason (use -BLANK- or -NOTBLANK- to filter by empty/non-empty)",),
     ),
 )
-def reason_blank_and_notblank_split_the_records(ctx: RunContext) -> None:
+def reason_blank_and_notblank_split_the_records(ctx: CheckContext) -> None:
     """reason=-BLANK- returns only records without reason, -NOTBLANK- only records with one."""
     split_by_blank(ctx, "reason", strict=True)
 
@@ -360,7 +361,7 @@ def reason_blank_and_notblank_split_the_records(ctx: RunContext) -> None:
         official=("SMS Opt-Out purpose (use -BLANK- or -NOTBLANK- to filter by empty/non-empty)",),
     ),
 )
-def purpose_blank_and_notblank_follow_the_profile(ctx: RunContext) -> None:
+def purpose_blank_and_notblank_follow_the_profile(ctx: CheckContext) -> None:
     """001 makes -BLANK-/-NOTBLANK- purpose filters (strict in official); 000 is silent (observed)."""
     strict = ctx.expect("convoso.search.purpose-blank-filters") == "purpose -BLANK-/-NOTBLANK- are filters"
     results = split_by_blank(ctx, "purpose", strict=strict)
@@ -384,7 +385,7 @@ def purpose_blank_and_notblank_follow_the_profile(ctx: RunContext) -> None:
         ),
     ),
 )
-def insert_date_filter_returns_records_of_that_day(ctx: RunContext) -> None:
+def insert_date_filter_returns_records_of_that_day(ctx: CheckContext) -> None:
     """insert_date, sent in every documented format with a value from the target's own records
     (YYYY-MM-DD, 000; the record's own "YYYY-MM-DD HH:MM:SS" value, 001's example), never serves
     records of another day: a filter ignored fails in every profile.
@@ -436,7 +437,7 @@ def insert_date_filter_returns_records_of_that_day(ctx: RunContext) -> None:
         )
 
 
-def observe_case(ctx: RunContext, field: str, value: str, record_id: Any) -> None:
+def observe_case(ctx: CheckContext, field: str, value: str, record_id: Any) -> None:
     """Search ``field`` with ``value`` in other case and observe whether its record is served
     (case-sensitive or not: no document says; never failed)."""
     other = value.swapcase()
@@ -468,7 +469,7 @@ def same_day(day: str) -> Predicate:
         official=(FILTERS_001,),
     ),
 )
-def reason_and_purpose_text_filters_match_by_containment(ctx: RunContext) -> None:
+def reason_and_purpose_text_filters_match_by_containment(ctx: CheckContext) -> None:
     """reason=R / purpose=P (values of the target's own records): every record served holds R / P
     (case and surrounding whitespace aside); the record R / P came from is served.
 
@@ -510,7 +511,7 @@ def reason_and_purpose_text_filters_match_by_containment(ctx: RunContext) -> Non
         (S001, FILTERS_001),
     ),
 )
-def combined_filters_are_all_applied(ctx: RunContext) -> None:
+def combined_filters_are_all_applied(ctx: CheckContext) -> None:
     """campaign_id + phone_code + phone_number + reason=-NOTBLANK- together: each record satisfies all."""
     record = sample(ctx, "combined filters", reason=NOTBLANK)[0]
     campaign, code = text(record.get("campaign_id")), text(record.get("phone_code"))

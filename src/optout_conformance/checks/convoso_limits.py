@@ -28,8 +28,9 @@ from optout_conformance.checks.convoso_api import (
     total_of,
 )
 from optout_conformance.checks.fingerprint import observed_default, offset_between_maxima
-from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, RunContext
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.outcomes import CheckFailed
 
 OFFSET_ERROR = {7231: "Invalid offset value"}
 # A page fuller than the documented maximum could be served only when more records match.
@@ -46,7 +47,7 @@ OFFICIAL_OFFSET_MAX = 1000000
     writes=True,
     cites=(LIMIT_000, LIMIT_001),
 )
-def omitted_limit_serves_the_documented_default_page_size(ctx: RunContext) -> None:
+def omitted_limit_serves_the_documented_default_page_size(ctx: CheckContext) -> None:
     """Without `limit`, search serves 1000 (000) or 100 (001) records when more match.
 
     Evidence: more than 1000 records, so that both defaults are bounds a page could exceed
@@ -83,7 +84,7 @@ def omitted_limit_serves_the_documented_default_page_size(ctx: RunContext) -> No
     writes=True,
     cites=(LIMIT_000, LIMIT_001),
 )
-def limit_1000_is_accepted_and_filled(ctx: RunContext) -> None:
+def limit_1000_is_accepted_and_filled(ctx: CheckContext) -> None:
     """limit=1000 (the documented maximum in both) succeeds and serves min(total, 1000) records.
 
     Evidence: more than 1000 records (created when writes are allowed, else inconclusive), so a
@@ -114,7 +115,7 @@ def limit_1000_is_accepted_and_filled(ctx: RunContext) -> None:
     writes=True,
     cites=(LIMIT_000, LIMIT_001),
 )
-def limit_above_1000_never_serves_more_than_1000_records(ctx: RunContext) -> None:
+def limit_above_1000_never_serves_more_than_1000_records(ctx: CheckContext) -> None:
     """limit=1001 is clamped or rejected (both pass, observed); never more than 1000 records.
 
     Evidence: more than 1000 records (created when writes are allowed, else inconclusive).
@@ -148,7 +149,7 @@ def limit_above_1000_never_serves_more_than_1000_records(ctx: RunContext) -> Non
     source=f"{S000} (limit: Results per page); {S001} (limit: Max number of records to return)",
     cites=(LIMIT_000, LIMIT_001),
 )
-def records_never_outnumber_the_limit_sent(ctx: RunContext) -> None:
+def records_never_outnumber_the_limit_sent(ctx: CheckContext) -> None:
     """A small limit caps the page; the echoed limit is observed (001 contradicts itself on it).
 
     Evidence: more than 3 matching records (else inconclusive: this check only reads).
@@ -172,7 +173,7 @@ def records_never_outnumber_the_limit_sent(ctx: RunContext) -> None:
         )
 
 
-def offset_max(ctx: RunContext) -> int | None:
+def offset_max(ctx: CheckContext) -> int | None:
     expected = ctx.expect("convoso.search.offset-max")
     return expected if expected in (COMMUNITY_OFFSET_MAX, OFFICIAL_OFFSET_MAX) else None
 
@@ -184,7 +185,7 @@ def offset_max(ctx: RunContext) -> int | None:
     source=f"{S000} (offset: default 0, max 100000); {S001} (offset: default 0, max 1,000,000)",
     cites=(OFFSET_000, OFFSET_001),
 )
-def offset_zero_and_the_documented_maximum_are_accepted(ctx: RunContext) -> None:
+def offset_zero_and_the_documented_maximum_are_accepted(ctx: CheckContext) -> None:
     """offset=0 and offset=max succeed (max: the profile's, or 100000 which both documents allow)."""
     rule = "search accepts offset 0 and the documented maximum offset"
     for offset in (0, offset_max(ctx) or COMMUNITY_OFFSET_MAX):
@@ -198,7 +199,7 @@ def offset_zero_and_the_documented_maximum_are_accepted(ctx: RunContext) -> None
     source=f"{S000} (offset max 100000; 7231 Invalid offset value); {S001} (offset max 1,000,000; 7231)",
     cites=(OFFSET_000, OFFSET_001, OFFSET_7231_000, OFFSET_7231_001),
 )
-def offset_above_the_maximum_gets_7231(ctx: RunContext) -> None:
+def offset_above_the_maximum_gets_7231(ctx: CheckContext) -> None:
     """offset = max + 1 -> 7231; without a pinned profile, an offset between the two maxima is observed."""
     rule = "search with offset above the maximum gets 7231"
     pinned = offset_max(ctx)
@@ -222,7 +223,7 @@ def offset_above_the_maximum_gets_7231(ctx: RunContext) -> None:
     source=f"{S000} (offset integer; 7231 Invalid offset value); {S001} (offset integer; 7231)",
     cites=(OFFSET_000, OFFSET_001, OFFSET_7231_000, OFFSET_7231_001),
 )
-def negative_or_non_integer_offset_gets_7231(ctx: RunContext) -> None:
+def negative_or_non_integer_offset_gets_7231(ctx: CheckContext) -> None:
     """offset=-1 and offset=abc are invalid offset values -> 7231 (both documents)."""
     rule = "search with an invalid offset gets 7231"
     for offset in ("-1", "abc"):

@@ -30,9 +30,10 @@ from optout_conformance.checks.convoso_api import (
     short,
     total_of,
 )
-from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, CheckInconclusive, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive
 
 PAGING = (OFFSET_000, OFFSET_001, ROW_001, LIMIT_000, LIMIT_001)
 TOTAL = (TOTAL_000, TOTAL_001)
@@ -50,7 +51,7 @@ class Page:
     exchange: Exchange
 
 
-def page(ctx: RunContext, rule: str, offset: int, limit: int) -> Page:
+def page(ctx: CheckContext, rule: str, offset: int, limit: int) -> Page:
     """One page; fails when it holds more than ``limit`` records or more than its `total` allows."""
     ex = search(ctx, offset=offset, limit=limit)
     body, items = records(ex, rule)
@@ -76,7 +77,7 @@ def page(ctx: RunContext, rule: str, offset: int, limit: int) -> Page:
     return Page(offset, ids, total, ex)
 
 
-def first_page(ctx: RunContext, rule: str, limit: int) -> Page:
+def first_page(ctx: CheckContext, rule: str, limit: int) -> Page:
     """The page at offset 0; when it is full and its total says nothing follows, offset `total`
     must indeed be empty (a total counting the page would hide every later record)."""
     first = page(ctx, rule, 0, limit)
@@ -94,7 +95,7 @@ def first_page(ctx: RunContext, rule: str, limit: int) -> Page:
     return first
 
 
-def walk(ctx: RunContext, rule: str) -> tuple[list[Page], bool]:
+def walk(ctx: CheckContext, rule: str) -> tuple[list[Page], bool]:
     """Pages of the data from offset 0; the flag says whether the walk reached the end."""
     total = first_page(ctx, rule, 1).total
     if total < 3:
@@ -112,7 +113,7 @@ def walk(ctx: RunContext, rule: str) -> tuple[list[Page], bool]:
     fast=False,
     cites=(*PAGING, *TOTAL),
 )
-def consecutive_pages_are_disjoint_and_cover_the_total(ctx: RunContext) -> None:
+def consecutive_pages_are_disjoint_and_cover_the_total(ctx: CheckContext) -> None:
     """Walking offset 0, L, 2L, ... serves each record once, and all `total` of them."""
     rule = "consecutive pages are disjoint and together serve `total` records"
     pages, complete = walk(ctx, rule)
@@ -148,7 +149,7 @@ def consecutive_pages_are_disjoint_and_cover_the_total(ctx: RunContext) -> None:
     fast=False,
     cites=TOTAL,
 )
-def total_is_the_same_on_every_page(ctx: RunContext) -> None:
+def total_is_the_same_on_every_page(ctx: CheckContext) -> None:
     """`total` counts the matching records, not the page: it does not change with the offset."""
     rule = "total is the same on every page of one query"
     pages, _ = walk(ctx, rule)
@@ -170,7 +171,7 @@ def total_is_the_same_on_every_page(ctx: RunContext) -> None:
     source=f"{BOTH} (offset: row offset into one result set); registry convoso.search.order (observed)",
     cites=PAGING,
 )
-def identical_searches_return_the_same_order(ctx: RunContext) -> None:
+def identical_searches_return_the_same_order(ctx: CheckContext) -> None:
     """The page at offset L continues the page at offset 0: together they are the first 2L rows.
 
     No document fixes the order of records, nor says that two identical searches list them in
@@ -221,7 +222,7 @@ def identical_searches_return_the_same_order(ctx: RunContext) -> None:
     source=f"{BOTH} (offset: row offset; total: matching records)",
     cites=(*PAGING, *TOTAL),
 )
-def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
+def last_page_serves_the_remaining_records(ctx: CheckContext) -> None:
     """offset = total - 2 with limit 5 serves exactly the last 2 records."""
     rule = "the last page serves total - offset records"
     total = first_page(ctx, rule, 1).total
@@ -247,7 +248,7 @@ def last_page_serves_the_remaining_records(ctx: RunContext) -> None:
     source=f"{BOTH} (offset: row offset)",
     cites=(*PAGING, *TOTAL),
 )
-def page_past_the_end_is_empty(ctx: RunContext) -> None:
+def page_past_the_end_is_empty(ctx: CheckContext) -> None:
     """An offset at or past `total` (within the maximum) succeeds with no records."""
     rule = "a page past the end is empty"
     total = first_page(ctx, rule, 1).total

@@ -30,10 +30,11 @@ from optout_conformance.checks.convoso_api import (
     text,
 )
 from optout_conformance.checks.fingerprint import DATE_ONLY, DATE_TIME, field_kind, paging_follows
-from optout_conformance.checks.registry import check
 from optout_conformance.checks.shapes import assert_conforms
-from optout_conformance.runner.context import CheckFailed, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed
 
 RECORD_FIELDS = (
     (S000, "Root Level: FieldTypeDescription successbooleanOperation success"),
@@ -47,7 +48,7 @@ RECORD_FIELDS = (
 )
 
 
-def conforms(ctx: RunContext, ex: Exchange, path: str, *, succeeds: bool) -> None:
+def conforms(ctx: CheckContext, ex: Exchange, path: str, *, succeeds: bool) -> None:
     """The reply is the success (or error) the request calls for, and matches the spec."""
     rule = f"POST {path} {'succeeds' if succeeds else 'is refused'} with a documented body"
     if succeeds:
@@ -64,7 +65,7 @@ def conforms(ctx: RunContext, ex: Exchange, path: str, *, succeeds: bool) -> Non
     source=f"{BOTH} (Response Fields, Error Codes); openapi/convoso-sms-opt-out.yaml",
     cites=(*RECORD_FIELDS, (S000, "7231Invalid offset value"), SDK_ERROR_FACT),
 )
-def search_replies_conform_to_the_spec(ctx: RunContext) -> None:
+def search_replies_conform_to_the_spec(ctx: CheckContext) -> None:
     """A search page and a 7231 error both match the search operation of the profile's spec.
 
     Evidence: the page holds records (else inconclusive: a record's shape was never seen).
@@ -90,7 +91,7 @@ def search_replies_conform_to_the_spec(ctx: RunContext) -> None:
         SDK_ERROR_FACT,
     ),
 )
-def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
+def insert_and_update_replies_conform_to_the_spec(ctx: CheckContext) -> None:
     """Insert and update successes ({success}, {success, data.id}) and errors (6006, 6056) conform."""
     ctx.require_writes()
     phone = ctx.fictional_phone()
@@ -112,7 +113,7 @@ def insert_and_update_replies_conform_to_the_spec(ctx: RunContext) -> None:
         (S001, '"insert_date": "2024-04-22 17:01:31"'),
     ),
 )
-def insert_date_has_the_profile_format(ctx: RunContext) -> None:
+def insert_date_has_the_profile_format(ctx: CheckContext) -> None:
     """insert_date is YYYY-MM-DD (000) or YYYY-MM-DD HH:MM:SS (001): the profile's, or either."""
     rule = "insert_date has the documented format"
     ex, items = sample_page(ctx, rule, limit=50)
@@ -147,7 +148,7 @@ def insert_date_has_the_profile_format(ctx: RunContext) -> None:
         (S001, "Name of the campaign (blank if not set)"),
     ),
 )
-def global_campaign_name_follows_the_profile(ctx: RunContext) -> None:
+def global_campaign_name_follows_the_profile(ctx: CheckContext) -> None:
     """Global (campaign 0) records name it "Global SMS Opt-Out" (000) or "" (001); lenient: any string."""
     rule = "the global campaign_name follows the profile"
     ex, served = sample_page(ctx, rule, campaign_id=GLOBAL_CAMPAIGN, limit=20)
@@ -195,7 +196,7 @@ def allowed_kinds(pinned: Any, field: str) -> tuple[str, ...]:
         (S001, "| total | string | Total number of matching records found |"),
     ),
 )
-def paging_fields_have_the_profile_types(ctx: RunContext) -> None:
+def paging_fields_have_the_profile_types(ctx: CheckContext) -> None:
     """offset/limit/total are integers (000) or, in 001, numeric strings for total (offset/limit either)."""
     rule = "offset, limit and total have the documented types"
     ex = search(ctx, limit=2)

@@ -27,9 +27,10 @@ from optout_conformance.checks.convoso_api import (
     success,
     text,
 )
-from optout_conformance.checks.registry import check
-from optout_conformance.runner.context import CheckFailed, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed
 
 UPDATE_WORKFLOW_000 = (
     S000,
@@ -50,7 +51,7 @@ def written(record: dict[str, Any]) -> dict[str, str]:
     return {name: text(record.get(name)) for name in WRITTEN}
 
 
-def read_back(ctx: RunContext, rule: str, record_id: Any, ex: Exchange) -> dict[str, Any]:
+def read_back(ctx: CheckContext, rule: str, record_id: Any, ex: Exchange) -> dict[str, Any]:
     """The record with ``record_id`` as search shows it now (it must still be there)."""
     found = [r for r in find(ctx, rule, id=record_id) if str(r.get("id")) == str(record_id)]
     if len(found) != 1:
@@ -64,7 +65,7 @@ def read_back(ctx: RunContext, rule: str, record_id: Any, ex: Exchange) -> dict[
     return found[0]
 
 
-def update(ctx: RunContext, rule: str, record_id: Any, **fields: str) -> Exchange:
+def update(ctx: CheckContext, rule: str, record_id: Any, **fields: str) -> Exchange:
     """An update that must succeed with `data.id` = the record's id (000 Update response)."""
     ex = call(ctx, UPDATE, id=record_id, **fields)
     body = success(ex, rule, f"{S000} (Update: workflow Updating Opt-Out Record)")
@@ -89,7 +90,7 @@ def update(ctx: RunContext, rule: str, record_id: Any, **fields: str) -> Exchang
     cites=(STATUS_WORKFLOW_000, HONOR_000, (S000, "reasonstringNoReason for opt-out"),
            (S000, "purposestringNoPurpose of SMS")),
 )
-def insert_is_visible_to_the_next_search(ctx: RunContext) -> None:
+def insert_is_visible_to_the_next_search(ctx: CheckContext) -> None:
     """An inserted opt-out is found by phone_number right away, with the fields sent."""
     ctx.require_writes()
     rule = "an insert is visible to the next search with the fields sent"
@@ -124,7 +125,7 @@ def insert_is_visible_to_the_next_search(ctx: RunContext) -> None:
     source=f"{S000} (Insert: 6008 The phone number already exists)",
     cites=((S000, "6008The phone number already exists"), STATUS_WORKFLOW_000),
 )
-def duplicate_insert_leaves_a_single_record(ctx: RunContext) -> None:
+def duplicate_insert_leaves_a_single_record(ctx: CheckContext) -> None:
     """After a refused duplicate (6008) search still shows exactly one record of that triple."""
     rule = "a refused duplicate insert leaves a single record"
     record = create_record(ctx, rule=rule)
@@ -154,7 +155,7 @@ def duplicate_insert_leaves_a_single_record(ctx: RunContext) -> None:
     source=f"{S000} (Update: reason, purpose; Response data.id)",
     cites=(UPDATE_WORKFLOW_000, DATA_ID_000, *CLEAR_000),
 )
-def update_is_applied_and_visible(ctx: RunContext) -> None:
+def update_is_applied_and_visible(ctx: CheckContext) -> None:
     """An update of reason and purpose answers data.id and search shows the new values."""
     rule = "an update is applied and visible to the next search"
     record = create_record(ctx, rule=rule)
@@ -179,7 +180,7 @@ def update_is_applied_and_visible(ctx: RunContext) -> None:
     source=f"{S000} (Update: reason/purpose: use -BLANK- to clear)",
     cites=CLEAR_000,
 )
-def blank_clears_reason_and_purpose(ctx: RunContext) -> None:
+def blank_clears_reason_and_purpose(ctx: CheckContext) -> None:
     """reason=-BLANK- and purpose=-BLANK- on update leave both empty (not the literal text)."""
     rule = "-BLANK- clears reason and purpose"
     record = create_record(ctx, rule=rule, purpose="Survey")
@@ -203,7 +204,7 @@ def blank_clears_reason_and_purpose(ctx: RunContext) -> None:
     source=f"{S000} (Update: 6059 This combination already exists)",
     cites=((S000, "6059This combination already exists"),),
 )
-def refused_colliding_update_changes_nothing(ctx: RunContext) -> None:
+def refused_colliding_update_changes_nothing(ctx: CheckContext) -> None:
     """An update onto another record's triple is refused (6059) and both records stay as they were."""
     rule = "a colliding update is refused and changes nothing"
     first = create_record(ctx, rule=rule)
@@ -252,7 +253,7 @@ def refused_colliding_update_changes_nothing(ctx: RunContext) -> None:
         (S000, "campaign_idintegerNoCampaign Id (0 for Global)"),
     ),
 )
-def update_with_id_and_reason_only_succeeds(ctx: RunContext) -> None:
+def update_with_id_and_reason_only_succeeds(ctx: CheckContext) -> None:
     """000's workflow sends only id and reason: it succeeds and keeps number, code and campaign."""
     rule = "an update with id and reason only succeeds"
     record = create_record(ctx, rule=rule)

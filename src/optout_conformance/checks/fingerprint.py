@@ -29,7 +29,8 @@ from optout_conformance.checks.convoso_api import (
     search,
     total_of,
 )
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 
 S002 = "002_b0345f491e7a5826.txt"
 S003 = "003_725be0800b974dd2.txt"
@@ -54,7 +55,7 @@ DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 
 
-def pin(ctx: RunContext, discrepancy_id: str, value: Any, follows: str | None) -> None:
+def pin(ctx: CheckContext, discrepancy_id: str, value: Any, follows: str | None) -> None:
     """Observe a probe's answer; pin the profile when it identifies one Convoso document."""
     ctx.observe(discrepancy_id, value, follows=follows)
     if follows in PROFILE_OF:
@@ -100,7 +101,7 @@ def date_follows(dates: list[str]) -> str | None:
     return None
 
 
-def probe_default_search(ctx: RunContext) -> None:
+def probe_default_search(ctx: CheckContext) -> None:
     """One search without parameters: limit default, paging field types, insert_date format."""
     ex = search(ctx)
     body, items = records(ex, "fingerprint: default search")
@@ -117,7 +118,7 @@ def probe_default_search(ctx: RunContext) -> None:
     pin(ctx, "convoso.record.insert_date-format", dates[0] if dates else "no records", follows)
 
 
-def offset_between_maxima(ctx: RunContext) -> tuple[str, str | None]:
+def offset_between_maxima(ctx: CheckContext) -> tuple[str, str | None]:
     """offset=500000 lies above 000's maximum and within 001's: success -> 001, 7231 -> 000."""
     ex = search(ctx, offset=500000, limit=1)
     body = json_object(ex, "search with offset 500000", f"{S000}; {S001}")
@@ -128,11 +129,11 @@ def offset_between_maxima(ctx: RunContext) -> tuple[str, str | None]:
     return f"inconclusive: {ex.summary(120)}", None
 
 
-def probe_offset_max(ctx: RunContext) -> None:
+def probe_offset_max(ctx: CheckContext) -> None:
     pin(ctx, "convoso.search.offset-max", *offset_between_maxima(ctx))
 
 
-def probe_global_campaign_name(ctx: RunContext) -> None:
+def probe_global_campaign_name(ctx: CheckContext) -> None:
     """The campaign_name of global (campaign 0) records: "Global SMS Opt-Out" (000) or "" (001)."""
     _, items = records(search(ctx, campaign_id=GLOBAL_CAMPAIGN, limit=20), "fingerprint: global records")
     # Keyed by repr: a name may be any JSON value, lists and objects included (unhashable).
@@ -151,7 +152,7 @@ def probe_global_campaign_name(ctx: RunContext) -> None:
         documented.get(name) if isinstance(name, str) else None)
 
 
-def probe_purpose_blank_filter(ctx: RunContext) -> None:
+def probe_purpose_blank_filter(ctx: CheckContext) -> None:
     """purpose=-BLANK-: 001 makes it a filter; a target that ignores it can only follow 000."""
     _, items = records(search(ctx, purpose=BLANK, limit=100), "fingerprint: purpose -BLANK-")
     filled = [r for r in items if r.get("purpose") not in (None, "")]
@@ -171,7 +172,7 @@ def probe_purpose_blank_filter(ctx: RunContext) -> None:
         )
 
 
-def probe_6058_message(ctx: RunContext) -> None:
+def probe_6058_message(ctx: CheckContext) -> None:
     """A search with a 300-character reason: a 6058 answer's message is 000's or 001's text.
 
     Search is the one operation both documents list 6058 for (001 documents only search, so an
@@ -189,7 +190,7 @@ def probe_6058_message(ctx: RunContext) -> None:
     pin(ctx, "convoso.error.6058-message", message, follows)
 
 
-def probe_whatcounts(ctx: RunContext) -> None:
+def probe_whatcounts(ctx: CheckContext) -> None:
     """A stop with a wrong realm (writes nothing): content type and HTTP status of a FAILURE."""
     ex = ctx.http.get(
         "/api_web",
@@ -208,7 +209,7 @@ def probe_whatcounts(ctx: RunContext) -> None:
     ctx.observe("whatcounts.failure-http-status", ex.status)
 
 
-def probe_avaamo(ctx: RunContext) -> None:
+def probe_avaamo(ctx: CheckContext) -> None:
     """The path without .json (used by 003's examples) and per_page above 100 (clamp or reject)."""
     headers = {"access-token": ctx.credentials.token or ""}
     plain = ctx.http.get("/sms/opt-status", params={"per_page": "1"}, headers=headers)
@@ -228,7 +229,7 @@ def probe_avaamo(ctx: RunContext) -> None:
     ctx.observe("avaamo.query.per-page-above-max", value)
 
 
-PROBES: dict[str, tuple[Callable[[RunContext], None], ...]] = {
+PROBES: dict[str, tuple[Callable[[CheckContext], None], ...]] = {
     "convoso": (
         probe_default_search,
         probe_offset_max,
@@ -241,7 +242,7 @@ PROBES: dict[str, tuple[Callable[[RunContext], None], ...]] = {
 }
 
 
-def detect(ctx: RunContext) -> None:
+def detect(ctx: CheckContext) -> None:
     """Run the probes of ``ctx.api``; fills ``ctx.observations`` and ``ctx.fingerprint``."""
     previous, ctx.current_check = ctx.current_check, PROBE
     try:
@@ -255,7 +256,7 @@ def detect(ctx: RunContext) -> None:
         ctx.current_check = previous
 
 
-def describe(ctx: RunContext) -> list[str]:
+def describe(ctx: CheckContext) -> list[str]:
     """One line per probed point: 'limit default: 100 -> 001_5cae901d395a1be8.txt (official)'."""
     lines = []
     for observation in ctx.observations:

@@ -62,11 +62,12 @@ from optout_conformance.checks.property_requests import (
     send_case,
     unserved_variants,
 )
-from optout_conformance.checks.registry import PUBLIC_FACTS, check
 from optout_conformance.checks.response import RULE_CITES
 from optout_conformance.checks.schemathesis_checks import response_checks
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext
-from optout_conformance.runner.http import HttpClient
+from optout_conformance.core.checks import PUBLIC_FACTS, check
+from optout_conformance.core.context import CheckContext, Credentials
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 
 DEFAULT_EXAMPLES = 18
 FAST_EXAMPLES = 5
@@ -113,7 +114,7 @@ class PhaseOptions:
 
     ``http``: the run's client, whose rate limit, timeout and exchange log the phase's requests
     share (None: no limit, no log); ``check_id`` labels the logged exchanges; ``expect``: the run's
-    ``RunContext.expect`` (None: every registry entry pinned); ``unserved``: operationId -> why the
+    ``CheckContext.expect`` (None: every registry entry pinned); ``unserved``: operationId -> why the
     operation is not exercised (a variant the target does not serve); ``sequences``: run the
     linked insert -> search sequences too (Convoso, generated writes allowed).
     """
@@ -260,8 +261,8 @@ def _settle_flaky(error: BaseException, outcome: OperationOutcome, redact: Calla
     ) from error
 
 
-def _phase_check(api: str) -> Callable[[RunContext], None]:
-    def generated_requests_follow_the_spec(ctx: RunContext) -> None:
+def _phase_check(api: str) -> Callable[[CheckContext], None]:
+    def generated_requests_follow_the_spec(ctx: CheckContext) -> None:
         """Generated positive, negative and boundary requests get documented replies (every operation)."""
         examples = ctx.max_examples or (FAST_EXAMPLES if ctx.fast else DEFAULT_EXAMPLES)
         secrets = ctx.credentials.secrets()

@@ -45,14 +45,10 @@ from schemathesis.openapi import from_dict
 from urllib3._collections import HTTPHeaderDict
 
 from optout_conformance.checks.schemathesis_checks import inserted_number_is_listed
-from optout_conformance.runner.context import CheckInconclusive, Credentials, RunContext
-from optout_conformance.runner.http import (
-    MAX_BODY_BYTES,
-    Exchange,
-    HttpClient,
-    JsonTooDeep,
-    parse_json_bounded,
-)
+from optout_conformance.core.context import CheckContext, Credentials
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.interaction import MAX_BODY_BYTES, Exchange, JsonTooDeep, parse_json_bounded
+from optout_conformance.core.outcomes import CheckInconclusive
 
 # Operations that change the target's data: they run only when generated writes are allowed.
 WRITE_OPERATIONS = frozenset(
@@ -81,7 +77,7 @@ REMOTE_WRITES_NOTE = (
 )
 
 
-def generated_writes_allowed(ctx: RunContext) -> bool:
+def generated_writes_allowed(ctx: CheckContext) -> bool:
     """Whether the phase may send generated write requests: writes allowed, and the target is the
     embedded server or loopback (``--allow-writes`` alone does not let arbitrary data out)."""
     return ctx.writes_allowed and (ctx.target.embedded or ctx.target.loopback)
@@ -158,7 +154,7 @@ def logged_exchange(response: Any, http: HttpClient, check_id: str | None) -> Ex
     )
 
 
-def unserved_variants(ctx: RunContext, *, writes: bool | None = None) -> dict[str, str]:
+def unserved_variants(ctx: CheckContext, *, writes: bool | None = None) -> dict[str, str]:
     """operationId -> reason, for each undocumented variant operation the target does not serve.
 
     One probe each (no arguments for WhatCounts' POST, so it changes nothing); a variant not

@@ -21,7 +21,7 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
 
 from optout_conformance.checks import shapes
-from optout_conformance.runner.http import parse_json_bounded
+from optout_conformance.core.interaction import parse_json_bounded
 
 # Keywords whose breach makes a request negative in a way the documents state (a required argument
 # missing, a wrong type, a value outside a documented enumeration, no credentials). Patterns,

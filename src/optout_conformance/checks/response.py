@@ -26,13 +26,13 @@ import schemathesis
 
 from optout_conformance.checks import shapes
 from optout_conformance.checks.convoso_api import as_int
-from optout_conformance.checks.registry import PUBLIC_FACTS
+from optout_conformance.core.checks import PUBLIC_FACTS
+from optout_conformance.core.interaction import parse_json_bounded
 from optout_conformance.registry import load_registry
-from optout_conformance.runner.http import parse_json_bounded
 
 if TYPE_CHECKING:
-    from optout_conformance.runner.context import RunContext
-    from optout_conformance.runner.http import Exchange
+    from optout_conformance.core.context import CheckContext
+    from optout_conformance.core.interaction import Exchange
 
 CONVOSO = "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt"
 WHATCOUNTS = "002_b0345f491e7a5826.txt"
@@ -318,10 +318,10 @@ def reply_violations(reply: Reply, spec: dict[str, Any], *, negative: bool | Non
     return [v for v in found if v is not None]
 
 
-def assert_reply(ctx: RunContext, exchange: Exchange, method: str, path: str, *,
+def assert_reply(ctx: CheckContext, exchange: Exchange, method: str, path: str, *,
                  negative: bool | None = None) -> None:
     """Raise CheckFailed for the first response rule the exchange's reply breaks."""
-    from optout_conformance.runner.context import CheckFailed
+    from optout_conformance.core.outcomes import CheckFailed
 
     if exchange.error or exchange.status is None:
         raise CheckFailed(f"{method.upper()} {path} answers", received=exchange.error or "no reply",

@@ -17,10 +17,11 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from optout_conformance.checks.registry import check
 from optout_conformance.checks.response import FAILURE_LINE, RULE_CITES, SUCCESS_LINE, assert_reply
-from optout_conformance.runner.context import CheckFailed, CheckSkipped, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 
 LONG_PHONE = "5" * 10_000
 FORM = "application/x-www-form-urlencoded"
@@ -48,7 +49,7 @@ class OddRequest:
     unauthenticated: bool = False
 
 
-def send(ctx: RunContext, odd: OddRequest) -> Exchange:
+def send(ctx: CheckContext, odd: OddRequest) -> Exchange:
     target = odd.path + (f"?{odd.query}" if odd.query else "")
     return ctx.http.request(odd.method, target, headers=odd.headers, content=odd.body)
 
@@ -70,7 +71,7 @@ def looks_like_a_crash(ex: Exchange) -> bool:
                 or ex.json_or_none() is not None)
 
 
-def _convoso(ctx: RunContext) -> list[OddRequest]:
+def _convoso(ctx: CheckContext) -> list[OddRequest]:
     token = ctx.credentials.token or ""
     form = {"content-type": FORM}
     search = "/sms-opt-out/search"
@@ -93,7 +94,7 @@ ODD_PHONES_NOT_RUN = (
 )
 
 
-def _whatcounts(ctx: RunContext) -> list[OddRequest]:
+def _whatcounts(ctx: CheckContext) -> list[OddRequest]:
     c = ctx.credentials
     args = f"c=smsstopsubscribersend&r={c.realm}&p={c.password}&sender_code={c.sender_code}"
     # The odd phones go out with the real password, so only when writes are allowed (a faulty
@@ -111,7 +112,7 @@ def _whatcounts(ctx: RunContext) -> list[OddRequest]:
     ]
 
 
-def _avaamo(ctx: RunContext) -> list[OddRequest]:
+def _avaamo(ctx: CheckContext) -> list[OddRequest]:
     token = {"access-token": ctx.credentials.token or ""}
     path = "/sms/opt-status.json"
     return [
@@ -135,13 +136,13 @@ def _assert_no_data_served(ex: Exchange, rule: str, source: str) -> None:
                           source=f"{source}; registry avaamo.auth.failure-response", exchange=ex)
 
 
-REQUESTS: dict[str, Callable[[RunContext], list[OddRequest]]] = {
+REQUESTS: dict[str, Callable[[CheckContext], list[OddRequest]]] = {
     "convoso": _convoso, "whatcounts": _whatcounts, "avaamo": _avaamo,
 }
 
 
-def _odd_input_check(api: str) -> Callable[[RunContext], None]:
-    def odd_input_gets_a_documented_reply(ctx: RunContext) -> None:
+def _odd_input_check(api: str) -> Callable[[CheckContext], None]:
+    def odd_input_gets_a_documented_reply(ctx: CheckContext) -> None:
         """Long, non-UTF-8, wrongly encoded and empty requests get a documented reply, never a crash."""
         needed = {"convoso": ctx.credentials.token, "avaamo": ctx.credentials.token,
                   "whatcounts": ctx.credentials.realm and ctx.credentials.sender_code}[api]

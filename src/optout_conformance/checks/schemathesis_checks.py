@@ -69,7 +69,7 @@ def check_profile_shape_conforms(ctx: schemathesis.CheckContext, response: schem
 def response_checks(expect: Callable[[str], Any] | None = None) -> tuple[Callable[..., bool | None], ...]:
     """Every response rule as a Schemathesis check ``(ctx, response, case)``.
 
-    ``expect`` is the run's :meth:`RunContext.expect`; the two error-code rules let through the
+    ``expect`` is the run's :meth:`CheckContext.expect`; the two error-code rules let through the
     codes :func:`codes_let_through` names under it. None: every registry entry counts as pinned.
     """
     @functools.cache

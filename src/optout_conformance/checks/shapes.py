@@ -20,11 +20,11 @@ from jsonschema.exceptions import ValidationError, best_match
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-from optout_conformance.runner.http import JsonTooDeep, parse_json_bounded
+from optout_conformance.core.interaction import JsonTooDeep, parse_json_bounded
 
 if TYPE_CHECKING:
-    from optout_conformance.runner.context import RunContext
-    from optout_conformance.runner.http import Exchange
+    from optout_conformance.core.context import CheckContext
+    from optout_conformance.core.interaction import Exchange
 
 SPEC_URI = "urn:optout-conformance:spec"
 JSON_MEDIA_SUFFIXES = ("/json", "+json")
@@ -215,9 +215,9 @@ def _operation_label(method: str, path: str) -> str:
     return f"{method.upper()} {path}"
 
 
-def assert_conforms(ctx: RunContext, exchange: Exchange, method: str, path: str) -> None:
+def assert_conforms(ctx: CheckContext, exchange: Exchange, method: str, path: str) -> None:
     """Fail the check when the reply does not match the profile-narrowed spec (first error's path)."""
-    from optout_conformance.runner.context import CheckFailed
+    from optout_conformance.core.outcomes import CheckFailed
 
     if exchange.error:
         raise CheckFailed(

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 
-from optout_conformance.checks.registry import PUBLIC_FACTS, check
 from optout_conformance.checks.response import SUCCESS_LINE, Reply, text_reply_conforms
-from optout_conformance.runner.context import CheckFailed, CheckInconclusive, CheckSkipped, RunContext
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.checks import PUBLIC_FACTS, check
+from optout_conformance.core.context import CheckContext
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 
 S002 = "002_b0345f491e7a5826.txt"
 PATH = "/api_web"
@@ -39,11 +40,11 @@ WRONG_REALM_FACT = (PUBLIC_FACTS, "a wrong realm answers `FAILURE: Unable to det
 ANY_PHONE = (S002, "create an opt out for any Phone number regardless of subscription")
 
 
-def _phone(ctx: RunContext) -> str:
+def _phone(ctx: CheckContext) -> str:
     return "1" + ctx.fictional_phone()
 
 
-def arguments(ctx: RunContext, phone: str, *, long: bool = False,
+def arguments(ctx: CheckContext, phone: str, *, long: bool = False,
               overrides: dict[str, str | None] | None = None) -> dict[str, str]:
     """The five documented arguments (short or long names); an override of None leaves one out."""
     credentials = ctx.credentials
@@ -61,7 +62,7 @@ def arguments(ctx: RunContext, phone: str, *, long: bool = False,
     return {k: v for k, v in values.items() if v is not None}
 
 
-def stop(ctx: RunContext, args: dict[str, str], *, method: str = "GET", form: bool = False) -> Exchange:
+def stop(ctx: CheckContext, args: dict[str, str], *, method: str = "GET", form: bool = False) -> Exchange:
     if method == "POST" and form:
         return ctx.http.post(PATH, data=args)
     if method == "POST":
@@ -69,7 +70,7 @@ def stop(ctx: RunContext, args: dict[str, str], *, method: str = "GET", form: bo
     return ctx.http.get(PATH, params=args)
 
 
-def outcome(ctx: RunContext, ex: Exchange, rule: str) -> str:
+def outcome(ctx: CheckContext, ex: Exchange, rule: str) -> str:
     """SUCCESS or FAILURE; fails on no reply, a server error or a reply in neither documented form."""
     if ex.error or ex.status is None:
         raise CheckFailed(rule, received=ex.error or "no reply", documented="a SUCCESS or FAILURE message",
@@ -89,7 +90,7 @@ def outcome(ctx: RunContext, ex: Exchange, rule: str) -> str:
     return kind
 
 
-def expect_failure(ctx: RunContext, ex: Exchange, rule: str, documented: str,
+def expect_failure(ctx: CheckContext, ex: Exchange, rule: str, documented: str,
                    control: Exchange | None = None) -> None:
     """The reply must be ``FAILURE: <reason>``.
 
@@ -106,7 +107,7 @@ def expect_failure(ctx: RunContext, ex: Exchange, rule: str, documented: str,
             f"({control.text.strip()[:80]!r}), so this refusal need not concern it ({documented})")
 
 
-def _stop_outcome(ctx: RunContext, ex: Exchange, rule: str) -> str:
+def _stop_outcome(ctx: CheckContext, ex: Exchange, rule: str) -> str:
     """SUCCESS or FAILURE of a valid stop; a valid stop refused as a wrong realm fails.
 
     002 lists why the command fails ("if a subscription does not exist, if the phone number is
@@ -136,7 +137,7 @@ NO_SUCCESS = ("no SUCCESS seen: the target answered FAILURE ({reply!r}) to a val
        source=f"{S002} (Example: 'Successful results return: SUCCESS: Stopping message to phone was "
        "successful'; Results)",
        cites=(SUCCESS_TEXT, RESULTS, FAILS_IF, WRONG_REALM_FACT))
-def valid_stop_replies_the_documented_success_text(ctx: RunContext) -> None:
+def valid_stop_replies_the_documented_success_text(ctx: CheckContext) -> None:
     """A valid stop (GET, short names as in the example) answers the exact SUCCESS line.
 
     A FAILURE for a never-subscribed phone is documented too (registry
@@ -155,7 +156,7 @@ def valid_stop_replies_the_documented_success_text(ctx: RunContext) -> None:
        cites=((S002, "cmd=smsstopsubscribersend c=smsstopsubscribersend"),
               (S002, "realm=[realm_name] r=[realm_name]"), (S002, "pwd=[password] p=[password]"),
               RESULTS))
-def long_and_short_argument_names_give_the_same_outcome(ctx: RunContext) -> None:
+def long_and_short_argument_names_give_the_same_outcome(ctx: CheckContext) -> None:
     """cmd/realm/pwd and c/r/p are two names of the same arguments: the same stop, the same outcome."""
     ctx.require_writes()
     rule = "long and short argument names give the same outcome"
@@ -184,7 +185,7 @@ def _masked(text: str) -> str:
     return re.sub(r"[0-9]+", "#", text.strip())
 
 
-def _observe_post(ctx: RunContext, rule: str) -> None:
+def _observe_post(ctx: CheckContext, rule: str) -> None:
     """POST is not documented (registry whatcounts.http-method): answers are recorded, never judged."""
     seen = {}
     for form in (False, True):
@@ -196,7 +197,7 @@ def _observe_post(ctx: RunContext, rule: str) -> None:
 @check(id="whatcounts.errors.wrong_realm_fails", api="whatcounts", family="errors",
        source=f"{S002} (Realm: 'the command will fail if the realm and password do not match')",
        cites=(REALM_PASSWORD, FAILURE_FORMAT, WRONG_REALM_FACT))
-def wrong_realm_fails(ctx: RunContext) -> None:
+def wrong_realm_fails(ctx: CheckContext) -> None:
     """A realm that does not match the password answers FAILURE: <reason>, and the reason is the
     public fact's: ``FAILURE: Unable to determine customer account (realm)``."""
     ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={"realm": f"{ctx.run_prefix}-no-such-realm"}))
@@ -213,7 +214,7 @@ def wrong_realm_fails(ctx: RunContext) -> None:
 @check(id="whatcounts.errors.wrong_password_fails", api="whatcounts", family="errors",
        source=f"{S002} (Password: 'the command will fail if the realm and password do not match')",
        cites=(REALM_PASSWORD, FAILURE_FORMAT))
-def wrong_password_fails(ctx: RunContext) -> None:
+def wrong_password_fails(ctx: CheckContext) -> None:
     """A password that does not match the realm answers FAILURE: <reason>.
 
     When writes are allowed a valid stop is the control: a refusal for the same reason as the
@@ -228,7 +229,7 @@ def wrong_password_fails(ctx: RunContext) -> None:
        source=f"{S002} (Arguments: Command, Realm, Password 'Req? Yes'; 'The command requires the following "
        "arguments')",
        cites=(REQUIRED, FAILS_IF, FAILURE_FORMAT))
-def missing_command_realm_or_password_fails(ctx: RunContext) -> None:
+def missing_command_realm_or_password_fails(ctx: CheckContext) -> None:
     """Leaving out the command, the realm or the password (both names) answers FAILURE: <reason>.
 
     Without a realm or a password nothing can change; without the command a faulty target might
@@ -244,7 +245,7 @@ def missing_command_realm_or_password_fails(ctx: RunContext) -> None:
 @check(id="whatcounts.errors.missing_phone_or_sender_code_fails", api="whatcounts", family="errors",
        writes=True, source=f"{S002} (Arguments: Phone, Sender Code 'Req? Yes')",
        cites=(REQUIRED, FAILS_IF, FAILURE_FORMAT))
-def missing_phone_or_sender_code_fails(ctx: RunContext) -> None:
+def missing_phone_or_sender_code_fails(ctx: CheckContext) -> None:
     """Leaving out the phone or the sender code answers FAILURE: <reason> (valid credentials sent).
 
     A valid stop is the control: a target that refuses it for the same reason shows nothing about
@@ -262,7 +263,7 @@ def missing_phone_or_sender_code_fails(ctx: RunContext) -> None:
        "parenthesis or dash)'; Failure: 'if an argument is invalid')",
        cites=((S002, "Numeric phone number for the contacts. Do not include special characters (such as "
                "parenthesis or dash)."), FAILS_IF, FAILURE_FORMAT))
-def non_numeric_phone_fails(ctx: RunContext) -> None:
+def non_numeric_phone_fails(ctx: CheckContext) -> None:
     """A phone with a dash or parentheses is an invalid argument: FAILURE: <reason>.
 
     The same digits sent plainly are the control: a refusal for the same reason as theirs shows

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from optout_conformance.apis import APIS, PROFILES, SERVER_PROFILES
-from optout_conformance.errors import BadChoice
+from optout_conformance.core.errors import BadChoice
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from optout_conformance.apis import API_CHOICES, resolve_apis
-from optout_conformance.errors import UsageError
+from optout_conformance.core.errors import UsageError
 
 
 def _write_json(path: str | None, data: object) -> None:

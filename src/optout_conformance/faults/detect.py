@@ -25,7 +25,7 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from optout_conformance.errors import EXIT_OK, EXIT_VIOLATIONS
+from optout_conformance.core.errors import EXIT_OK, EXIT_VIOLATIONS
 from optout_conformance.faults import catalog
 from optout_conformance.faults.catalog import Fault
 
@@ -152,9 +152,9 @@ def run_variant(
     ``profiles`` narrows the run to some of the entry's profiles (the CI subset runs faithful
     variants in one); a profile the entry does not list is a ValueError.
     """
+    from optout_conformance.core.context import Target
     from optout_conformance.reference.config import ReferenceConfig
     from optout_conformance.reference.server import EmbeddedServer
-    from optout_conformance.runner.context import Target
     from optout_conformance.runner.execute import RunLimits, make_context, run_check, select_checks
     from optout_conformance.runner.execute import fingerprint as run_fingerprint
     from optout_conformance.runner.targets import embedded_credentials

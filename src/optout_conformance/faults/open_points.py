@@ -32,7 +32,7 @@ from typing import Any
 from starlette.routing import Route
 
 from optout_conformance.apis import APIS, SERVER_PROFILES
-from optout_conformance.errors import BadChoice
+from optout_conformance.core.errors import BadChoice
 from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.convoso import ConvosoService
 from optout_conformance.reference.convoso_errors import ConvosoBadRequest, ConvosoError

@@ -17,7 +17,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
 from optout_conformance.apis import API_CHOICES, APIS
-from optout_conformance.errors import BadChoice
+from optout_conformance.core.errors import BadChoice
 from optout_conformance.reference.avaamo import AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.convoso import ConvosoService

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from optout_conformance.apis import SERVER_PROFILES
-from optout_conformance.errors import BadChoice, ConfigError
+from optout_conformance.core.errors import BadChoice, ConfigError
 from optout_conformance.tomlfile import ValueRule, check_value, read_toml
 
 # Campaign types: the global list, the purpose type (insert without purpose -> 6080), plain campaigns.

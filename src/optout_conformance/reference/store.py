@@ -24,7 +24,7 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from optout_conformance.errors import UsageError
+from optout_conformance.core.errors import UsageError
 from optout_conformance.reference.config import MEMORY_DB
 
 SYNCHRONOUS_MODES = ("OFF", "NORMAL", "FULL", "EXTRA")

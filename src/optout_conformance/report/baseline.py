@@ -29,8 +29,8 @@ skipped              either -> ``skipped``                         passes
 
 so a baseline can only shrink truthfully, like pytest's ``xfail_strict``. Entries that match no
 check of the run (a check not selected, another API) are reported as *unused* and change
-nothing. The functions work on the JSON report's dict (``RunResult.to_dict()``, schema
-``report.schema.json``); a ``RunResult`` passed in is converted with ``to_dict()``, so a report
+nothing. The functions work on the JSON report's dict (``json_report.report_document``, schema
+``report.schema.json``); a ``RunResult`` passed in is converted with ``report_document``, so a report
 written anywhere and a run in progress are handled alike.
 """
 
@@ -46,7 +46,10 @@ from typing import Any
 import jsonschema
 import yaml
 
-from optout_conformance.errors import EXIT_OK, EXIT_VIOLATIONS, UsageError
+from optout_conformance.core.errors import EXIT_OK, EXIT_VIOLATIONS, UsageError
+from optout_conformance.core.results import RunResult
+from optout_conformance.report.coverage import coverage_gate
+from optout_conformance.report.json_report import report_document
 
 SCHEMA_FILE = Path(__file__).with_name("baseline.schema.json")
 FORMAT_VERSION = 1
@@ -250,10 +253,8 @@ def report_dict(run: Any) -> dict[str, Any]:
     """The JSON report's dict of a RunResult (or the dict itself)."""
     if isinstance(run, Mapping):
         return dict(run)
-    to_dict = getattr(run, "to_dict", None)
-    if callable(to_dict):
-        result: dict[str, Any] = to_dict()
-        return result
+    if isinstance(run, RunResult):
+        return report_document(run)
     raise TypeError(f"not a run result or JSON report: {type(run).__name__}")
 
 
@@ -359,8 +360,6 @@ def gate(run: Any, *, baseline: Baseline | None = None, require_coverage: bool =
     ``require_coverage`` each API's :func:`~optout_conformance.report.coverage.coverage_gate`
     must pass as well; its lines are included either way only when it is required.
     """
-    from optout_conformance.report.coverage import coverage_gate
-
     report = report_dict(run)
     lines: list[str] = []
     outcome = None

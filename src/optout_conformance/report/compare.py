@@ -26,7 +26,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.errors import UsageError
+from optout_conformance.core.errors import UsageError
 from optout_conformance.report.baseline import Baseline, apply_baseline
 
 STATUSES = ("passed", "failed", "inconclusive", "skipped", "error")

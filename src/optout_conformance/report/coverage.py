@@ -26,7 +26,7 @@ import yaml
 from optout_conformance.apis import APIS
 
 if TYPE_CHECKING:
-    from optout_conformance.runner.results import ApiResult
+    from optout_conformance.core.results import ApiResult
 
 TRIGGERED, SEEN, NOT_SEEN = "triggered", "seen", "not seen"
 # Registry entries that mark codes as having no documented cause on their operations.
@@ -137,7 +137,7 @@ def excused_codes() -> dict[tuple[str, int], str]:
     """(operation path, code) -> the registry entry marking the code as having no documented
     cause there. An entry missing from the registry excuses nothing (the gate fails closed)."""
     from optout_conformance import registry
-    from optout_conformance.errors import SpecError
+    from optout_conformance.core.errors import SpecError
 
     excused: dict[tuple[str, int], str] = {}
     for entry_id in CAUSELESS_ENTRIES:

@@ -14,7 +14,9 @@ from typing import Any
 
 import jsonschema
 
-from optout_conformance.runner.results import RunResult
+from optout_conformance import __version__ as tool_version
+from optout_conformance.core.results import STATUSES, ApiResult, RunResult, jsonable
+from optout_conformance.report.coverage import error_code_coverage
 
 SCHEMA_VERSION = "1.2"
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
@@ -33,7 +35,7 @@ def validate(document: dict[str, Any]) -> None:
 
 
 def render_json(run: RunResult) -> str:
-    return json.dumps(run.to_dict(), indent=2, ensure_ascii=False) + "\n"
+    return json.dumps(report_document(run), indent=2, ensure_ascii=False) + "\n"
 
 
 def write_json(run: RunResult, path: str | Path) -> Path:
@@ -42,3 +44,46 @@ def write_json(run: RunResult, path: str | Path) -> Path:
     file.parent.mkdir(parents=True, exist_ok=True)
     file.write_text(render_json(run), encoding="utf-8")
     return file
+
+
+def api_document(api: ApiResult) -> dict[str, Any]:
+    """One API's part of the JSON report (``apis[i]``)."""
+    return {
+        "api": api.api,
+        "base_url": api.base_url,
+        "embedded": api.embedded,
+        "profile": api.profile,
+        "effective_profile": api.effective_profile,
+        "writes_allowed": api.writes_allowed,
+        "counts": {"total": len(api.checks), **api.counts},
+        "checks": [c.to_dict() for c in api.checks],
+        "fingerprint": [p.to_dict() for p in api.fingerprint],
+        "observations": [
+            {
+                "discrepancy_id": o.discrepancy_id,
+                "observed": jsonable(o.observed),
+                "follows": o.follows,
+                "check_id": o.check_id,
+            }
+            for o in api.observations
+        ],
+        "error_codes": [row.to_dict() for row in error_code_coverage(api)],
+        "exchange_count": len(api.exchanges),
+        "notes": list(api.notes),
+        "duration": round(api.duration, 3),
+    }
+
+
+def report_document(run: RunResult) -> dict[str, Any]:
+    """The JSON report's content for a run (what ``--report-json`` writes)."""
+    totals = {s: run.count(s) for s in STATUSES}
+    return {
+        "schema_version": SCHEMA_VERSION,
+        "tool": {"name": "optout-conformance", "version": tool_version},
+        "started_at": run.started_at,
+        "duration": round(run.duration, 3),
+        "options": jsonable(run.options),
+        "exit_code": run.exit_code,
+        "totals": {"total": len(run.checks), **totals},
+        "apis": [api_document(api) for api in run.apis],
+    }

@@ -15,7 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
-from optout_conformance.runner.results import CheckResult, RunResult
+from optout_conformance.core.results import CheckResult, RunResult
 
 
 def build_tree(run: RunResult) -> ET.ElementTree:

@@ -18,8 +18,8 @@ from typing import Any
 
 import click
 
+from optout_conformance.core.results import ApiResult, CheckResult, RunResult
 from optout_conformance.report.coverage import NOT_SEEN, TRIGGERED, error_code_coverage
-from optout_conformance.runner.results import ApiResult, CheckResult, RunResult
 
 WIDTH = 80
 COLOURS = {"passed": "green", "failed": "red", "error": "magenta", "inconclusive": "cyan",

@@ -30,19 +30,15 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from optout_conformance.checks.registry import CheckSpec, checks_for, load_all
+from optout_conformance.checks.registry import checks_for, load_all
 from optout_conformance.config import Settings
-from optout_conformance.errors import UsageError
-from optout_conformance.runner.context import (
-    CheckFailed,
-    CheckInconclusive,
-    CheckSkipped,
-    Credentials,
-    RunContext,
-    Target,
-)
-from optout_conformance.runner.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT, HttpClient, RateLimiter
-from optout_conformance.runner.results import ApiResult, CheckResult, FingerprintPoint, RunResult
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.errors import UsageError
+from optout_conformance.core.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT, HttpClient, RateLimiter
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.core.results import ApiResult, CheckResult, FingerprintPoint, RunResult
+from optout_conformance.runner.context import RunContext
 from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
 
 SEED_FILES = {"community": "000_4120ae5ce1e52dc7.txt", "official": "001_5cae901d395a1be8.txt"}

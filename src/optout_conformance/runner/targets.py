@@ -22,10 +22,10 @@ from typing import Any
 
 from optout_conformance.apis import APIS
 from optout_conformance.config import Settings
-from optout_conformance.errors import TargetUnreachable
-from optout_conformance.runner import urls
-from optout_conformance.runner.context import Credentials, Target
-from optout_conformance.runner.http import HttpClient
+from optout_conformance.core import urls
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.errors import TargetUnreachable
+from optout_conformance.core.http import HttpClient
 
 REACHABILITY_TIMEOUT = 5.0
 # Seeded records of the embedded server: enough that every documented bound is exercised, not

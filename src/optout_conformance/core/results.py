@@ -1,8 +1,7 @@
 """What a run found: one result per check, grouped per API, with the run's exit code.
 
-These are plain data: the reporters (``optout_conformance.report``) read them, and
-:meth:`RunResult.to_dict` is the JSON report's content (its schema is
-``report/report.schema.json``).
+These are plain data: the reporters (``optout_conformance.report``) read them; the JSON report's
+content is ``report.json_report.report_document`` (its schema is ``report/report.schema.json``).
 """
 
 from __future__ import annotations
@@ -10,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from optout_conformance.errors import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
-from optout_conformance.runner.context import Observation
-from optout_conformance.runner.http import Exchange
+from optout_conformance.core.context import Observation
+from optout_conformance.core.errors import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
+from optout_conformance.core.interaction import Exchange
 
 STATUSES = ("passed", "failed", "inconclusive", "skipped", "error")
 # Statuses of a check that ran (skipped ones did not): a run with none of them checked nothing.
@@ -76,7 +75,7 @@ class FingerprintPoint:
         return {
             "discrepancy_id": self.discrepancy_id,
             "subject": self.subject,
-            "observed": _jsonable(self.observed),
+            "observed": jsonable(self.observed),
             "follows": self.follows,
         }
 
@@ -109,34 +108,6 @@ class ApiResult:
     @property
     def ok(self) -> bool:
         return not (self.count("failed") or self.count("error"))
-
-    def to_dict(self) -> dict[str, Any]:
-        from optout_conformance.report.coverage import error_code_coverage
-
-        return {
-            "api": self.api,
-            "base_url": self.base_url,
-            "embedded": self.embedded,
-            "profile": self.profile,
-            "effective_profile": self.effective_profile,
-            "writes_allowed": self.writes_allowed,
-            "counts": {"total": len(self.checks), **self.counts},
-            "checks": [c.to_dict() for c in self.checks],
-            "fingerprint": [p.to_dict() for p in self.fingerprint],
-            "observations": [
-                {
-                    "discrepancy_id": o.discrepancy_id,
-                    "observed": _jsonable(o.observed),
-                    "follows": o.follows,
-                    "check_id": o.check_id,
-                }
-                for o in self.observations
-            ],
-            "error_codes": [row.to_dict() for row in error_code_coverage(self)],
-            "exchange_count": len(self.exchanges),
-            "notes": list(self.notes),
-            "duration": round(self.duration, 3),
-        }
 
 
 @dataclass
@@ -188,29 +159,13 @@ class RunResult:
             return f"conformant, {inconclusive} inconclusive"
         return "conformant"
 
-    def to_dict(self) -> dict[str, Any]:
-        from optout_conformance import __version__ as tool_version
-        from optout_conformance.report.json_report import SCHEMA_VERSION
 
-        totals = {s: self.count(s) for s in STATUSES}
-        return {
-            "schema_version": SCHEMA_VERSION,
-            "tool": {"name": "optout-conformance", "version": tool_version},
-            "started_at": self.started_at,
-            "duration": round(self.duration, 3),
-            "options": _jsonable(self.options),
-            "exit_code": self.exit_code,
-            "totals": {"total": len(self.checks), **totals},
-            "apis": [api.to_dict() for api in self.apis],
-        }
-
-
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     """Observed values as JSON: containers kept, anything exotic as its repr."""
     if value is None or isinstance(value, bool | int | float | str):
         return value
     if isinstance(value, dict):
-        return {str(k): _jsonable(v) for k, v in value.items()}
+        return {str(k): jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set | frozenset):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return repr(value)
