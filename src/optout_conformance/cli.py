@@ -16,7 +16,7 @@ from typing import Any
 
 import click
 
-from optout_conformance import __version__
+from optout_conformance import __version__, registry
 from optout_conformance.apis import API_CHOICES, SERVER_PROFILES, check_profile, resolve_apis
 from optout_conformance.cli_options import (
     api_option,
@@ -29,7 +29,14 @@ from optout_conformance.cli_options import (
     target_options,
 )
 from optout_conformance.config import PRECEDENCE_HELP, check_output_file
-from optout_conformance.core.errors import OptoutConformanceError
+from optout_conformance.core.errors import BadChoice, OptoutConformanceError
+from optout_conformance.faults.catalog import FAULTS, build_app
+from optout_conformance.reference.config import ReferenceConfig, load_config_file
+from optout_conformance.reference.server import serve_forever
+from optout_conformance.report import compare as matrix_module
+from optout_conformance.report import html, json_report, junit, terminal
+from optout_conformance.report.baseline import gate, load_baseline, write_baseline
+from optout_conformance.runner.execute import run as execute
 
 
 class ReportedError(click.ClickException):
@@ -129,10 +136,6 @@ def run(baseline_path: str | None, update_baseline: str | None, require_coverage
     Without --target the embedded reference server is started on 127.0.0.1 (fresh database), so
     the command works out of the box and shows what a conformant target looks like.
     """
-    from optout_conformance.report import html, json_report, junit, terminal
-    from optout_conformance.report.baseline import gate, load_baseline, write_baseline
-    from optout_conformance.runner.execute import run as execute
-
     for option, path in (("--report-json", report_json), ("--junitxml", junitxml), ("--html", html_path),
                          ("--update-baseline", update_baseline)):
         check_output_file(option, path)
@@ -204,9 +207,6 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
           token: str | None, realm: str | None, password: str | None, sender_codes: tuple[str, ...],
           config_path: str | None, fault: str | None) -> None:
     """Serve the reference implementation (real HTTP) until interrupted."""
-    from optout_conformance.reference.config import ReferenceConfig, load_config_file
-    from optout_conformance.reference.server import serve_forever
-
     apis = resolve_apis(api)
     values: dict[str, Any] = load_config_file(config_path) if config_path else {}
     flags = {"profile": profile, "db": db, "seed_records": seed_records, "token": token,
@@ -217,8 +217,6 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
     config = ReferenceConfig(**values)
     app = None
     if fault:
-        from optout_conformance.faults.catalog import build_app
-
         app = build_app(fault, config)
     serve_forever(config, host, port, apis, app=app, echo=click.echo)
 
@@ -228,9 +226,6 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
 @click.option("--format", "fmt", default="table", show_default=True, metavar="table|markdown|json")
 def discrepancies(api: str | None, fmt: str) -> None:
     """List the points where the documents disagree or are silent, and what each profile expects."""
-    from optout_conformance import registry
-    from optout_conformance.core.errors import BadChoice
-
     if fmt not in ("table", "markdown", "json"):
         raise BadChoice("--format", fmt, ("table", "markdown", "json"))
     if api is not None and api != "all":
@@ -242,8 +237,6 @@ def discrepancies(api: str | None, fmt: str) -> None:
 @click.option("--api", default="all", metavar="|".join(API_CHOICES), help="Only this API's entries.")
 def faults(api: str) -> None:
     """List the fault catalog: faulty (and faithful) variants of the reference server."""
-    from optout_conformance.faults.catalog import FAULTS
-
     apis = resolve_apis(api)
     entries = [f for f in FAULTS.values() if f.api in apis]
     width = max((len(f.name) for f in entries), default=10)
@@ -284,9 +277,6 @@ def compare(reports: tuple[str, ...], markdown_path: str | None, html_path: str 
             badges_dir: str | None, baseline_path: str | None) -> None:
     """Merge JSON reports (several targets, CI jobs or machines) into one comparison matrix."""
     import os
-
-    from optout_conformance.report import compare as matrix_module
-    from optout_conformance.report.baseline import load_baseline
 
     baseline = load_baseline(baseline_path) if baseline_path else None
     matrix = matrix_module.build_matrix(reports, baseline)

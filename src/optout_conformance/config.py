@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from optout_conformance.apis import API_CHOICES, APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.core.context import Credentials
 from optout_conformance.core.errors import BadChoice, ConfigError, UsageError
+from optout_conformance.core.urls import UrlError, parse_url
 from optout_conformance.tomlfile import ValueRule, check_value, read_toml
 
 ENV_PREFIX = "OPTOUT_CONFORMANCE_"
@@ -265,8 +266,6 @@ def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -
 
 def _check_url(url: str) -> str:
     # The one URL parser (runner/urls.py): the writes guard and the connection use the same parse.
-    from optout_conformance.core.urls import UrlError, parse_url
-
     try:
         return str(parse_url(url))
     except UrlError as exc:

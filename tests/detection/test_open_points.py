@@ -24,7 +24,9 @@ REALIZATIONS = [(e, r) for e in open_points.open_points() for r in e.realization
 def serve(name: str) -> EmbeddedServer:
     entry = catalog.get(name)
     return EmbeddedServer(
-        entry.build(ReferenceConfig(seed_records=30), apis=[entry.api]), host="127.0.0.1", port=0
+        catalog.build_entry(entry, ReferenceConfig(seed_records=30), apis=[entry.api]),
+        host="127.0.0.1",
+        port=0,
     )
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from vcr.request import Request
 
-from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values, redact
+from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
+from optout_conformance.core.redact import redact
 
 SECRET = "s3cr3t tok+en/9"
 

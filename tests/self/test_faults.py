@@ -12,7 +12,8 @@ from starlette.testclient import TestClient
 from optout_conformance.apis import APIS
 from optout_conformance.checks.registry import load_all
 from optout_conformance.core.errors import BadChoice
-from optout_conformance.faults.catalog import FAMILIES, FAULTS, build_app
+from optout_conformance.core.faults import FAMILIES
+from optout_conformance.faults.catalog import FAULTS, build_app
 from optout_conformance.faults.detect import (
     DetectionResult,
     VariantOutcome,

@@ -320,7 +320,7 @@ def test_the_property_phase_catches_the_fault_that_names_it(tmp_path, name: str)
     check_id = f"{entry.api}.properties.generated_requests_follow_the_spec"
     assert check_id in entry.detected_by
     config = ReferenceConfig(db=str(tmp_path / "f.db"), seed_records=30)
-    with EmbeddedServer(entry.build(config, apis=[entry.api])) as server:
+    with EmbeddedServer(catalog.build_entry(entry, config, apis=[entry.api])) as server:
         target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
         ctx = make_context(target, embedded_credentials(), "lenient", RunLimits(timeout=5.0))
         try:

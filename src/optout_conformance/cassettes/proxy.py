@@ -51,6 +51,10 @@ from optout_conformance.core.http import BoundedReply, async_deadline_client, fe
 from optout_conformance.core.interaction import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
 from optout_conformance.core.interaction import JsonTooDeep, parse_json_bounded
 from optout_conformance.core.urls import TargetUrl, UrlError, parse_url
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer, bind, uvicorn_server
+from optout_conformance.runner.targets import embedded_credentials
 
 # The largest request body a client may send through the proxy; a bigger one is answered 413.
 MAX_BODY_BYTES = 1024 * 1024
@@ -285,10 +289,6 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
 @contextlib.contextmanager
 def reference_upstream(api: str) -> Any:
     """An embedded reference server on 127.0.0.1 (default settings); yields the API's base URL."""
-    from optout_conformance.reference.app import create_app
-    from optout_conformance.reference.config import ReferenceConfig
-    from optout_conformance.reference.server import EmbeddedServer
-
     with EmbeddedServer(create_app(ReferenceConfig()), host="127.0.0.1", port=0) as server:
         yield server.url(api)
 
@@ -297,14 +297,10 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
                 secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print,
                 timeout: float = 10.0) -> None:
     """Run the proxy on 127.0.0.1:port until interrupted (``upstream`` may be ``reference``)."""
-    from optout_conformance.reference.server import bind, uvicorn_server
-
     sock = bind("127.0.0.1", port)  # before anything is printed: a port in use is one line, exit 2
     with contextlib.ExitStack() as stack:
         stack.callback(sock.close)
         if upstream == "reference":
-            from optout_conformance.runner.targets import embedded_credentials
-
             upstream = stack.enter_context(reference_upstream(api))
             secrets = [*secrets, *embedded_credentials().secrets()]
         else:

@@ -25,7 +25,18 @@ from optout_conformance.cassettes.scrub import Scrubber, audit
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.results import CheckResult
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.runner.context import RunContext
+from optout_conformance.runner.execute import RunLimits, make_context
+from optout_conformance.runner.targets import (
+    EMBEDDED_SEED_RECORDS,
+    check_reachable,
+    embedded_credentials,
+    is_loopback,
+    server_profile,
+)
 
 # The date of 000's examples ("Last Updated: 2026-03-03"): the embedded server's clock when recording.
 RECORDING_CLOCK = datetime(2026, 3, 3, 12, 0, 0, tzinfo=UTC)
@@ -55,11 +66,6 @@ class Recording:
 @contextmanager
 def embedded_reference(server_profile: str) -> Iterator[str]:
     """The reference server on 127.0.0.1 with deterministic data; yields its base URL."""
-    from optout_conformance.reference.app import create_app
-    from optout_conformance.reference.config import ReferenceConfig
-    from optout_conformance.reference.server import EmbeddedServer
-    from optout_conformance.runner.targets import EMBEDDED_SEED_RECORDS
-
     with tempfile.TemporaryDirectory(prefix="optout-recording-") as directory:
         config = ReferenceConfig(profile=server_profile, seed_records=EMBEDDED_SEED_RECORDS,
                                  db=str(Path(directory) / "reference.sqlite3"), now=recording_clock)
@@ -86,8 +92,6 @@ def record(
     progress: Callable[[CheckResult], None] | None = None,
 ) -> Recording:
     """Record ``api``'s scenario set into ``out`` (one cassette per check plus ``recording.json``)."""
-    from optout_conformance.runner.targets import embedded_credentials, server_profile
-
     directory = Path(out)
     directory.mkdir(parents=True, exist_ok=True)
     if target is None:
@@ -95,8 +99,6 @@ def record(
             return _record(api, directory, base_url + APIS[api].base_path, embedded_credentials(), profile,
                            embedded=True, allow_writes=True, timeout=timeout, progress=progress,
                            server=server_profile(profile))
-    from optout_conformance.runner.targets import check_reachable, is_loopback
-
     check_reachable(target)
     return _record(api, directory, target, credentials or Credentials(), profile, embedded=False,
                    allow_writes=allow_writes or is_loopback(target), timeout=timeout, progress=progress,
@@ -106,9 +108,6 @@ def record(
 def _record(api: str, directory: Path, base_url: str, credentials: Credentials, profile: str, *,
             embedded: bool, allow_writes: bool, timeout: float,
             progress: Callable[[CheckResult], None] | None, server: str | None) -> Recording:
-    from optout_conformance.runner.execute import RunLimits, make_context
-    from optout_conformance.runner.targets import is_loopback
-
     scrubber = Scrubber(credentials.secrets())
     target = Target(api=api, base_url=base_url, embedded=embedded, loopback=is_loopback(base_url))
     ctx: RunContext = make_context(target, credentials, profile,

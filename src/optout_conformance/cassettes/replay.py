@@ -26,6 +26,7 @@ from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.results import CheckResult
 from optout_conformance.runner.context import RunContext
+from optout_conformance.runner.execute import RunLimits, make_context
 
 REPLAY_ORIGIN = "http://replay.invalid"
 
@@ -56,8 +57,6 @@ def _block(entry: dict[str, object]) -> int:
 
 def replay_context(manifest: scenarios.Manifest) -> RunContext:
     """A run context bound to the replay origin, with the recording's profile and credentials."""
-    from optout_conformance.runner.execute import RunLimits, make_context
-
     credentials = Credentials(token=PLACEHOLDER, realm=manifest.realm, password=PLACEHOLDER,
                               sender_code=manifest.sender_code)
     target = Target(api=manifest.api, base_url=REPLAY_ORIGIN + APIS[manifest.api].base_path)

@@ -34,8 +34,12 @@ import vcr
 from optout_conformance.cassettes.scrub import Scrubber
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.errors import CassetteError
+from optout_conformance.core.interaction import parse_json_bounded
 from optout_conformance.core.results import CheckResult
 from optout_conformance.runner.context import RunContext
+from optout_conformance.runner.execute import fingerprint
+from optout_conformance.runner.execute import run_check as execute_check
 
 RECORDING_PREFIX = "oc-recording"
 PHONES_PER_CHECK = 100
@@ -95,9 +99,6 @@ class Manifest:
 
     @classmethod
     def load(cls, directory: Path) -> Manifest:
-        from optout_conformance.core.errors import CassetteError
-        from optout_conformance.core.interaction import parse_json_bounded
-
         path = directory / MANIFEST
         try:
             data = parse_json_bounded(path.read_text(encoding="utf-8"))
@@ -133,8 +134,6 @@ def make_vcr(scrubber: Scrubber, record_mode: str) -> vcr.VCR:
 
 def run_fingerprint(ctx: RunContext, directory: Path, recorder: vcr.VCR) -> list[str]:
     """The fingerprint probes under ``_fingerprint.yaml``; returns the runner's notes."""
-    from optout_conformance.runner.execute import fingerprint
-
     ctx._phones = itertools.count(0)
     with recorder.use_cassette(str(directory / FINGERPRINT_CASSETTE)):
         return fingerprint(ctx)
@@ -143,8 +142,6 @@ def run_fingerprint(ctx: RunContext, directory: Path, recorder: vcr.VCR) -> list
 def run_check(ctx: RunContext, spec: CheckSpec, block: int, directory: Path,
               recorder: vcr.VCR) -> CheckResult:
     """One check under its own cassette, with the phone sequence of its block (never raises)."""
-    from optout_conformance.runner.execute import run_check as execute_check
-
     ctx._phones = itertools.count(block * PHONES_PER_CHECK)
     with recorder.use_cassette(str(cassette_path(directory, spec.id))):
         return execute_check(ctx, spec)

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optout_conformance import specs
 from optout_conformance.cassettes.interactions import (
     Interaction,
     cassette_files_or_fail,
@@ -30,19 +31,16 @@ from optout_conformance.cassettes.interactions import (
 from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber
 from optout_conformance.checks.convoso_api import as_int
+from optout_conformance.checks.response import Reply, documented_errors, reply_violations
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:
     """The spec a cassette is judged by: auto (no probes in a cassette) reads as lenient."""
-    from optout_conformance import specs
-
     return specs.load_spec(api, "lenient" if profile in ("auto", "lenient") else profile)
 
 
 def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | None:
     """A coded Convoso error must carry the message documented for that code on that operation."""
-    from optout_conformance.checks.response import documented_errors
-
     body = item.json()
     if item.api != "convoso" or not isinstance(body, dict) or body.get("success") not in (False, "false"):
         return None
@@ -65,8 +63,6 @@ def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | 
 
 def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
     """Every finding about one reply: server errors, shape, text reply, error code and message."""
-    from optout_conformance.checks.response import Reply, reply_violations
-
     assert item.api is not None and item.spec_path is not None
     source = SOURCES[item.api]
     if item.status >= 500:

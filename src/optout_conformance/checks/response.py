@@ -28,6 +28,7 @@ from optout_conformance.checks import shapes
 from optout_conformance.checks.convoso_api import as_int
 from optout_conformance.core.checks import PUBLIC_FACTS
 from optout_conformance.core.interaction import parse_json_bounded
+from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.registry import load_registry
 
 if TYPE_CHECKING:
@@ -321,8 +322,6 @@ def reply_violations(reply: Reply, spec: dict[str, Any], *, negative: bool | Non
 def assert_reply(ctx: CheckContext, exchange: Exchange, method: str, path: str, *,
                  negative: bool | None = None) -> None:
     """Raise CheckFailed for the first response rule the exchange's reply breaks."""
-    from optout_conformance.core.outcomes import CheckFailed
-
     if exchange.error or exchange.status is None:
         raise CheckFailed(f"{method.upper()} {path} answers", received=exchange.error or "no reply",
                           documented="an HTTP reply", source=ctx.api, exchange=exchange)

@@ -21,6 +21,7 @@ from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
 from optout_conformance.core.interaction import JsonTooDeep, parse_json_bounded
+from optout_conformance.core.outcomes import CheckFailed
 
 if TYPE_CHECKING:
     from optout_conformance.core.context import CheckContext
@@ -217,8 +218,6 @@ def _operation_label(method: str, path: str) -> str:
 
 def assert_conforms(ctx: CheckContext, exchange: Exchange, method: str, path: str) -> None:
     """Fail the check when the reply does not match the profile-narrowed spec (first error's path)."""
-    from optout_conformance.core.outcomes import CheckFailed
-
     if exchange.error:
         raise CheckFailed(
             f"{_operation_label(method, path)} answers",

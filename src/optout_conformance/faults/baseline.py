@@ -31,6 +31,10 @@ from typing import Any
 
 from optout_conformance.apis import APIS
 from optout_conformance.faults import catalog
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.targets import EMBEDDED_SEED_RECORDS, embedded_credentials
 
 SEED = 1
 # Wall-clock cap of one Schemathesis run (its coverage phase is not capped by --max-examples).
@@ -50,8 +54,6 @@ def spec_path(api: str) -> Path:
 
 def user_config(api: str) -> str:
     """The ``schemathesis.toml`` a user writes to pass the credentials (see the module doc)."""
-    from optout_conformance.runner.targets import embedded_credentials
-
     creds = embedded_credentials()
     if api == "convoso":
         values = {"body.auth_token": creds.token}
@@ -70,8 +72,6 @@ def user_config(api: str) -> str:
 
 def command(api: str, base_url: str, config_file: Path, report: Path, max_examples: int) -> list[str]:
     """The Schemathesis command line for one run (what docs/detection.md shows)."""
-    from optout_conformance.runner.targets import embedded_credentials
-
     args = [
         sys.executable, "-m", "schemathesis.cli", "--config-file", str(config_file), "run",
         str(spec_path(api)), "--url", base_url, "--checks", "all",
@@ -132,11 +132,6 @@ def _failures(report: Path) -> list[str]:
 
 def run_one(name: str, api: str, kind: str, *, max_examples: int) -> BaselineOutcome:
     """Serve ``name`` (or the reference for CONTROL) and run plain Schemathesis against it."""
-    from optout_conformance.reference.app import create_app
-    from optout_conformance.reference.config import ReferenceConfig
-    from optout_conformance.reference.server import EmbeddedServer
-    from optout_conformance.runner.targets import EMBEDDED_SEED_RECORDS
-
     config = ReferenceConfig(seed_records=EMBEDDED_SEED_RECORDS)
     app = create_app(config, apis=[api]) if name == CONTROL else catalog.build_app(name, config, apis=[api])
     outcome = BaselineOutcome(name=name, api=api, kind=kind, exit_code=None)

@@ -14,171 +14,47 @@ entry; ``optout-conformance serve --fault NAME`` and ``detect`` both use it.
 
 from __future__ import annotations
 
-import dataclasses
 import importlib
-import inspect
-from collections.abc import Callable, Collection
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from optout_conformance.apis import APIS, PROFILES, SERVER_PROFILES
 from optout_conformance.core.errors import BadChoice
+from optout_conformance.core.faults import FAULTS, Fault
+from optout_conformance.faults import open_points
+from optout_conformance.reference.app import create_app
 
 if TYPE_CHECKING:
     from starlette.applications import Starlette
 
     from optout_conformance.reference.config import ReferenceConfig
 
-KINDS = ("fault", "faithful")
-# The families a fault belongs to (what kind of rule it breaks); every one is covered.
-FAMILIES = ("limits", "pagination", "errors", "shapes", "filters", "state", "auth", "robustness")
 # The keyword of create_app() that takes each API's service class.
 SERVICE_ARGUMENT = {"convoso": "convoso", "whatcounts": "whatcounts", "avaamo": "avaamo"}
 
-Variant = TypeVar("Variant", bound=type)
 
 
-@dataclass(frozen=True)
-class Fault:
-    """One catalog entry: a faulty or faithful variant of the reference server."""
-
-    name: str
-    api: str
-    kind: str  # fault | faithful
-    family: str
-    summary: str
-    description: str
-    # Check ids that must catch a fault; empty for a faithful variant.
-    detected_by: tuple[str, ...]
-    # Run profiles the suite is run in against it: a fault must be caught in each; a faithful
-    # variant must pass in each.
-    profiles: tuple[str, ...]
-    # The reference server profile the variant is built on (None: the caller's config decides).
-    server_profile: str | None
-    # A subclass of the API's reference service, or an ASGI middleware class (exactly one).
-    service: type | None = None
-    middleware: type | None = None
-
-    @property
-    def is_fault(self) -> bool:
-        return self.kind == "fault"
-
-    def config_for(self, config: ReferenceConfig) -> ReferenceConfig:
-        """``config`` with the server profile this variant needs (unchanged when it needs none)."""
-        if self.server_profile is None or config.profile == self.server_profile:
-            return config
-        return dataclasses.replace(config, profile=self.server_profile)
-
-    def build(self, config: ReferenceConfig, *, apis: Collection[str] | None = None) -> Starlette:
-        """The reference app with this variant in place (serving ``apis``, default all three)."""
-        from optout_conformance.reference.app import create_app
-
-        kwargs: dict[str, Any] = {}
-        if self.service is not None:
-            kwargs[SERVICE_ARGUMENT[self.api]] = self.service
-        if apis is not None:
-            kwargs["apis"] = tuple(apis)
-        app = create_app(self.config_for(config), **kwargs)
-        if self.middleware is not None:
-            app.add_middleware(self.middleware)  # type: ignore[arg-type]
-        return app
+def check_entry(entry: Fault) -> None:
+    """A registered entry names a known API, run profiles and server profile (ValueError if not)."""
+    if entry.api not in APIS:
+        raise ValueError(f"{entry.name}: unknown API {entry.api!r}")
+    if unknown := set(entry.profiles) - set(PROFILES):
+        raise ValueError(f"{entry.name}: unknown run profile(s) {sorted(unknown)}")
+    if entry.server_profile is not None and entry.server_profile not in SERVER_PROFILES:
+        raise ValueError(f"{entry.name}: unknown server profile {entry.server_profile!r}")
 
 
-FAULTS: dict[str, Fault] = {}
-
-
-def _docstring_parts(cls: type) -> tuple[str, str]:
-    doc = inspect.cleandoc(cls.__doc__ or "")
-    if not doc:
-        raise ValueError(f"catalog entry {cls.__name__} needs a docstring (the bug and the rule it breaks)")
-    return doc.splitlines()[0].strip(), doc
-
-
-def _register(
-    name: str,
-    *,
-    api: str,
-    kind: str,
-    family: str,
-    detected_by: tuple[str, ...],
-    profiles: tuple[str, ...],
-    server_profile: str | None,
-    middleware: bool,
-) -> Callable[[Variant], Variant]:
-    if api not in APIS:
-        raise ValueError(f"{name}: unknown API {api!r}")
-    if family not in FAMILIES:
-        raise ValueError(f"{name}: unknown family {family!r}; valid: {', '.join(FAMILIES)}")
-    if name != name.lower() or " " in name or not name.startswith(f"{api}-"):
-        raise ValueError(f"{name}: a name is kebab-case and starts with its API ({api}-...)")
-    if unknown := set(profiles) - set(PROFILES):
-        raise ValueError(f"{name}: unknown run profile(s) {sorted(unknown)}")
-    if server_profile is not None and server_profile not in SERVER_PROFILES:
-        raise ValueError(f"{name}: unknown server profile {server_profile!r}")
-
-    def register(cls: Variant) -> Variant:
-        if name in FAULTS:
-            raise ValueError(f"catalog entry {name!r} registered twice")
-        summary, description = _docstring_parts(cls)
-        FAULTS[name] = Fault(
-            name=name,
-            api=api,
-            kind=kind,
-            family=family,
-            summary=summary,
-            description=description,
-            detected_by=detected_by,
-            profiles=profiles,
-            server_profile=server_profile,
-            service=None if middleware else cls,
-            middleware=cls if middleware else None,
-        )
-        return cls
-
-    return register
-
-
-def fault(
-    name: str,
-    *,
-    api: str,
-    family: str,
-    detected_by: tuple[str, ...],
-    profiles: tuple[str, ...] = ("auto",),
-    server_profile: str | None = None,
-    middleware: bool = False,
-) -> Callable[[Variant], Variant]:
-    """Register a faulty variant; ``detected_by`` lists the check ids that must catch it."""
-    if not detected_by:
-        raise ValueError(f"{name}: a fault names the check(s) that must detect it")
-    return _register(
-        name, api=api, kind="fault", family=family, detected_by=detected_by, profiles=profiles,
-        server_profile=server_profile, middleware=middleware,
-    )
-
-
-def faithful(
-    name: str,
-    *,
-    api: str,
-    family: str,
-    profiles: tuple[str, ...],
-    server_profile: str | None = None,
-    middleware: bool = False,
-) -> Callable[[Variant], Variant]:
-    """Register a faithful variant: the suite must pass it in every one of ``profiles``."""
-    return _register(
-        name, api=api, kind="faithful", family=family, detected_by=(), profiles=profiles,
-        server_profile=server_profile, middleware=middleware,
-    )
-
-
-def add(entry: Fault) -> Fault:
-    """Register a built entry (the generated faithful servers of ``faults.open_points``)."""
-    if entry.name in FAULTS:
-        raise ValueError(f"catalog entry {entry.name!r} registered twice")
-    FAULTS[entry.name] = entry
-    return entry
+def build_entry(entry: Fault, config: ReferenceConfig, *, apis: Collection[str] | None = None) -> Starlette:
+    """The reference app with this variant in place (serving ``apis``, default all three)."""
+    kwargs: dict[str, Any] = {}
+    if entry.service is not None:
+        kwargs[SERVICE_ARGUMENT[entry.api]] = entry.service
+    if apis is not None:
+        kwargs["apis"] = tuple(apis)
+    app = create_app(entry.config_for(config), **kwargs)
+    if entry.middleware is not None:
+        app.add_middleware(entry.middleware)  # type: ignore[arg-type]
+    return app
 
 
 def get(name: str) -> Fault:
@@ -186,8 +62,6 @@ def get(name: str) -> Fault:
     (``faults.open_points.from_name``); an unknown name is a BadChoice naming every valid one."""
     if name in FAULTS:
         return FAULTS[name]
-    from optout_conformance.faults import open_points
-
     if open_points.PART in name:
         return open_points.from_name(name)
     raise BadChoice("--fault", name, sorted(FAULTS))
@@ -195,7 +69,7 @@ def get(name: str) -> Fault:
 
 def build_app(name: str, config: ReferenceConfig, *, apis: Collection[str] | None = None) -> Starlette:
     """The reference app with the named fault or faithful variant in place (``serve --fault``)."""
-    return get(name).build(config, apis=apis)
+    return build_entry(get(name), config, apis=apis)
 
 
 def select(apis: Collection[str] | None = None, names: Collection[str] | None = None) -> list[Fault]:
@@ -224,3 +98,5 @@ ENTRY_MODULES = (
 )
 for _module in ENTRY_MODULES:
     importlib.import_module(_module)
+for _entry in FAULTS.values():
+    check_entry(_entry)

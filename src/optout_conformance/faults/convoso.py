@@ -11,7 +11,7 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
-from optout_conformance.faults.catalog import fault
+from optout_conformance.core.faults import fault
 from optout_conformance.reference.convoso import MAX_LIMIT, ConvosoService, Fields
 from optout_conformance.reference.convoso_errors import ConvosoError
 from optout_conformance.reference.store import ConvosoRecord, Where

@@ -25,9 +25,15 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from optout_conformance.core.context import Target
 from optout_conformance.core.errors import EXIT_OK, EXIT_VIOLATIONS
+from optout_conformance.core.faults import Fault
 from optout_conformance.faults import catalog
-from optout_conformance.faults.catalog import Fault
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.execute import RunLimits, make_context, run_check, select_checks
+from optout_conformance.runner.execute import fingerprint as run_fingerprint
+from optout_conformance.runner.targets import embedded_credentials
 
 # The per-request timeout of a detection run: a fault never makes a check wait longer.
 REQUEST_TIMEOUT = 5.0
@@ -152,13 +158,6 @@ def run_variant(
     ``profiles`` narrows the run to some of the entry's profiles (the CI subset runs faithful
     variants in one); a profile the entry does not list is a ValueError.
     """
-    from optout_conformance.core.context import Target
-    from optout_conformance.reference.config import ReferenceConfig
-    from optout_conformance.reference.server import EmbeddedServer
-    from optout_conformance.runner.execute import RunLimits, make_context, run_check, select_checks
-    from optout_conformance.runner.execute import fingerprint as run_fingerprint
-    from optout_conformance.runner.targets import embedded_credentials
-
     entry = catalog.get(name)
     chosen = tuple(entry.profiles if profiles is None else profiles)
     if unknown := [p for p in chosen if p not in entry.profiles]:
@@ -174,7 +173,8 @@ def run_variant(
         profile=entry.server_profile or "community", seed_records=SEED_RECORDS
     )
     caught_in: set[str] = set()
-    with EmbeddedServer(entry.build(config, apis=[entry.api]), host="127.0.0.1", port=0) as server:
+    app = catalog.build_entry(entry, config, apis=[entry.api])
+    with EmbeddedServer(app, host="127.0.0.1", port=0) as server:
         target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
         for profile in chosen:
             ctx = make_context(target, embedded_credentials(), profile, limits)

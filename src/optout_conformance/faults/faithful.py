@@ -18,8 +18,8 @@ import dataclasses
 
 from starlette.responses import JSONResponse, Response
 
+from optout_conformance.core.faults import add, faithful
 from optout_conformance.faults import open_points
-from optout_conformance.faults.catalog import add, faithful
 from optout_conformance.reference.convoso import ConvosoService
 from optout_conformance.reference.convoso_errors import message_for
 

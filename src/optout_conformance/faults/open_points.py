@@ -33,6 +33,8 @@ from starlette.routing import Route
 
 from optout_conformance.apis import APIS, SERVER_PROFILES
 from optout_conformance.core.errors import BadChoice
+from optout_conformance.core.faults import Fault
+from optout_conformance.faults.covering import pairwise
 from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.convoso import ConvosoService
 from optout_conformance.reference.convoso_errors import ConvosoBadRequest, ConvosoError
@@ -483,8 +485,6 @@ def runs_for(api: str, server_profile: str) -> tuple[str, ...]:
 
 def server(api: str, server_profile: str, choices: Sequence[Choice], *, name: str | None = None) -> Any:
     """One faithful catalog entry composing ``choices`` (a Fault; ``name`` defaults to server_name)."""
-    from optout_conformance.faults.catalog import Fault
-
     for choice in choices:
         if choice.entry.api != api:
             raise ValueError(f"{choice.entry.id} is not an open point of {api}")
@@ -545,8 +545,6 @@ def sweep(api: str, server_profile: str = "community") -> list[Any]:
     order) and their realizations (levels, in listed order), each as a faithful catalog entry
     named from its choices.
     """
-    from optout_conformance.faults.covering import pairwise
-
     points = open_points(api)
     rows = pairwise([len(e.realizations) for e in points])
     return [

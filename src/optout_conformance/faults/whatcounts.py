@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from starlette.responses import PlainTextResponse, Response
 
-from optout_conformance.faults.catalog import fault
+from optout_conformance.core.faults import fault
 from optout_conformance.reference.whatcounts import ALIASES, REALM_FAILURE, StopFailure, WhatCountsService
 
 ERRORS = "whatcounts.errors."

@@ -15,7 +15,6 @@ what no document says provokes it; excused codes are listed as such, never hidde
 
 from __future__ import annotations
 
-import importlib
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,7 +22,10 @@ from typing import TYPE_CHECKING, Any
 
 import yaml
 
+from optout_conformance import registry
 from optout_conformance.apis import APIS
+from optout_conformance.core.errors import SpecError
+from optout_conformance.specs import load_spec
 
 if TYPE_CHECKING:
     from optout_conformance.core.results import ApiResult
@@ -79,11 +81,10 @@ def documented_error_codes(api: str) -> list[tuple[str, int, str]]:
 def _load_spec(api: str) -> dict[str, Any]:
     """The API's spec, unnarrowed: every operation's error table (empty when none is found)."""
     try:
-        specs = importlib.import_module("optout_conformance.specs")
-        spec = specs.load_spec(api, "lenient")
+        spec = load_spec(api, "lenient")
         if isinstance(spec, dict):
             return spec
-    except Exception:  # the spec loader is not there yet or failed: read the file itself
+    except Exception:  # the spec loader failed: read the file itself
         pass
     for directory in _spec_dirs():
         file = directory / APIS[api].spec_file
@@ -136,9 +137,6 @@ def _error_code(body: Any) -> int | None:
 def excused_codes() -> dict[tuple[str, int], str]:
     """(operation path, code) -> the registry entry marking the code as having no documented
     cause there. An entry missing from the registry excuses nothing (the gate fails closed)."""
-    from optout_conformance import registry
-    from optout_conformance.core.errors import SpecError
-
     excused: dict[tuple[str, int], str] = {}
     for entry_id in CAUSELESS_ENTRIES:
         try:

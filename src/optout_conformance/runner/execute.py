@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
+from optout_conformance.checks.fingerprint import LABELS
 from optout_conformance.checks.registry import checks_for, load_all
 from optout_conformance.config import Settings
 from optout_conformance.core.checks import CheckSpec
@@ -387,9 +388,5 @@ def fingerprint_points(ctx: RunContext, probe_observations: Sequence[Any]) -> li
 
 def discrepancy_subject(discrepancy_id: str) -> str:
     """A short name for a registry entry ("limit default"): the probes' label, else the id's end."""
-    try:
-        from optout_conformance.checks.fingerprint import LABELS
-    except ImportError:
-        LABELS = {}
     label = LABELS.get(discrepancy_id)
     return label or discrepancy_id.rsplit(".", 1)[-1].replace("-", " ").replace("_", " ")

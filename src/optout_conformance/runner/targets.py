@@ -26,6 +26,9 @@ from optout_conformance.core import urls
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import TargetUnreachable
 from optout_conformance.core.http import HttpClient
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
 
 REACHABILITY_TIMEOUT = 5.0
 # Seeded records of the embedded server: enough that every documented bound is exercised, not
@@ -78,8 +81,6 @@ def _connect_reason(text: str) -> str:
 
 def embedded_credentials() -> Credentials:
     """The reference server's default credentials (docs/architecture.md)."""
-    from optout_conformance.reference.config import ReferenceConfig
-
     config = ReferenceConfig()
     return Credentials(
         token=config.token,
@@ -100,10 +101,6 @@ ServerFactory = Callable[[str], AbstractContextManager[Any]]
 @contextmanager
 def embedded_server(run_profile: str) -> Iterator[Any]:
     """The reference server on 127.0.0.1 with a fresh temporary database; yields the server."""
-    from optout_conformance.reference.app import create_app
-    from optout_conformance.reference.config import ReferenceConfig
-    from optout_conformance.reference.server import EmbeddedServer
-
     with tempfile.TemporaryDirectory(prefix="optout-conformance-") as directory:
         config = ReferenceConfig(
             profile=server_profile(run_profile),
