@@ -25,6 +25,7 @@ from vcr.serializers import yamlserializer
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.core.errors import CassetteError
+from optout_conformance.core.interaction import Interaction as NeutralInteraction
 from optout_conformance.core.interaction import parse_json_bounded
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
@@ -166,6 +167,18 @@ class Interaction:
             for name, values in self.form().items():
                 merged.setdefault(name, []).extend(values)
         return merged
+
+    def interaction(self) -> NeutralInteraction:
+        """The request and reply as a judgement rule reads them (``core.interaction.Interaction``)."""
+        return NeutralInteraction(
+            method=self.method.upper(),
+            url=self.uri,
+            status=self.status,
+            content_type=self.content_type,
+            text=self.text,
+            request_headers=dict(self.request_headers),
+            request_body=self.request_body.decode("utf-8", "replace"),
+        )
 
     def json(self) -> Any:
         """The response body parsed as JSON, or None when it is not JSON."""

@@ -69,7 +69,7 @@ def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
         return [Finding("response", VIOLATION, f"HTTP {item.status}: a server error",
                         "Convoso glossary: 500 = server failed; no document makes a request error a "
                         "server failure")]
-    reply = Reply(item.method, item.spec_path, item.status, item.content_type, item.text)
+    reply = Reply.from_interaction(item.interaction(), item.spec_path)
     findings = [Finding("response", VIOLATION, f"{v.rule}: {v.received}; documented: {v.documented}",
                         v.source)
                 for v in reply_violations(reply, spec, negative=None)]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
@@ -33,7 +33,7 @@ from optout_conformance.registry import load_registry
 
 if TYPE_CHECKING:
     from optout_conformance.core.context import CheckContext
-    from optout_conformance.core.interaction import Exchange
+    from optout_conformance.core.interaction import Exchange, Interaction
 
 CONVOSO = "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt"
 WHATCOUNTS = "002_b0345f491e7a5826.txt"
@@ -108,8 +108,14 @@ class Reply:
             return None
 
     @classmethod
+    def from_interaction(cls, interaction: Interaction, path: str) -> Reply:
+        """The reply of ``interaction`` to the operation at spec path ``path``."""
+        return cls(interaction.method.upper(), path, interaction.status, interaction.content_type,
+                   interaction.text)
+
+    @classmethod
     def from_exchange(cls, exchange: Exchange, method: str, path: str) -> Reply:
-        return cls(method.upper(), path, exchange.status or 0, exchange.content_type, exchange.text)
+        return cls.from_interaction(replace(exchange.interaction(), method=method), path)
 
     @classmethod
     def from_response(cls, response: schemathesis.Response, case: schemathesis.Case) -> Reply:

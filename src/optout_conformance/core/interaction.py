@@ -15,7 +15,7 @@ import shlex
 from dataclasses import dataclass, field
 from itertools import accumulate
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from optout_conformance.core.redact import redact
 
@@ -58,6 +58,33 @@ def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> An
         raise JsonTooDeep(f"JSON nested too deep (at most {max_depth} levels are read)") from None
 
 
+@dataclass(frozen=True)
+class Interaction:
+    """One request and its reply, as a judgement rule reads them: no transport bookkeeping, no
+    credentials to redact, the same whether it came from a live :class:`Exchange`
+    (:meth:`Exchange.interaction`) or a recorded cassette
+    (``cassettes.interactions.Interaction.interaction``). ``status`` is 0 when no reply came."""
+
+    method: str
+    url: str
+    status: int
+    content_type: str  # the reply's, lowercase, without parameters
+    text: str  # the reply's body
+    request_headers: dict[str, str] = field(default_factory=dict)
+    request_body: str = ""
+
+    @property
+    def path(self) -> str:
+        return urlsplit(self.url).path
+
+    def json(self) -> Any:
+        """The reply's body parsed as JSON (depth-limited), or None when it is not JSON."""
+        try:
+            return parse_json_bounded(self.text)
+        except ValueError:
+            return None
+
+
 @dataclass
 class Exchange:
     """One request and what came back (or the transport error that came instead)."""
@@ -93,6 +120,18 @@ class Exchange:
             raise ValueError(f"body is not JSON ({exc.msg} at position {exc.pos})") from None
         except RecursionError:  # e.g. [[[[…]]]] nested 100,000 deep: unreadable, not a harness bug
             raise ValueError("body is JSON nested too deeply to be read") from None
+
+    def interaction(self) -> Interaction:
+        """The request and reply as a judgement rule reads them."""
+        return Interaction(
+            method=self.method.upper(),
+            url=self.full_url(),
+            status=self.status or 0,
+            content_type=self.content_type,
+            text=self.text,
+            request_headers=dict(self.headers),
+            request_body=urlencode(self.data) if self.data is not None else "",
+        )
 
     def json_or_none(self) -> Any:
         try:
