@@ -265,7 +265,7 @@ def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -
 
 
 def _check_url(url: str) -> str:
-    # The one URL parser (runner/urls.py): the writes guard and the connection use the same parse.
+    # The one URL parser (core/urls.py): the writes guard and the connection use the same parse.
     try:
         return str(parse_url(url))
     except UrlError as exc:

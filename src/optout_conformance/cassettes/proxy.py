@@ -11,8 +11,8 @@ a request (or given on the command line) scrubbed.
 
 The proxy forwards whatever the client sent, even when it breaks the rules: it reports, it does
 not block, so the client sees what the upstream really answers. Its bounds: ``--upstream`` is
-parsed by ``runner/urls.py``; the upstream is reached through the suite's transport
-(``runner.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed); an
+parsed by ``core/urls.py``; the upstream is reached through the suite's transport
+(``core.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed); an
 upstream that does not answer in time is answered 504 to the client, one that fails otherwise
 (reset, more than 2 MiB, a redirect to another origin, JSON nested past the depth limit) 502,
 each with one terminal line; a client body over 1 MiB is answered 413 and not forwarded.
@@ -116,7 +116,7 @@ def _media_type(value: str) -> str:
 
 
 def upstream_url(upstream: str) -> TargetUrl:
-    """``--upstream`` parsed by ``runner/urls.py`` (the one URL parser); a UsageError in one line
+    """``--upstream`` parsed by ``core/urls.py`` (the one URL parser); a UsageError in one line
     when it is not a URL the suite connects to (userinfo, backslashes, control characters, ...)."""
     try:
         return parse_url(upstream.rstrip("/"))

@@ -11,11 +11,11 @@ into the fields a case generated as strings, so a negation of a credential stays
 state machine, each step sent, logged and judged like a single case, plus the sequence rule
 :func:`~optout_conformance.checks.schemathesis_checks.inserted_number_is_listed`.
 
-Every generated request goes out through the run's :class:`~optout_conformance.runner.http.HttpClient`
+Every generated request goes out through the run's :class:`~optout_conformance.core.http.HttpClient`
 (:func:`send_case`), not Schemathesis' own ``requests`` session: ``case.call`` is given a session
 (:func:`transport_session`) whose only adapter hands the prepared request to the client, so the
 property phase has the targeted checks' promises: connections only to the target's origin (parsed
-once by ``runner/urls.py``), no redirect followed (a 3xx is the reply judged), no proxy or
+once by ``core/urls.py``), no redirect followed (a 3xx is the reply judged), no proxy or
 ``.netrc`` credentials from the environment, one deadline over connect, headers and body, a body
 cap, the run deadline and the exchange log. A reply the suite cannot judge (larger than
 ``MAX_BODY_BYTES``, or JSON nested deeper than ``MAX_JSON_DEPTH``) makes the check inconclusive.

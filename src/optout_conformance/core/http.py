@@ -4,7 +4,7 @@ Targeted checks, fingerprint probes, the property phase (``checks/property_reque
 Schemathesis' cases through :meth:`HttpClient.send`), the reachability probe and recording all
 send through :class:`HttpClient`. Its promises, whatever the target does:
 
-- it connects only to the target's origin, parsed once by ``runner/urls.py`` (the same parse the
+- it connects only to the target's origin, parsed once by ``core/urls.py`` (the same parse the
   writes guard uses); a request for any other origin is refused before it is sent, so credentials
   never leave the target's origin;
 - redirects are never followed: a 3xx is the reply that is judged;
@@ -233,7 +233,7 @@ async def fetch_bounded(client: httpx.AsyncClient, base: TargetUrl, method: str,
                         query: str = "", headers: Mapping[str, str] | None = None,
                         content: bytes | None = None, timeout: float = DEFAULT_TIMEOUT,
                         raw: bool = False) -> BoundedReply:
-    """One request to ``base`` + ``path`` (the URL built from ``runner/urls.py``'s parse, so only
+    """One request to ``base`` + ``path`` (the URL built from ``core/urls.py``'s parse, so only
     ``base``'s origin is ever contacted), under one deadline over connect, headers and body, the
     body read streamed up to ``MAX_BODY_BYTES``, redirects not followed. Never raises for what the
     server does: a transport failure is ``BoundedReply.error``. ``raw``: the body as sent, still in
@@ -296,7 +296,7 @@ class HttpClient:
 
     ``timeout`` is each request's deadline (connect, headers and the whole body); ``deadline``
     the run's (a :class:`RunDeadline` shared with other clients, or seconds from now; None: none).
-    ``base_url`` must pass ``runner/urls.py`` (a :class:`~optout_conformance.runner.urls.UrlError`
+    ``base_url`` must pass ``core/urls.py`` (a :class:`~optout_conformance.core.urls.UrlError`
     otherwise).
     """
 

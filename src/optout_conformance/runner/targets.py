@@ -9,7 +9,7 @@ refused, unresolvable or silent -> :class:`TargetUnreachable` (exit 2).
 Write safety: write checks run by default only on the embedded server and on loopback targets
 (127.0.0.0/8, ::1, exactly ``localhost``; nothing by suffix); anywhere else they need
 ``--allow-writes``. The loopback decision and every connection use the same parse of the URL
-(``runner/urls.py``).
+(``core/urls.py``).
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ EMBEDDED_SEED_RECORDS = 1200
 def is_loopback(url: str) -> bool:
     """True when the URL's host is a literal loopback address (127.0.0.0/8, ::1) or exactly
     ``localhost`` (``api.localhost`` is not: it may resolve anywhere). The decision is made on
-    ``runner/urls.py``'s parse, the same one the connection is opened to; a URL it refuses is not
+    ``core/urls.py``'s parse, the same one the connection is opened to; a URL it refuses is not
     loopback."""
     return urls.is_loopback(url)
 
