@@ -30,13 +30,6 @@ from optout_conformance.cli_options import (
 )
 from optout_conformance.config import PRECEDENCE_HELP, check_output_file
 from optout_conformance.core.errors import BadChoice, OptoutConformanceError
-from optout_conformance.faults.catalog import FAULTS, build_app
-from optout_conformance.reference.config import ReferenceConfig, load_config_file
-from optout_conformance.reference.server import serve_forever
-from optout_conformance.report import compare as matrix_module
-from optout_conformance.report import html, json_report, junit, terminal
-from optout_conformance.report.baseline import gate, load_baseline, write_baseline
-from optout_conformance.runner.execute import run as execute
 
 
 class ReportedError(click.ClickException):
@@ -136,6 +129,11 @@ def run(baseline_path: str | None, update_baseline: str | None, require_coverage
     Without --target the embedded reference server is started on 127.0.0.1 (fresh database), so
     the command works out of the box and shows what a conformant target looks like.
     """
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.report import html, json_report, junit, terminal
+    from optout_conformance.report.baseline import gate, load_baseline, write_baseline
+    from optout_conformance.runner.execute import run as execute
+
     for option, path in (("--report-json", report_json), ("--junitxml", junitxml), ("--html", html_path),
                          ("--update-baseline", update_baseline)):
         check_output_file(option, path)
@@ -207,6 +205,10 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
           token: str | None, realm: str | None, password: str | None, sender_codes: tuple[str, ...],
           config_path: str | None, fault: str | None) -> None:
     """Serve the reference implementation (real HTTP) until interrupted."""
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.reference.config import ReferenceConfig, load_config_file
+    from optout_conformance.reference.server import serve_forever
+
     apis = resolve_apis(api)
     values: dict[str, Any] = load_config_file(config_path) if config_path else {}
     flags = {"profile": profile, "db": db, "seed_records": seed_records, "token": token,
@@ -217,6 +219,9 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
     config = ReferenceConfig(**values)
     app = None
     if fault:
+        # deferred: start-up speed (only the command that runs loads this)
+        from optout_conformance.faults.catalog import build_app
+
         app = build_app(fault, config)
     serve_forever(config, host, port, apis, app=app, echo=click.echo)
 
@@ -237,6 +242,9 @@ def discrepancies(api: str | None, fmt: str) -> None:
 @click.option("--api", default="all", metavar="|".join(API_CHOICES), help="Only this API's entries.")
 def faults(api: str) -> None:
     """List the fault catalog: faulty (and faithful) variants of the reference server."""
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.faults.catalog import FAULTS
+
     apis = resolve_apis(api)
     entries = [f for f in FAULTS.values() if f.api in apis]
     width = max((len(f.name) for f in entries), default=10)
@@ -277,6 +285,10 @@ def compare(reports: tuple[str, ...], markdown_path: str | None, html_path: str 
             badges_dir: str | None, baseline_path: str | None) -> None:
     """Merge JSON reports (several targets, CI jobs or machines) into one comparison matrix."""
     import os
+
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.report import compare as matrix_module
+    from optout_conformance.report.baseline import load_baseline
 
     baseline = load_baseline(baseline_path) if baseline_path else None
     matrix = matrix_module.build_matrix(reports, baseline)

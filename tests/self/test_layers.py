@@ -55,6 +55,17 @@ def function_local_imports(tree: ast.AST) -> Iterator[ast.stmt]:
                     yield node
 
 
+def has_reason(lines: list[str], lineno: int) -> bool:
+    """The import on line ``lineno`` (1-based) carries the reason comment: on its own line, or
+    above the block of import lines it belongs to."""
+    if REASON in lines[lineno - 1]:
+        return True
+    index = lineno - 2
+    while index >= 0 and lines[index].strip().startswith(("from ", "import ")):
+        index -= 1
+    return index >= 0 and lines[index].strip().startswith(REASON)
+
+
 def test_every_import_linter_contract_is_kept() -> None:
     result = run_lint_imports(ROOT, ROOT / "src")
     assert result.returncode == 0, result.stdout + result.stderr
@@ -104,11 +115,15 @@ def test_no_function_hides_a_project_import_without_a_deferred_reason() -> None:
         text = file.read_text(encoding="utf-8")
         lines = text.splitlines()
         for node in function_local_imports(ast.parse(text)):
-            here = lines[node.lineno - 1]
-            above = lines[node.lineno - 2] if node.lineno > 1 else ""
-            if REASON not in here and not above.strip().startswith(REASON):
-                hidden.append(f"{file.relative_to(ROOT)}:{node.lineno}: {here.strip()}")
+            if not has_reason(lines, node.lineno):
+                hidden.append(f"{file.relative_to(ROOT)}:{node.lineno}: {lines[node.lineno - 1].strip()}")
     assert hidden == []
+
+
+def test_a_reason_above_a_block_of_imports_covers_the_block_and_nothing_after_a_blank_line() -> None:
+    lines = ["def f():", "    # deferred: start-up speed", "    from a import b", "    from c import d", "",
+             "    from e import f", "    from g import h  # deferred: optional dependency"]
+    assert [has_reason(lines, n) for n in (3, 4, 6, 7)] == [True, True, False, True]
 
 
 def test_the_function_local_import_finder_sees_an_import_inside_a_function() -> None:

@@ -13,11 +13,6 @@ from pathlib import Path
 import click
 
 from optout_conformance.apis import APIS, PROFILES, check_profile, resolve_apis
-from optout_conformance.cassettes.diff import diff_paths
-from optout_conformance.cassettes.proxy import serve_proxy, upstream_url
-from optout_conformance.cassettes.record import record as record_api
-from optout_conformance.cassettes.scrub import Scrubber
-from optout_conformance.cassettes.validate import validate_paths
 from optout_conformance.cli_options import settings_from, target_options
 from optout_conformance.config import check_output_directory, check_secret
 from optout_conformance.core.errors import UsageError
@@ -41,6 +36,10 @@ Examples:
               metavar="SECONDS", help="Per-request timeout.")
 def record(out: str, allow_writes: bool, timeout: float, **options: object) -> None:
     """Record an API's checks as scrubbed vcrpy cassettes (for offline replay, diff, validate)."""
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.cassettes.record import record as record_api
+    from optout_conformance.cassettes.scrub import Scrubber
+
     check_output_directory("--out", out)
     settings = settings_from(**options)  # type: ignore[arg-type]
     apis = settings.apis
@@ -73,6 +72,9 @@ def record(out: str, allow_writes: bool, timeout: float, **options: object) -> N
 @click.option("--no-notes", is_flag=True, help="Show violations only.")
 def validate(cassettes: tuple[str, ...], profile: str, skip_requests: bool, no_notes: bool) -> None:
     """Check every interaction of vcrpy cassettes (any recorder's) against the specs and registry."""
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.cassettes.validate import validate_paths
+
     check_profile(profile)
     report = validate_paths(cassettes, profile, requests=not skip_requests)
     click.echo(report.render(notes=not no_notes))
@@ -84,6 +86,9 @@ def validate(cassettes: tuple[str, ...], profile: str, skip_requests: bool, no_n
 @click.argument("new", metavar="NEW")
 def diff(old: str, new: str) -> None:
     """Drift report between two recordings of the same scenarios (files or directories)."""
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.cassettes.diff import diff_paths
+
     report = diff_paths(old, new)
     click.echo(report.render())
     raise SystemExit(report.exit_code)
@@ -108,6 +113,9 @@ def diff(old: str, new: str) -> None:
 def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, token: str | None,
           timeout: float) -> None:
     """A validating proxy on 127.0.0.1: judges each request, forwards it, records the traffic."""
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.cassettes.proxy import serve_proxy, upstream_url
+
     apis = resolve_apis(api)
     if len(apis) != 1:
         raise UsageError("proxy serves one API: pass --api convoso, whatcounts or avaamo")

@@ -9,9 +9,6 @@ import click
 
 from optout_conformance.apis import API_CHOICES, resolve_apis
 from optout_conformance.core.errors import UsageError
-from optout_conformance.faults.baseline import run_baseline
-from optout_conformance.faults.detect import run_detection
-from optout_conformance.faults.open_points import singles_names, sweep_names
 
 
 def _write_json(path: str | None, data: object) -> None:
@@ -64,6 +61,10 @@ def detect(
     detected_by fails (a fault caught by other checks only is MISSED); a faithful variant must
     pass. Exit 0 when every fault is caught and no faithful variant fails, else 1.
     """
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.faults.detect import run_detection
+    from optout_conformance.faults.open_points import singles_names, sweep_names
+
     apis = resolve_apis(api)
     if (sweep or singles) and names:
         raise UsageError("--sweep and --singles run generated servers; give --fault NAME without them")
@@ -88,6 +89,9 @@ def baseline(api: str, names: tuple[str, ...], max_examples: int, json_path: str
 
     Informational: always exits 0 unless the command cannot run.
     """
+    # deferred: start-up speed (only the command that runs loads this)
+    from optout_conformance.faults.baseline import run_baseline
+
     result = run_baseline(resolve_apis(api), names or None, max_examples=max_examples, echo=click.echo)
     _write_json(json_path, result.to_dict())
 
