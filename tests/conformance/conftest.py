@@ -22,6 +22,7 @@ import pytest
 from hypothesis import settings
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
+from optout_conformance.cli_options import resolved
 from optout_conformance.config import Settings
 from optout_conformance.runner.context import (
     CheckFailed,
@@ -32,6 +33,7 @@ from optout_conformance.runner.context import (
     Target,
 )
 from optout_conformance.runner.execute import RunLimits, make_context, probe_fingerprint
+from optout_conformance.settings import pytest_given
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -91,7 +93,9 @@ def api_contexts(
 ) -> Iterator[Contexts]:
     """api -> a RunContext on the session's target, fingerprinted once (lazily, on first use)."""
     selected, targets, credentials = conformance_targets
-    limits = RunLimits(allow_writes=pytestconfig.getoption("--allow-writes"),
+    allow_writes = resolved("run", selected, {"allow_writes": pytestconfig.getoption("--allow-writes")},
+                            given=pytest_given(pytestconfig.getoption))["allow_writes"]
+    limits = RunLimits(allow_writes=bool(allow_writes),
                        max_examples=settings().max_examples, strict=strict_mode(pytestconfig))
     contexts = Contexts(pytestconfig, selected.profile, targets, credentials, limits)
     yield contexts
