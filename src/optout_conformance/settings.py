@@ -453,7 +453,7 @@ def check_config_value(file: object, row: Setting, value: Any) -> Any:
     if not row.type.accepts(value):
         table, key = (row.config_key or ".").split(".")
         shown = "" if row.secret else f", got {value!r}"
-        raise ConfigError(f"config file {file}: [{table}] {key} must be {row.type.describe()}{shown}")
+        raise ConfigError(f"config file {file} [{table}]: {key} must be {row.type.describe()}{shown}")
     return value
 
 
