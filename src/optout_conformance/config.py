@@ -4,7 +4,8 @@ Every setting comes from the first of these sources that gives it:
 
 1. the command line (``--target``, ``--token``, …; or the pytest options of the root conftest),
 2. the environment (``OPTOUT_CONFORMANCE_TARGET``, ``_TOKEN``, ``_REALM``, ``_PASSWORD``,
-   ``_SENDER_CODE``, ``_PROFILE``, ``_CONFIG``), so secrets stay out of shell history,
+   ``_SENDER_CODE``, ``_PROFILE``, ``_CONFIG``; the run limits' variables are read by
+   ``cli_options.limits_from``), so secrets stay out of shell history,
 3. a TOML file (``--config PATH`` or ``OPTOUT_CONFORMANCE_CONFIG``)::
 
        [targets]
@@ -15,10 +16,13 @@ Every setting comes from the first of these sources that gives it:
        password = "…"
        sender_code = "…"
        [run]
-       profile = "auto"
+       profile = "auto"       # and allow_writes, rate, timeout, workers, deadline
 
    (a ``[reference]`` table in the same file is read by ``serve`` and ignored here),
 4. the defaults: no target means the embedded reference server, with its own credentials.
+
+The environment variables and the keys of ``[run]`` and ``[credentials]`` with their types are
+rows of the settings table (``settings.py``); an unknown key is an error naming the closest one.
 
 Targets are taken as a whole from the first source that names any (they are not merged per API):
 a command line ``--target`` replaces every target of the environment and of the file. Credentials
