@@ -272,7 +272,7 @@ TABLE: tuple[Setting, ...] = (
     Setting("port", ("--port",), "Port to listen on.", ("serve",), type=ValueType("int", 0, 65535),
             default=8000, show_default=True),
     Setting("profile", ("--profile",), "Variant the server follows where the Convoso documents disagree. "
-            "Default: official.", ("serve",), choices="server_profile", row="serve.profile"),
+            "Default: community.", ("serve",), choices="server_profile", row="serve.profile"),
     Setting("db", ("--db",), "SQLite file (default: in memory).", ("serve",), metavar="PATH"),
     Setting("seed_records", ("--seed-records",), "Records seeded into an empty database.", ("serve",),
             type=ValueType("int", 0), metavar="N"),
