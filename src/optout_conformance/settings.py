@@ -509,7 +509,7 @@ def add_pytest_options(group: Any, choices: Mapping[str, Sequence[str]] | None =
         metavar = row.metavar_for(choices or {})
         if row.flag:
             dest = flag.removeprefix("--").replace("-", "_")
-            # default None: "not given" stays visible to pytest_given (None is false, as before)
+            # default None: "not given" stays visible to given_pytest_options (None is false, as before)
             group.addoption(flag, action="store_true", dest=dest, default=None, help=row.full_help())
             off = [name for name in row.long_flags if name.startswith("--no-")]
             for name in off:
@@ -525,7 +525,7 @@ def add_pytest_options(group: Any, choices: Mapping[str, Sequence[str]] | None =
             group.addoption(flag, **kwargs)
 
 
-def pytest_given(getoption: Callable[[str], Any]) -> frozenset[str]:
+def given_pytest_options(getoption: Callable[[str], Any]) -> frozenset[str]:
     """The settings (by ``dest``) the pytest command line gave: an option left out keeps its
     default None (or [] when repeatable)."""
     return frozenset(row.dest for row in pytest_rows()

@@ -33,7 +33,7 @@ from optout_conformance.runner.context import (
     Target,
 )
 from optout_conformance.runner.execute import RunLimits, make_context, probe_fingerprint
-from optout_conformance.settings import pytest_given
+from optout_conformance.settings import given_pytest_options
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -94,7 +94,7 @@ def api_contexts(
     """api -> a RunContext on the session's target, fingerprinted once (lazily, on first use)."""
     selected, targets, credentials = conformance_targets
     allow_writes = resolved("run", selected, {"allow_writes": pytestconfig.getoption("--allow-writes")},
-                            given=pytest_given(pytestconfig.getoption))["allow_writes"]
+                            given=given_pytest_options(pytestconfig.getoption))["allow_writes"]
     limits = RunLimits(allow_writes=bool(allow_writes),
                        max_examples=settings().max_examples, strict=strict_mode(pytestconfig))
     contexts = Contexts(pytestconfig, selected.profile, targets, credentials, limits)

@@ -254,7 +254,7 @@ def test_pytest_options_resolve_to_the_same_settings_as_the_command_line() -> No
     values = vars(parser.parse_args(["--target", "http://127.0.0.1:9/v1", "--api", "convoso",
                                      "--token", "t0ken-long", "--no-allow-writes"]))
     assert values["allow_writes"] is False
-    assert table.pytest_given(lambda flag: values[flag.removeprefix("--").replace("-", "_")]) == {
+    assert table.given_pytest_options(lambda flag: values[flag.removeprefix("--").replace("-", "_")]) == {
         "targets", "api", "token", "allow_writes"}
     raw = RawSettings(targets=tuple(values["target"]), token=values["token"])
     settings = resolve_settings(raw, api=values["api"], environ={})
