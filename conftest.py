@@ -30,26 +30,11 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.enviro
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
-    group = parser.getgroup(
-        "optout-conformance",
-        "conformance suite target (tests/conformance). Precedence: command line > environment "
-        "(OPTOUT_CONFORMANCE_TARGET, _TOKEN, _REALM, _PASSWORD, _SENDER_CODE, _PROFILE, _CONFIG) > "
-        "config file (--conformance-config) > embedded reference server",
-    )
-    group.addoption("--target", action="append", default=[], metavar="URL|API=URL",
-                    help="Base URL of the API under test; repeat as api=URL. Default: embedded reference.")
-    group.addoption("--api", default="all", metavar="convoso|whatcounts|avaamo|all",
-                    help="Which API's checks run (default: all).")
-    group.addoption("--profile", default=None, metavar="auto|community|official|lenient",
-                    help="Which Convoso document wins where they disagree (default: auto).")
-    group.addoption("--token", default=None, help="Convoso auth_token / Avaamo access-token.")
-    group.addoption("--realm", default=None, help="WhatCounts realm.")
-    group.addoption("--password", default=None, help="WhatCounts password.")
-    group.addoption("--sender-code", default=None, help="WhatCounts sender code.")
-    group.addoption("--allow-writes", action="store_true", default=False,
-                    help="Run write checks on a non-loopback target.")
-    group.addoption("--conformance-config", default=None, metavar="PATH",
-                    help="TOML file with [targets], [credentials], [run].")
+    # The options come from the settings table (optout_conformance.settings), as the CLI's do.
+    from optout_conformance.cli_options import CHOICES
+    from optout_conformance.settings import PYTEST_GROUP, add_pytest_options, pytest_group_help
+
+    add_pytest_options(parser.getgroup(PYTEST_GROUP, pytest_group_help()), CHOICES)
 
 
 def conformance_settings(config: pytest.Config) -> Settings:

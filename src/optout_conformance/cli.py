@@ -17,16 +17,11 @@ from typing import Any
 import click
 
 from optout_conformance import __version__, registry
-from optout_conformance.apis import API_CHOICES, SERVER_PROFILES, check_profile, resolve_apis
+from optout_conformance.apis import SERVER_PROFILES, check_profile, resolve_apis
 from optout_conformance.cli_options import (
-    api_option,
-    config_option,
-    credential_options,
     limits_from,
-    profile_option,
-    run_limit_options,
+    options_for,
     settings_from,
-    target_options,
 )
 from optout_conformance.config import PRECEDENCE_HELP, check_output_file
 from optout_conformance.core.errors import BadChoice, OptoutConformanceError
@@ -99,28 +94,7 @@ unknown --check id, or a run that executed no check.
 
 
 @cli.command(epilog=RUN_EPILOG)
-@target_options()
-@run_limit_options()
-@click.option("--check", "check_ids", multiple=True, metavar="ID",
-              help="Run only this check id (repeatable; runs even if --fast would leave it out). "
-              "An unknown id, or one of an API not selected, is a usage error.")
-@click.option("--strict", is_flag=True,
-              help="An inconclusive check (one that lacked the evidence its rule needs) fails the "
-              "gate: exit 1. Without it inconclusive checks are shown but exit 0.")
-@click.option("--baseline", "baseline_path", metavar="FILE",
-              help="Known failures (docs/ci.md): a listed failure is reported as known and does not "
-              "fail the gate; an unlisted one does, and so does a listed check that now passes "
-              "(stale entry).")
-@click.option("--update-baseline", "update_baseline", metavar="FILE",
-              help="Write the run's failures to FILE (keeping the reasons FILE already gives).")
-@click.option("--require-coverage", is_flag=True,
-              help="Fail (exit 1) when a documented error code was neither triggered nor seen; "
-              "codes the registry gives no documented cause are excused and listed.")
-@click.option("--report-json", metavar="PATH", help="Write the JSON report (schema: report.schema.json).")
-@click.option("--junitxml", metavar="PATH", help="Write a JUnit XML report (one testcase per check).")
-@click.option("--html", "html_path", metavar="PATH", help="Write a self-contained HTML report.")
-@click.option("-v", "--verbose", is_flag=True, help="List every skipped check and who triggered each code.")
-@click.option("--color/--no-color", default=None, help="Colour the output (default: when on a terminal).")
+@options_for("run")
 def run(baseline_path: str | None, update_baseline: str | None, require_coverage: bool,
         report_json: str | None, junitxml: str | None, html_path: str | None, verbose: bool,
         color: bool | None, **options: Any) -> None:
@@ -190,17 +164,7 @@ Precedence: command line > config file ([reference] table) > defaults.
 
 
 @cli.command(epilog=SERVE_EPILOG)
-@api_option(help="Which API to serve (all: the three on one port).")
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", type=click.IntRange(0, 65535), default=8000, show_default=True)
-@profile_option(SERVER_PROFILES)
-@click.option("--db", default=None, metavar="PATH", help="SQLite file (default: in memory).")
-@click.option("--seed-records", type=click.IntRange(min=0), default=None, metavar="N",
-              help="Records seeded into an empty database.")
-@credential_options(server=True)
-@config_option(help="TOML file; its [reference] table (or top level) sets the server's settings.")
-@click.option("--fault", default=None, metavar="NAME",
-              help="Serve a faulty variant from the catalog (see `optout-conformance faults`).")
+@options_for("serve")
 def serve(api: str, host: str, port: int, profile: str | None, db: str | None, seed_records: int | None,
           token: str | None, realm: str | None, password: str | None, sender_codes: tuple[str, ...],
           config_path: str | None, fault: str | None) -> None:
@@ -227,8 +191,7 @@ def serve(api: str, host: str, port: int, profile: str | None, db: str | None, s
 
 
 @cli.command()
-@click.option("--api", default=None, metavar="|".join(API_CHOICES), help="Only this API's entries.")
-@click.option("--format", "fmt", default="table", show_default=True, metavar="table|markdown|json")
+@options_for("discrepancies")
 def discrepancies(api: str | None, fmt: str) -> None:
     """List the points where the documents disagree or are silent, and what each profile expects."""
     if fmt not in ("table", "markdown", "json"):
@@ -239,7 +202,7 @@ def discrepancies(api: str | None, fmt: str) -> None:
 
 
 @cli.command()
-@click.option("--api", default="all", metavar="|".join(API_CHOICES), help="Only this API's entries.")
+@options_for("faults")
 def faults(api: str) -> None:
     """List the fault catalog: faulty (and faithful) variants of the reference server."""
     # deferred: start-up speed (only the command that runs loads this)
@@ -274,13 +237,7 @@ the baseline cannot be read.
 
 @cli.command(epilog=COMPARE_EPILOG)
 @click.argument("reports", nargs=-1, required=True, metavar="REPORT.json…")
-@click.option("--markdown", "markdown_path", metavar="PATH",
-              help="Write the matrix as Markdown (appended when PATH is $GITHUB_STEP_SUMMARY).")
-@click.option("--html", "html_path", metavar="PATH", help="Write the matrix as one HTML page.")
-@click.option("--badges", "badges_dir", metavar="DIR",
-              help="Write a shields.io endpoint JSON per target and API into DIR.")
-@click.option("--baseline", "baseline_path", metavar="FILE",
-              help="Known-failure baseline: listed failures show as known, listed passes as stale.")
+@options_for("compare")
 def compare(reports: tuple[str, ...], markdown_path: str | None, html_path: str | None,
             badges_dir: str | None, baseline_path: str | None) -> None:
     """Merge JSON reports (several targets, CI jobs or machines) into one comparison matrix."""

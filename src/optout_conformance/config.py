@@ -4,7 +4,8 @@ Every setting comes from the first of these sources that gives it:
 
 1. the command line (``--target``, ``--token``, …; or the pytest options of the root conftest),
 2. the environment (``OPTOUT_CONFORMANCE_TARGET``, ``_TOKEN``, ``_REALM``, ``_PASSWORD``,
-   ``_SENDER_CODE``, ``_PROFILE``, ``_CONFIG``), so secrets stay out of shell history,
+   ``_SENDER_CODE``, ``_PROFILE``, ``_CONFIG``; the run limits' variables are read by
+   ``cli_options.limits_from``), so secrets stay out of shell history,
 3. a TOML file (``--config PATH`` or ``OPTOUT_CONFORMANCE_CONFIG``)::
 
        [targets]
@@ -15,10 +16,13 @@ Every setting comes from the first of these sources that gives it:
        password = "…"
        sender_code = "…"
        [run]
-       profile = "auto"
+       profile = "auto"       # and allow_writes, rate, timeout, workers, deadline
 
    (a ``[reference]`` table in the same file is read by ``serve`` and ignored here),
 4. the defaults: no target means the embedded reference server, with its own credentials.
+
+The environment variables and the keys of ``[run]`` and ``[credentials]`` with their types are
+rows of the settings table (``settings.py``); an unknown key is an error naming the closest one.
 
 Targets are taken as a whole from the first source that names any (they are not merged per API):
 a command line ``--target`` replaces every target of the environment and of the file. Credentials
@@ -38,20 +42,28 @@ from optout_conformance.apis import API_CHOICES, APIS, PROFILES, check_profile, 
 from optout_conformance.core.context import Credentials
 from optout_conformance.core.errors import BadChoice, ConfigError, UsageError
 from optout_conformance.core.urls import UrlError, parse_url
+from optout_conformance.settings import (
+    ENV_PREFIX,
+    ROWS,
+    check_config_value,
+    config_rows,
+    precedence_help,
+    unknown_key_hint,
+)
 from optout_conformance.tomlfile import ValueRule, check_value, read_toml
 
-ENV_PREFIX = "OPTOUT_CONFORMANCE_"
-ENV_TARGET = ENV_PREFIX + "TARGET"
-ENV_TOKEN = ENV_PREFIX + "TOKEN"
-ENV_REALM = ENV_PREFIX + "REALM"
-ENV_PASSWORD = ENV_PREFIX + "PASSWORD"
-ENV_SENDER_CODE = ENV_PREFIX + "SENDER_CODE"
-ENV_PROFILE = ENV_PREFIX + "PROFILE"
-ENV_CONFIG = ENV_PREFIX + "CONFIG"
+# The environment variables and config-file keys come from the settings table (settings.py).
+ENV_TARGET = ROWS["targets"].env or ""
+ENV_TOKEN = ROWS["token"].env or ""
+ENV_REALM = ROWS["realm"].env or ""
+ENV_PASSWORD = ROWS["password"].env or ""
+ENV_SENDER_CODE = ROWS["sender_code"].env or ""
+ENV_PROFILE = ROWS["profile"].env or ""
+ENV_CONFIG = ROWS["config_path"].env or ""
 
-CREDENTIAL_KEYS = ("token", "realm", "password", "sender_code")
+CREDENTIAL_KEYS = tuple(config_rows("credentials"))
 FILE_TABLES = {"targets", "credentials", "run", "reference"}
-RUN_FILE_KEYS = ("profile", "allow_writes", "rate", "timeout", "workers", "deadline")
+RUN_FILE_KEYS = tuple(config_rows("run"))
 
 # Secrets are redacted from every artefact as whole tokens; a shorter value could not be told from
 # ordinary words and text (a token "x" would blank out every standalone "x"), so it is refused.
@@ -59,21 +71,6 @@ RUN_FILE_KEYS = ("profile", "allow_writes", "rate", "timeout", "workers", "deadl
 MIN_SECRET_LENGTH = 8
 SECRET_KEYS = ("token", "password")
 
-
-# Every value a config file may set: [run] keys and [credentials] keys. Command-line options are
-# typed by click with the same bounds (cli_options).
-RUN_RULES: dict[str, ValueRule] = {
-    "profile": ValueRule("str"),
-    "allow_writes": ValueRule("bool"),
-    "rate": ValueRule("number", 0, exclusive=True),
-    "timeout": ValueRule("number", 0, exclusive=True),
-    "workers": ValueRule("int", 1),
-    "deadline": ValueRule("number", 0, exclusive=True),
-}
-CREDENTIAL_RULES: dict[str, ValueRule] = {
-    "token": ValueRule("str"), "realm": ValueRule("str"), "password": ValueRule("str"),
-    "sender_code": ValueRule("code"),
-}
 
 
 def check_secret(name: str, value: str | None) -> None:
@@ -126,11 +123,7 @@ REQUIRED_CREDENTIALS = {
     "avaamo": ("token",),
 }
 
-PRECEDENCE_HELP = (
-    "Precedence: command line > environment (OPTOUT_CONFORMANCE_TARGET, _TOKEN, _REALM, _PASSWORD, "
-    "_SENDER_CODE, _PROFILE, _CONFIG) > config file (--config) > embedded reference server. "
-    "Targets come whole from the first source naming any."
-)
+PRECEDENCE_HELP = precedence_help()
 
 
 @dataclass(frozen=True)
@@ -138,9 +131,9 @@ class RawSettings:
     """Values one source gave; None means the source is silent on it."""
 
     targets: tuple[str, ...] = ()
-    token: str | None = None
+    token: str | None = field(default=None, repr=False)  # secrets: in no repr
     realm: str | None = None
-    password: str | None = None
+    password: str | None = field(default=None, repr=False)
     sender_code: str | None = None
     profile: str | None = None
     config: str | None = None
@@ -190,17 +183,17 @@ def file_settings(path: str | Path) -> RawSettings:
     if unknown:
         raise ConfigError(
             f"config file {file}: unknown table(s) {', '.join(unknown)}",
-            hint=f"valid tables: {', '.join(sorted(FILE_TABLES))}",
+            hint=unknown_key_hint(unknown, sorted(FILE_TABLES)).replace("valid keys", "valid tables"),
         )
     targets = _table(data, "targets", file, tuple(APIS))
     credentials = _table(data, "credentials", file, CREDENTIAL_KEYS)
     run = _table(data, "run", file, RUN_FILE_KEYS)
     for api, url in targets.items():
         check_value(f"config file {file} [targets]", api, url, ValueRule("str"))
-    for key, value in credentials.items():
-        check_value(f"config file {file} [credentials]", key, value, CREDENTIAL_RULES[key])
-    for key, value in run.items():
-        check_value(f"config file {file} [run]", key, value, RUN_RULES[key])
+    for name in ("credentials", "run"):
+        rows = config_rows(name)
+        for key, value in (credentials if name == "credentials" else run).items():
+            check_config_value(file, rows[key], value)
     return RawSettings(
         targets=tuple(f"{api}={url}" for api, url in targets.items()),
         token=_str_or_none(credentials.get("token")),
@@ -220,7 +213,7 @@ def _table(data: dict[str, Any], name: str, file: Path, keys: Sequence[str]) -> 
     if unknown:
         raise ConfigError(
             f"config file {file}: unknown key(s) in [{name}]: {', '.join(unknown)}",
-            hint=f"valid keys: {', '.join(keys)}",
+            hint=unknown_key_hint(unknown, keys),
         )
     return table
 

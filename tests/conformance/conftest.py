@@ -22,12 +22,14 @@ import pytest
 from hypothesis import settings
 
 from optout_conformance.checks.registry import checks_for
+from optout_conformance.cli_options import resolved
 from optout_conformance.config import Settings
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.runner.context import RunContext
 from optout_conformance.runner.execute import RunLimits, make_context, probe_fingerprint
+from optout_conformance.settings import given_pytest_options
 
 
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
@@ -87,7 +89,9 @@ def api_contexts(
 ) -> Iterator[Contexts]:
     """api -> a RunContext on the session's target, fingerprinted once (lazily, on first use)."""
     selected, targets, credentials = conformance_targets
-    limits = RunLimits(allow_writes=pytestconfig.getoption("--allow-writes"),
+    allow_writes = resolved("run", selected, {"allow_writes": pytestconfig.getoption("--allow-writes")},
+                            given=given_pytest_options(pytestconfig.getoption))["allow_writes"]
+    limits = RunLimits(allow_writes=bool(allow_writes),
                        max_examples=settings().max_examples, strict=strict_mode(pytestconfig))
     contexts = Contexts(pytestconfig, selected.profile, targets, credentials, limits)
     yield contexts

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import click
 
-from optout_conformance.apis import APIS, PROFILES, check_profile, resolve_apis
-from optout_conformance.cli_options import settings_from, target_options
+from optout_conformance.apis import check_profile, resolve_apis
+from optout_conformance.cli_options import options_for, resolved, settings_from
 from optout_conformance.config import check_output_directory, check_secret
 from optout_conformance.core.errors import UsageError
 
@@ -26,14 +26,7 @@ Examples:
 
 
 @click.command(epilog=RECORD_EPILOG)
-@target_options()
-@click.option("--out", required=True, metavar="DIR",
-              help="Directory for the cassettes (one per check) and recording.json; with --api all, "
-              "one subdirectory per API.")
-@click.option("--allow-writes", is_flag=True,
-              help="Record the write checks on a non-loopback target too (fictional 555-01XX numbers).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              metavar="SECONDS", help="Per-request timeout.")
+@options_for("record")
 def record(out: str, allow_writes: bool, timeout: float, **options: object) -> None:
     """Record an API's checks as scrubbed vcrpy cassettes (for offline replay, diff, validate)."""
     # deferred: start-up speed (only the command that runs loads this)
@@ -42,6 +35,9 @@ def record(out: str, allow_writes: bool, timeout: float, **options: object) -> N
 
     check_output_directory("--out", out)
     settings = settings_from(**options)  # type: ignore[arg-type]
+    # --allow-writes and --timeout: command line > environment > config file's [run] > default.
+    limits = resolved("record", settings, {"allow_writes": allow_writes, "timeout": timeout})
+    allow_writes, timeout = bool(limits["allow_writes"]), float(limits["timeout"])
     apis = settings.apis
     failed = False
     for api in apis:
@@ -63,13 +59,7 @@ def record(out: str, allow_writes: bool, timeout: float, **options: object) -> N
 
 @click.command()
 @click.argument("cassettes", nargs=-1, required=True, metavar="CASSETTE…")
-@click.option("--profile", default="auto", show_default=True, metavar="|".join(PROFILES),
-              help="Variant to hold replies to where the Convoso documents disagree (auto and lenient: "
-              "any documented variant).")
-@click.option("--skip-requests", is_flag=True,
-              help="Judge only the replies (for recordings of this suite: its negative probes break "
-              "the request rules on purpose).")
-@click.option("--no-notes", is_flag=True, help="Show violations only.")
+@options_for("validate")
 def validate(cassettes: tuple[str, ...], profile: str, skip_requests: bool, no_notes: bool) -> None:
     """Check every interaction of vcrpy cassettes (any recorder's) against the specs and registry."""
     # deferred: start-up speed (only the command that runs loads this)
@@ -95,21 +85,7 @@ def diff(old: str, new: str) -> None:
 
 
 @click.command()
-@click.option("--api", required=True, metavar="|".join(APIS), help="The API the client talks to.")
-@click.option("--upstream", required=True, metavar="URL|reference",
-              help="The API's base URL (…/v1, …/bin, …/api/v2), or `reference` for an embedded "
-              "reference server.")
-@click.option("--port", type=click.IntRange(min=0, max=65535), default=8080, show_default=True,
-              help="Port on 127.0.0.1.")
-@click.option("--out", default=None, metavar="DIR",
-              help="Write violations.json and the traffic as a vcrpy cassette (proxy.yaml) here.")
-@click.option("--profile", default="auto", show_default=True, metavar="|".join(PROFILES),
-              help="Variant replies are held to (auto: any documented variant).")
-@click.option("--token", default=None, help="A credential to scrub from the cassette even if no request "
-              "carries it (credentials seen in requests are always scrubbed).")
-@click.option("--timeout", type=click.FloatRange(min=0, min_open=True), default=10.0, show_default=True,
-              metavar="SECONDS", help="Deadline of each upstream request (connect, headers and body); "
-              "an upstream that misses it is answered 504.")
+@options_for("proxy")
 def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, token: str | None,
           timeout: float) -> None:
     """A validating proxy on 127.0.0.1: judges each request, forwards it, records the traffic."""

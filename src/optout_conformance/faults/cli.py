@@ -7,7 +7,8 @@ from pathlib import Path
 
 import click
 
-from optout_conformance.apis import API_CHOICES, resolve_apis
+from optout_conformance.apis import resolve_apis
+from optout_conformance.cli_options import options_for
 from optout_conformance.core.errors import UsageError
 
 
@@ -16,42 +17,13 @@ def _write_json(path: str | None, data: object) -> None:
         Path(path).write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
 
 
-api_option = click.option(
-    "--api", "api", default="all", show_default=True, metavar="|".join(API_CHOICES),
-    help="Run the entries of this API only.",
-)
-fault_option = click.option(
-    "--fault", "names", multiple=True, metavar="NAME",
-    help="Run only this catalog entry (repeatable; see `optout-conformance faults`).",
-)
-workers_option = click.option(
-    "--workers", default=1, show_default=True, type=click.IntRange(1, 16),
-    help="Entries run at once, each in its own process.",
-)
-json_option = click.option("--json", "json_path", metavar="PATH", help="Also write the results as JSON.")
-
-
 @click.command(
     epilog="Examples:\n\n\b\n  optout-conformance detect --workers 2\n"
     "  optout-conformance detect --fault convoso-limit-above-max-served\n"
     "  optout-conformance detect --sweep --workers 2\n"
     "  optout-conformance serve --fault 'convoso+official+search.order=newest-first'"
 )
-@api_option
-@fault_option
-@workers_option
-@json_option
-@click.option(
-    "--sweep", is_flag=True,
-    help="Run the covering array of generated faithful servers instead of the catalog: every pair "
-    "of two open points' realizations in at least one server, per API (Convoso on both server "
-    "profiles, each run in auto and its pinned profile).",
-)
-@click.option(
-    "--singles", is_flag=True,
-    help="Run one generated server per realization that differs from the reference (what "
-    "attributes a sweep row's false alarm to one choice).",
-)
+@options_for("detect")
 def detect(
     api: str, names: tuple[str, ...], workers: int, json_path: str | None, sweep: bool, singles: bool
 ) -> None:
@@ -79,11 +51,7 @@ def detect(
 @click.command(
     epilog="Example:\n\n\b\n  optout-conformance baseline --api convoso --max-examples 50"
 )
-@api_option
-@fault_option
-@click.option("--max-examples", default=25, show_default=True, type=click.IntRange(1, 1000),
-              help="Schemathesis' --max-examples per operation.")
-@json_option
+@options_for("baseline")
 def baseline(api: str, names: tuple[str, ...], max_examples: int, json_path: str | None) -> None:
     """Run plain `schemathesis run --checks all` against every fault (for comparison).
 
