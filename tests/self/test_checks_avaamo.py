@@ -15,11 +15,11 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from optout_conformance.checks.avaamo import to_ms
+from optout_conformance.apis.avaamo.checks import to_ms
+from optout_conformance.apis.avaamo.faults import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
+from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
 from optout_conformance.checks.registry import CheckSpec, checks_for
-from optout_conformance.faults.avaamo import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
 from optout_conformance.reference.app import create_app
-from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import AvaamoEntry

@@ -16,14 +16,14 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from optout_conformance.apis.convoso.faults_data import CampaignFilterIgnored
+from optout_conformance.apis.convoso.reference import ConvosoService
+from optout_conformance.apis.convoso.reference_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.checks import fingerprint
 from optout_conformance.checks.registry import CHECKS, CheckSpec, checks_for
-from optout_conformance.faults.convoso_data import CampaignFilterIgnored
 from optout_conformance.faults.faithful import InvalidTokenWithHttp422
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
-from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import Store, Where
 from optout_conformance.runner.context import (

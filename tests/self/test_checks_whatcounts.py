@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from starlette.responses import PlainTextResponse, Response
 
+from optout_conformance.apis.whatcounts.faults import ValidRealmRefused, WrongRealmReasonInvented
+from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.checks.registry import CheckSpec, checks_for
 from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
-from optout_conformance.faults.whatcounts import ValidRealmRefused, WrongRealmReasonInvented
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 from optout_conformance.runner.context import (
     CheckFailed,
     CheckInconclusive,

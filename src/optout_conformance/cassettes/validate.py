@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from optout_conformance.apis.convoso.checks.api import as_int
 from optout_conformance.cassettes.interactions import (
     Interaction,
     cassette_files_or_fail,
@@ -29,7 +30,6 @@ from optout_conformance.cassettes.interactions import (
 )
 from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber
-from optout_conformance.checks.convoso_api import as_int
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:

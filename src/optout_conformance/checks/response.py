@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
+from optout_conformance.apis.convoso.checks.api import as_int
 from optout_conformance.checks import shapes
-from optout_conformance.checks.convoso_api import as_int
 from optout_conformance.checks.registry import PUBLIC_FACTS
 from optout_conformance.registry import load_registry
 from optout_conformance.runner.http import parse_json_bounded

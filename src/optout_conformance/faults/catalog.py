@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from optout_conformance.apis import APIS, PROFILES, SERVER_PROFILES
+from optout_conformance.apis import import_modules as _import_api_modules
 from optout_conformance.errors import BadChoice
 
 if TYPE_CHECKING:
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 KINDS = ("fault", "faithful")
 # The families a fault belongs to (what kind of rule it breaks); every one is covered.
 FAMILIES = ("limits", "pagination", "errors", "shapes", "filters", "state", "auth", "robustness")
-# The keyword of create_app() that takes each API's service class.
-SERVICE_ARGUMENT = {"convoso": "convoso", "whatcounts": "whatcounts", "avaamo": "avaamo"}
 
 Variant = TypeVar("Variant", bound=type)
 
@@ -75,7 +74,7 @@ class Fault:
 
         kwargs: dict[str, Any] = {}
         if self.service is not None:
-            kwargs[SERVICE_ARGUMENT[self.api]] = self.service
+            kwargs[self.api] = self.service
         if apis is not None:
             kwargs["apis"] = tuple(apis)
         app = create_app(self.config_for(config), **kwargs)
@@ -213,14 +212,12 @@ def select(apis: Collection[str] | None = None, names: Collection[str] | None = 
     return [entry for entry in chosen if apis is None or entry.api in apis]
 
 
-# The modules that register entries; imported here so that importing the catalog fills FAULTS.
+# The modules that register entries; imported here so that importing the catalog fills FAULTS:
+# every API's own (its definition's ``fault_modules``), then the generic ones.
 ENTRY_MODULES = (
-    "optout_conformance.faults.convoso",
-    "optout_conformance.faults.convoso_data",
-    "optout_conformance.faults.whatcounts",
-    "optout_conformance.faults.avaamo",
     "optout_conformance.faults.transport",
     "optout_conformance.faults.faithful",
 )
+_import_api_modules("fault_modules")
 for _module in ENTRY_MODULES:
     importlib.import_module(_module)

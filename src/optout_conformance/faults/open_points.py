@@ -32,12 +32,12 @@ from typing import Any
 from starlette.routing import Route
 
 from optout_conformance.apis import APIS, SERVER_PROFILES
+from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
+from optout_conformance.apis.convoso.reference import ConvosoService
+from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, ConvosoError
+from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.errors import BadChoice
-from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
-from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoBadRequest, ConvosoError
 from optout_conformance.reference.store import ConvosoRecord, Where
-from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 from optout_conformance.registry import Discrepancy, Realization, load_registry
 
 # The kinds of reply a transform can select (``reply``); "error" = every kind but success.
