@@ -21,15 +21,22 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.apis.convoso.checks.api import as_int
 from optout_conformance.cassettes.interactions import (
     Interaction,
     cassette_files_or_fail,
     item_credentials,
     load_cassette,
 )
-from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
+from optout_conformance.cassettes.request_rules import (
+    NOTE,
+    SOURCES,
+    VIOLATION,
+    Finding,
+    request_findings,
+    source_of,
+)
 from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber
+from optout_conformance.checks.response import as_int
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:
@@ -68,7 +75,7 @@ def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
     from optout_conformance.checks.response import Reply, reply_violations
 
     assert item.api is not None and item.spec_path is not None
-    source = SOURCES[item.api]
+    source = source_of(item.api)
     if item.status >= 500:
         return [Finding("response", VIOLATION, f"HTTP {item.status}: a server error",
                         "Convoso glossary: 500 = server failed; no document makes a request error a "
