@@ -478,7 +478,8 @@ def parse_name(name: str) -> tuple[str, str, list[Choice]]:
 
 def runs_for(api: str, server_profile: str) -> tuple[str, ...]:
     """The run profiles a generated server is held to: auto and the matching pinned profile."""
-    return CONVOSO_RUNS[server_profile] if api == "convoso" else OTHER_RUNS
+    # An API whose documents disagree (several server profiles) is held to the matching one too.
+    return CONVOSO_RUNS[server_profile] if len(APIS[api].server_profiles) > 1 else OTHER_RUNS
 
 
 def server(api: str, server_profile: str, choices: Sequence[Choice], *, name: str | None = None) -> Any:
@@ -556,8 +557,8 @@ def sweep(api: str, server_profile: str = "community") -> list[Any]:
 
 
 def sweep_server_profiles(api: str) -> tuple[str, ...]:
-    """Convoso is swept on both server profiles (000's and 001's reading); the others on one."""
-    return tuple(SERVER_PROFILES) if api == "convoso" else ("community",)
+    """An API is swept on each server profile its definition has (Convoso: 000's and 001's reading)."""
+    return tuple(APIS[api].server_profiles)
 
 
 def sweep_names(apis: Iterable[str]) -> list[str]:
