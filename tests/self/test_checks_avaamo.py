@@ -33,7 +33,7 @@ from optout_conformance.runner.context import (
 )
 from optout_conformance.runner.http import HttpClient
 
-SUBJECT_MODULES = ("avaamo", "robustness")
+SUBJECT_MODULES = ("optout_conformance.apis.avaamo.checks", "optout_conformance.checks.robustness")
 SEED_RECORDS = 150
 
 
@@ -48,7 +48,7 @@ def context(server: EmbeddedServer) -> RunContext:
 
 
 def subject_checks() -> list[CheckSpec]:
-    return [c for c in checks_for("avaamo") if c.function.__module__.rsplit(".", 1)[-1] in SUBJECT_MODULES]
+    return [c for c in checks_for("avaamo") if c.function.__module__ in SUBJECT_MODULES]
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:

@@ -59,18 +59,14 @@ def context(server: EmbeddedServer, profile: str) -> RunContext:
 
 
 # The modules written as this file's subject (checks_for also lists robustness and properties checks).
-TARGETED_MODULES = (
-    "convoso_limits",
-    "convoso_pagination",
-    "convoso_errors",
-    "convoso_filters",
-    "convoso_state",
-    "convoso_shapes",
+TARGETED_MODULES = tuple(
+    f"optout_conformance.apis.convoso.checks.{name}"
+    for name in ("limits", "pagination", "errors", "filters", "state", "shapes")
 )
 
 
 def targeted_checks() -> list[CheckSpec]:
-    return [c for c in checks_for("convoso") if c.function.__module__.rsplit(".", 1)[-1] in TARGETED_MODULES]
+    return [c for c in checks_for("convoso") if c.function.__module__ in TARGETED_MODULES]
 
 
 def failure_of(ctx: RunContext, spec: CheckSpec) -> CheckFailed | None:

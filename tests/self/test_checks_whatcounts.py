@@ -29,7 +29,7 @@ from optout_conformance.runner.context import (
 )
 from optout_conformance.runner.http import HttpClient
 
-SUBJECT_MODULES = ("whatcounts", "robustness")
+SUBJECT_MODULES = ("optout_conformance.apis.whatcounts.checks", "optout_conformance.checks.robustness")
 SUCCESS_CHECKS = ("whatcounts.state.valid_stop_replies_the_documented_success_text",
                   "whatcounts.state.long_and_short_argument_names_give_the_same_outcome")
 
@@ -48,7 +48,7 @@ def context(server: EmbeddedServer) -> RunContext:
 
 def subject_checks(modules: tuple[str, ...] = SUBJECT_MODULES) -> list[CheckSpec]:
     return [c for c in checks_for("whatcounts")
-            if c.function.__module__.rsplit(".", 1)[-1] in modules]
+            if c.function.__module__ in modules]
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
@@ -210,7 +210,7 @@ class CrashPageWithStatus200(ResponseRewriter):
 
 def test_lines_labelled_text_html_with_a_trailing_newline_pass_every_check(tmp_path: Path) -> None:
     results = outcomes_against(tmp_path, middleware=LinesLabelledHtml,
-                               modules=(*SUBJECT_MODULES, "properties"))
+                               modules=(*SUBJECT_MODULES, "optout_conformance.checks.properties"))
     assert len(results) == 9
     assert set(results.values()) == {"passed"}, results
 
