@@ -118,9 +118,7 @@ def check_output_directory(option: str, path: str) -> None:
 
 # Credentials a non-embedded target cannot be checked without (the embedded reference has its own).
 REQUIRED_CREDENTIALS = {
-    "convoso": ("token",),
-    "whatcounts": ("realm", "password", "sender_code"),
-    "avaamo": ("token",),
+    name: tuple(c.key for c in definition.credentials if c.required) for name, definition in APIS.items()
 }
 
 PRECEDENCE_HELP = precedence_help()
@@ -305,8 +303,9 @@ def resolve_settings(
     if targets:  # the embedded reference server's own credentials are always used for it
         for key in SECRET_KEYS:
             check_secret(key, getattr(credentials, key))
-        if "avaamo" in targets:
-            check_header_safe("token", credentials.token)
+        for key in sorted({c.key for name in targets for c in APIS[name].credentials
+                           if c.travels == "header"}):
+            check_header_safe(key, getattr(credentials, key))
     missing = [
         (name, key)
         for name in selected

@@ -45,7 +45,7 @@ def _check_api(api: str) -> None:
 def spec_path(api: str) -> Path:
     """Path of the API's permissive spec file."""
     _check_api(api)
-    return openapi_dir() / APIS[api].spec_file
+    return (APIS[api].spec_dir or openapi_dir()) / APIS[api].spec_file
 
 
 def overlay_path(api: str, profile: str) -> Path | None:
@@ -53,7 +53,7 @@ def overlay_path(api: str, profile: str) -> Path | None:
     _check_api(api)
     if profile not in NARROWING_PROFILES:
         return None
-    path = openapi_dir() / "overlays" / f"{api}-{profile}.yaml"
+    path = (APIS[api].spec_dir or openapi_dir()) / "overlays" / f"{api}-{profile}.yaml"
     return path if path.is_file() else None
 
 

@@ -15,21 +15,21 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from optout_conformance.checks.avaamo import to_ms
+from optout_conformance.apis.avaamo.checks import to_ms
+from optout_conformance.apis.avaamo.faults import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
+from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
-from optout_conformance.faults.avaamo import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
 from optout_conformance.reference.app import create_app
-from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import AvaamoEntry
 from optout_conformance.runner.context import RunContext
 
-SUBJECT_MODULES = ("avaamo", "robustness")
+SUBJECT_MODULES = ("optout_conformance.apis.avaamo.checks", "optout_conformance.checks.robustness")
 SEED_RECORDS = 150
 
 
@@ -44,7 +44,7 @@ def context(server: EmbeddedServer) -> RunContext:
 
 
 def subject_checks() -> list[CheckSpec]:
-    return [c for c in checks_for("avaamo") if c.function.__module__.rsplit(".", 1)[-1] in SUBJECT_MODULES]
+    return [c for c in checks_for("avaamo") if c.function.__module__ in SUBJECT_MODULES]
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:

@@ -16,18 +16,18 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from optout_conformance.apis.convoso.faults_data import CampaignFilterIgnored
+from optout_conformance.apis.convoso.reference import ConvosoService
+from optout_conformance.apis.convoso.reference_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.checks import fingerprint
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CHECKS, CheckSpec
 from optout_conformance.core.context import Credentials, Observation, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
-from optout_conformance.faults.convoso_data import CampaignFilterIgnored
 from optout_conformance.faults.faithful import InvalidTokenWithHttp422
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
-from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.reference.store import Store, Where
 from optout_conformance.runner.context import RunContext
@@ -54,18 +54,14 @@ def context(server: EmbeddedServer, profile: str) -> RunContext:
 
 
 # The modules written as this file's subject (checks_for also lists robustness and properties checks).
-TARGETED_MODULES = (
-    "convoso_limits",
-    "convoso_pagination",
-    "convoso_errors",
-    "convoso_filters",
-    "convoso_state",
-    "convoso_shapes",
+TARGETED_MODULES = tuple(
+    f"optout_conformance.apis.convoso.checks.{name}"
+    for name in ("limits", "pagination", "errors", "filters", "state", "shapes")
 )
 
 
 def targeted_checks() -> list[CheckSpec]:
-    return [c for c in checks_for("convoso") if c.function.__module__.rsplit(".", 1)[-1] in TARGETED_MODULES]
+    return [c for c in checks_for("convoso") if c.function.__module__ in TARGETED_MODULES]
 
 
 def failure_of(ctx: RunContext, spec: CheckSpec) -> CheckFailed | None:

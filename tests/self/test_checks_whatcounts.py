@@ -12,20 +12,20 @@ from pathlib import Path
 import pytest
 from starlette.responses import PlainTextResponse, Response
 
+from optout_conformance.apis.whatcounts.faults import ValidRealmRefused, WrongRealmReasonInvented
+from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
-from optout_conformance.faults.whatcounts import ValidRealmRefused, WrongRealmReasonInvented
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 from optout_conformance.runner.context import RunContext
 
-SUBJECT_MODULES = ("whatcounts", "robustness")
+SUBJECT_MODULES = ("optout_conformance.apis.whatcounts.checks", "optout_conformance.checks.robustness")
 SUCCESS_CHECKS = ("whatcounts.state.valid_stop_replies_the_documented_success_text",
                   "whatcounts.state.long_and_short_argument_names_give_the_same_outcome")
 
@@ -44,7 +44,7 @@ def context(server: EmbeddedServer) -> RunContext:
 
 def subject_checks(modules: tuple[str, ...] = SUBJECT_MODULES) -> list[CheckSpec]:
     return [c for c in checks_for("whatcounts")
-            if c.function.__module__.rsplit(".", 1)[-1] in modules]
+            if c.function.__module__ in modules]
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
@@ -206,7 +206,7 @@ class CrashPageWithStatus200(ResponseRewriter):
 
 def test_lines_labelled_text_html_with_a_trailing_newline_pass_every_check(tmp_path: Path) -> None:
     results = outcomes_against(tmp_path, middleware=LinesLabelledHtml,
-                               modules=(*SUBJECT_MODULES, "properties"))
+                               modules=(*SUBJECT_MODULES, "optout_conformance.checks.properties"))
     assert len(results) == 9
     assert set(results.values()) == {"passed"}, results
 

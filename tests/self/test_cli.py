@@ -318,18 +318,18 @@ def test_a_run_that_executed_no_check_exits_2_with_one_line_saying_so(
 def test_a_crash_of_the_fingerprint_probes_exits_1_with_an_error_never_a_quiet_lenient_run(
     avaamo_checks: object, avaamo_url: str
 ) -> None:
-    from optout_conformance.checks import fingerprint as probes
+    from optout_conformance.apis.avaamo import probes
 
     def probe_that_crashes(ctx: RunContext) -> None:
         ctx.http.get("/sms/opt-status.json").json()["entries"][0]  # no entries: IndexError
 
-    before = probes.PROBES["avaamo"]
-    probes.PROBES["avaamo"] = (*before, probe_that_crashes)
+    before = probes.PROBES
+    probes.PROBES = (*before, probe_that_crashes)
     try:
         result = invoke("run", "--api", "avaamo", "--target", avaamo_url, "--profile", "auto", "--check",
                         "avaamo.robustness.cli_test_passes", env={"OPTOUT_CONFORMANCE_TOKEN": "s3cr3t-token"})
     finally:
-        probes.PROBES["avaamo"] = before
+        probes.PROBES = before
     assert result.exit_code == 1, result.output
     text = folded(result.output)
     assert "ERROR avaamo.fingerprint" in text

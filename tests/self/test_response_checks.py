@@ -269,12 +269,12 @@ def test_an_html_page_in_place_of_a_result_line_is_a_violation(whatcounts: dict)
 def test_convoso_generated_and_odd_requests_pass_a_token_refusal_with_code_401(tmp_path) -> None:
     from starlette.responses import JSONResponse, Response
 
+    from optout_conformance.apis.convoso.reference import ConvosoService
     from optout_conformance.checks.registry import checks_for
     from optout_conformance.core.context import Credentials, Target
     from optout_conformance.core.http import HttpClient
     from optout_conformance.reference.app import create_app
     from optout_conformance.reference.config import ReferenceConfig
-    from optout_conformance.reference.convoso import ConvosoService
     from optout_conformance.reference.server import EmbeddedServer
     from optout_conformance.runner.context import RunContext
     from optout_conformance.runner.execute import run_check

@@ -392,7 +392,7 @@ def test_a_check_of_an_api_the_run_does_not_select_is_refused() -> None:
 def crashing_probe() -> Iterator[list[str]]:
     """An Avaamo fingerprint probe that crashes after its request (a probe bug a target's reply
     triggers), added for the test; yields the paths it requested."""
-    from optout_conformance.checks import fingerprint as probes
+    from optout_conformance.apis.avaamo import probes
 
     requested: list[str] = []
 
@@ -401,10 +401,10 @@ def crashing_probe() -> Iterator[list[str]]:
         requested.append(ex.url)
         ex.json()["entries"][0]  # an empty list: IndexError, not a CheckFailed
 
-    before = probes.PROBES["avaamo"]
-    probes.PROBES["avaamo"] = (*before, probe_that_crashes)
+    before = probes.PROBES
+    probes.PROBES = (*before, probe_that_crashes)
     yield requested
-    probes.PROBES["avaamo"] = before
+    probes.PROBES = before
 
 
 def test_a_crash_of_the_fingerprint_probes_is_an_error_that_fails_the_run(
@@ -564,6 +564,9 @@ import os
 from optout_conformance.checks import fingerprint as probes
 from optout_conformance.core.checks import check
 from optout_conformance.core.outcomes import CheckInconclusive
+from optout_conformance.apis.avaamo import probes
+from optout_conformance.core.checks import check
+from optout_conformance.core.outcomes import CheckInconclusive
 
 
 @check(id="avaamo.robustness.plugin_inconclusive", api="avaamo", family="robustness", source="test")
@@ -581,7 +584,7 @@ def crash(ctx):
 
 
 if os.environ.get("OC_TEST_CRASH_PROBE"):
-    probes.PROBES["avaamo"] = (*probes.PROBES["avaamo"], crash)
+    probes.PROBES = (*probes.PROBES, crash)
 '''
 
 

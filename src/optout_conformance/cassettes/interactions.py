@@ -22,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from vcr.serializers import yamlserializer
 
+from optout_conformance.apis import APIS
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
 from optout_conformance.core.errors import CassetteError
@@ -30,15 +31,13 @@ from optout_conformance.core.interaction import parse_json_bounded
 
 CASSETTE_SUFFIXES = (".yaml", ".yml")
 
-# (path suffix, api, spec path template); longest suffixes first.
-OPERATIONS: tuple[tuple[str, str, str], ...] = (
-    ("/sms-opt-out/search", "convoso", "/sms-opt-out/search"),
-    ("/sms-opt-out/insert", "convoso", "/sms-opt-out/insert"),
-    ("/sms-opt-out/update", "convoso", "/sms-opt-out/update"),
-    ("/sms/opt-status.json", "avaamo", "/sms/opt-status.json"),
-    ("/sms/opt-status", "avaamo", "/sms/opt-status"),
-    ("/api_web", "whatcounts", "/api_web"),
-)
+# (path suffix, api, spec path template) from every API definition's ``operations``; longest
+# suffixes first.
+OPERATIONS: tuple[tuple[str, str, str], ...] = tuple(sorted(
+    ((suffix, name, spec_path) for name, definition in APIS.items()
+     for suffix, spec_path in definition.operations),
+    key=lambda operation: -len(operation[0]),
+))
 
 
 def identify(path: str) -> tuple[str, str] | None:

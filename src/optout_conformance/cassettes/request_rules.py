@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
+from optout_conformance.apis import APIS
 from optout_conformance.checks import requests, shapes
 
 VIOLATION = "violation"
@@ -36,6 +37,11 @@ CONVOSO_SOURCE = "000_4120ae5ce1e52dc7.txt / 001_5cae901d395a1be8.txt"
 WHATCOUNTS_SOURCE = "002_b0345f491e7a5826.txt"
 AVAAMO_SOURCE = "003_725be0800b974dd2.txt"
 SOURCES = {"convoso": CONVOSO_SOURCE, "whatcounts": WHATCOUNTS_SOURCE, "avaamo": AVAAMO_SOURCE}
+
+
+def source_of(api: str) -> str:
+    """The documents a finding about ``api`` cites (a plugin API: its definition's sources)."""
+    return SOURCES.get(api) or " / ".join(APIS[api].sources)
 
 # JSON Schema keywords whose breach a document states (types, enums, bounds, required, security).
 # Patterns and lengths in the specs are the reference's choices (see the Convoso spec's header).
@@ -83,7 +89,7 @@ def _schema_findings(api: str, spec: dict[str, Any], method: str, spec_path: str
         findings.append(Finding("request", VIOLATION if documented else NOTE,
                                 f"{where}{error.message}" + ("" if documented else " (reference choice or "
                                                                 "disputed point)"),
-                                SOURCES[api]))
+                                source_of(api)))
     return findings
 
 
@@ -215,4 +221,7 @@ def request_findings(api: str, spec: dict[str, Any], method: str, spec_path: str
             except UnicodeDecodeError:
                 pass
         return whatcounts_findings(method, arguments)
-    return avaamo_findings(spec, method, spec_path, query, headers, content_type, body)
+    if api == "avaamo":
+        return avaamo_findings(spec, method, spec_path, query, headers, content_type, body)
+    # Any other API: the request as its spec describes it (parameters, types, bounds, security).
+    return _schema_findings(api, spec, method.lower(), spec_path, query, headers, content_type, body)

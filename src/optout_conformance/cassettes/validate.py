@@ -28,10 +28,16 @@ from optout_conformance.cassettes.interactions import (
     item_credentials,
     load_cassette,
 )
-from optout_conformance.cassettes.request_rules import NOTE, SOURCES, VIOLATION, Finding, request_findings
+from optout_conformance.cassettes.request_rules import (
+    NOTE,
+    SOURCES,
+    VIOLATION,
+    Finding,
+    request_findings,
+    source_of,
+)
 from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber
-from optout_conformance.checks.convoso_api import as_int
-from optout_conformance.checks.response import Reply, documented_errors, reply_violations
+from optout_conformance.checks.response import Reply, as_int, documented_errors, reply_violations
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:
@@ -64,7 +70,7 @@ def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | 
 def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
     """Every finding about one reply: server errors, shape, text reply, error code and message."""
     assert item.api is not None and item.spec_path is not None
-    source = SOURCES[item.api]
+    source = source_of(item.api)
     if item.status >= 500:
         return [Finding("response", VIOLATION, f"HTTP {item.status}: a server error",
                         "Convoso glossary: 500 = server failed; no document makes a request error a "

@@ -12,47 +12,21 @@ a broken answer is recorded as inconclusive and left to the checks.
 
 from __future__ import annotations
 
-import re
-from collections.abc import Callable
 from typing import Any
 
-from optout_conformance.checks.convoso_api import (
-    BLANK,
-    GLOBAL_CAMPAIGN,
-    S000,
-    S001,
-    as_int,
-    is_error,
-    json_object,
-    message_of,
-    records,
-    search,
-    total_of,
-)
+from optout_conformance.apis import APIS
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 
-S002 = "002_b0345f491e7a5826.txt"
-S003 = "003_725be0800b974dd2.txt"
+# The two Convoso documents: a probe whose answer follows one of them pins that profile.
+S000 = "000_4120ae5ce1e52dc7.txt"
+S001 = "001_5cae901d395a1be8.txt"
 PROBE = "fingerprint"
 PROFILE_OF = {S000: "community", S001: "official"}
 
-LABELS = {
-    "convoso.search.limit-default": "limit default",
-    "convoso.search.offset-max": "offset max",
-    "convoso.search.paging-field-types": "paging field types",
-    "convoso.record.insert_date-format": "insert_date format",
-    "convoso.record.global-campaign_name": "global campaign_name",
-    "convoso.search.purpose-blank-filters": "purpose -BLANK- filter",
-    "convoso.error.6058-message": "6058 message",
-    "whatcounts.content-type": "reply content type",
-    "whatcounts.failure-http-status": "FAILURE HTTP status",
-    "avaamo.path.json-suffix": "path without .json",
-    "avaamo.query.per-page-above-max": "per_page above 100",
-}
 
-DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+# Discrepancy id -> short label, gathered from every API definition's ``probe_labels``.
+LABELS = {key: label for d in APIS.values() for key, label in d.probe_labels.items()}
 
 
 def pin(ctx: CheckContext, discrepancy_id: str, value: Any, follows: str | None) -> None:
@@ -62,191 +36,11 @@ def pin(ctx: CheckContext, discrepancy_id: str, value: Any, follows: str | None)
         ctx.fingerprint[discrepancy_id] = PROFILE_OF[follows]
 
 
-def observed_default(total: int, served: int) -> int | None:
-    """Which documented default (1000 or 100) a page of ``served`` out of ``total`` shows, if any."""
-    if total > 100 and served == 100:
-        return 100
-    if served == min(total, 1000) and served > 100:
-        return 1000
-    return None
-
-
-def field_kind(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return "integer"
-    if isinstance(value, str) and as_int(value) is not None:
-        return "numeric-string"
-    return type(value).__name__
-
-
-def paging_follows(kinds: dict[str, str]) -> str | None:
-    """000 shows integers; 001's table and example make `total` a string (offset/limit either)."""
-    if all(kind == "integer" for kind in kinds.values()):
-        return S000
-    numeric = ("integer", "numeric-string")
-    if (
-        kinds.get("total") == "numeric-string"
-        and kinds.get("offset") in numeric
-        and kinds.get("limit") in numeric
-    ):
-        return S001
-    return None
-
-
-def date_follows(dates: list[str]) -> str | None:
-    if dates and all(DATE_ONLY.fullmatch(d) for d in dates):
-        return S000
-    if dates and all(DATE_TIME.fullmatch(d) for d in dates):
-        return S001
-    return None
-
-
-def probe_default_search(ctx: CheckContext) -> None:
-    """One search without parameters: limit default, paging field types, insert_date format."""
-    ex = search(ctx)
-    body, items = records(ex, "fingerprint: default search")
-    total = total_of(ex, body, "fingerprint: default search")
-    shown = observed_default(total, len(items))
-    if shown is None:
-        ctx.observe("convoso.search.limit-default", f"inconclusive ({len(items)} of {total} records)")
-    else:
-        pin(ctx, "convoso.search.limit-default", shown, {1000: S000, 100: S001}[shown])
-    kinds = {name: field_kind(body.get(name)) for name in ("offset", "limit", "total")}
-    pin(ctx, "convoso.search.paging-field-types", kinds, paging_follows(kinds))
-    dates = [str(r.get("insert_date")) for r in items[:50]]
-    follows = date_follows(dates)
-    pin(ctx, "convoso.record.insert_date-format", dates[0] if dates else "no records", follows)
-
-
-def offset_between_maxima(ctx: CheckContext) -> tuple[str, str | None]:
-    """offset=500000 lies above 000's maximum and within 001's: success -> 001, 7231 -> 000."""
-    ex = search(ctx, offset=500000, limit=1)
-    body = json_object(ex, "search with offset 500000", f"{S000}; {S001}")
-    if not is_error(ex, body):
-        return "offset 500000 accepted", S001
-    if as_int(body.get("code")) == 7231:
-        return "offset 500000 -> 7231", S000
-    return f"inconclusive: {ex.summary(120)}", None
-
-
-def probe_offset_max(ctx: CheckContext) -> None:
-    pin(ctx, "convoso.search.offset-max", *offset_between_maxima(ctx))
-
-
-def probe_global_campaign_name(ctx: CheckContext) -> None:
-    """The campaign_name of global (campaign 0) records: "Global SMS Opt-Out" (000) or "" (001)."""
-    _, items = records(search(ctx, campaign_id=GLOBAL_CAMPAIGN, limit=20), "fingerprint: global records")
-    # Keyed by repr: a name may be any JSON value, lists and objects included (unhashable).
-    names = {repr(r.get("campaign_name")): r.get("campaign_name")
-             for r in items if as_int(r.get("campaign_id")) == 0}
-    if not names:
-        ctx.observe("convoso.record.global-campaign_name", "inconclusive (no global records)")
-        return
-    values = [names[key] for key in sorted(names)]
-    if len(values) != 1:
-        ctx.observe("convoso.record.global-campaign_name", f"inconclusive (several names: {values})")
-        return
-    name = values[0]
-    documented = {"Global SMS Opt-Out": S000, "": S001}
-    pin(ctx, "convoso.record.global-campaign_name", name,
-        documented.get(name) if isinstance(name, str) else None)
-
-
-def probe_purpose_blank_filter(ctx: CheckContext) -> None:
-    """purpose=-BLANK-: 001 makes it a filter; a target that ignores it can only follow 000."""
-    _, items = records(search(ctx, purpose=BLANK, limit=100), "fingerprint: purpose -BLANK-")
-    filled = [r for r in items if r.get("purpose") not in (None, "")]
-    if not items:
-        ctx.observe("convoso.search.purpose-blank-filters", "inconclusive (no records served)")
-    elif filled:
-        pin(
-            ctx,
-            "convoso.search.purpose-blank-filters",
-            f"not a filter ({len(filled)} of {len(items)} records have a purpose)",
-            S000,
-        )
-    else:
-        # Honouring the filter is what 001 says and what 000 allows: no profile is identified.
-        ctx.observe(
-            "convoso.search.purpose-blank-filters", f"filter ({len(items)} blank records)", follows=S001
-        )
-
-
-def probe_6058_message(ctx: CheckContext) -> None:
-    """A search with a 300-character reason: a 6058 answer's message is 000's or 001's text.
-
-    Search is the one operation both documents list 6058 for (001 documents only search, so an
-    insert's 6058 text is 000's in every profile and identifies nothing).
-    """
-    ex = search(ctx, reason="r" * 300, limit=1)
-    body = json_object(ex, "fingerprint: 6058", f"{S000}; {S001}")
-    if as_int(body.get("code")) != 6058:
-        ctx.observe("convoso.error.6058-message", f"inconclusive (no 6058: {ex.summary(120)})")
-        return
-    message = message_of(body) or ""
-    follows = {"invalid reason provided": S000, "invalid purpose provided": S001}.get(
-        message.strip().rstrip(".").casefold()
-    )
-    pin(ctx, "convoso.error.6058-message", message, follows)
-
-
-def probe_whatcounts(ctx: CheckContext) -> None:
-    """A stop with a wrong realm (writes nothing): content type and HTTP status of a FAILURE."""
-    ex = ctx.http.get(
-        "/api_web",
-        params={
-            "c": "smsstopsubscribersend",
-            "r": f"{ctx.run_prefix}-no-such-realm",
-            "p": "x",
-            "phone": "2065550100",
-            "sender_code": ctx.credentials.sender_code or "0",
-        },
-    )
-    if ex.error:
-        ctx.observe("whatcounts.content-type", f"inconclusive: {ex.error}")
-        return
-    ctx.observe("whatcounts.content-type", ex.content_type or "(none)")
-    ctx.observe("whatcounts.failure-http-status", ex.status)
-
-
-def probe_avaamo(ctx: CheckContext) -> None:
-    """The path without .json (used by 003's examples) and per_page above 100 (clamp or reject)."""
-    headers = {"access-token": ctx.credentials.token or ""}
-    plain = ctx.http.get("/sms/opt-status", params={"per_page": "1"}, headers=headers)
-    body = plain.json_or_none()
-    served = plain.status == 200 and isinstance(body, dict) and isinstance(body.get("entries"), list)
-    ctx.observe(
-        "avaamo.path.json-suffix",
-        "served" if served else f"not served ({plain.summary(80)})",
-        follows=S003 if served else None,
-    )
-    over = ctx.http.get("/sms/opt-status.json", params={"per_page": "101"}, headers=headers)
-    body = over.json_or_none()
-    if over.status == 200 and isinstance(body, dict) and isinstance(body.get("entries"), list):
-        value = f"clamped (per_page {body.get('per_page')!r}, {len(body['entries'])} entries)"
-    else:
-        value = f"rejected ({over.summary(80)})"
-    ctx.observe("avaamo.query.per-page-above-max", value)
-
-
-PROBES: dict[str, tuple[Callable[[CheckContext], None], ...]] = {
-    "convoso": (
-        probe_default_search,
-        probe_offset_max,
-        probe_global_campaign_name,
-        probe_purpose_blank_filter,
-        probe_6058_message,
-    ),
-    "whatcounts": (probe_whatcounts,),
-    "avaamo": (probe_avaamo,),
-}
-
-
 def detect(ctx: CheckContext) -> None:
     """Run the probes of ``ctx.api``; fills ``ctx.observations`` and ``ctx.fingerprint``."""
     previous, ctx.current_check = ctx.current_check, PROBE
     try:
-        for probe in PROBES.get(ctx.api, ()):
+        for probe in APIS[ctx.api].probes() if ctx.api in APIS else ():
             try:
                 probe(ctx)
             except (CheckFailed, CheckSkipped) as exc:

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
+from optout_conformance.apis import APIS
 from optout_conformance.checks import shapes
-from optout_conformance.checks.convoso_api import as_int
 from optout_conformance.core.checks import PUBLIC_FACTS
 from optout_conformance.core.interaction import parse_json_bounded
 from optout_conformance.core.outcomes import CheckFailed
@@ -76,15 +76,29 @@ FAILURE_LINE = re.compile(r"^FAILURE:\s*\S")
 AUTH_CODES = frozenset({401, 403})
 
 
+def as_int(value: Any) -> int | None:
+    """An integer or the decimal string of one (documented for paging fields; error codes come
+    either way too), else None. The one parser of such values for checks and the validator."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
+        return int(value)
+    return None
+
+
 def api_of_path(path: str) -> str | None:
     """Which API a spec path belongs to (None: not one of ours)."""
-    if path.startswith("/sms-opt-out/"):
-        return "convoso"
-    if path.startswith("/api_web"):
-        return "whatcounts"
-    if path.startswith("/sms/opt-status"):
-        return "avaamo"
+    for name, definition in APIS.items():
+        if any(path.startswith(spec_path) for _, spec_path in definition.operations):
+            return name
     return None
+
+
+def source_of(api: str) -> str:
+    """The documents a rule about ``api``'s replies stands on (a plugin API: its definition's)."""
+    return SOURCES.get(api) or ", ".join(APIS[api].sources)
 
 
 @dataclass(frozen=True)
@@ -252,7 +266,7 @@ def profile_shape_conforms(reply: Reply, spec: dict[str, Any]) -> Violation | No
         return None  # a text body: text_reply_conforms judges it
     if errors[0].endswith("is not an operation of the spec"):
         return None  # a method or path no document mentions (coverage phase probes): not judged
-    source = SOURCES[reply.api]
+    source = source_of(reply.api)
     return Violation(
         f"{reply.method} {reply.path} reply matches the documented shape",
         received=f"{errors[0]} (HTTP {reply.status} {reply.content_type or 'no content type'})",
@@ -281,7 +295,7 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
     if negative is None or reply.api is None or reply.status >= 500:
         return None
     found = rejection(reply)
-    source = SOURCES[reply.api]
+    source = source_of(reply.api)
     if negative and found is None:
         return Violation(
             f"{reply.method} {reply.path} rejects a request that breaks the documented parameters",

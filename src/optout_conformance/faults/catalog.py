@@ -19,6 +19,7 @@ from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from optout_conformance.apis import APIS, PROFILES, SERVER_PROFILES
+from optout_conformance.apis import import_modules as _import_api_modules
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.core.faults import FAULTS, Fault
 from optout_conformance.faults import open_points
@@ -30,9 +31,6 @@ if TYPE_CHECKING:
     from optout_conformance.reference.config import ReferenceConfig
 
 # The keyword of create_app() that takes each API's service class.
-SERVICE_ARGUMENT = {"convoso": "convoso", "whatcounts": "whatcounts", "avaamo": "avaamo"}
-
-
 
 def check_entry(entry: Fault) -> None:
     """A registered entry names a known API, run profiles and server profile (ValueError if not)."""
@@ -48,7 +46,7 @@ def build_entry(entry: Fault, config: ReferenceConfig, *, apis: Collection[str] 
     """The reference app with this variant in place (serving ``apis``, default all three)."""
     kwargs: dict[str, Any] = {}
     if entry.service is not None:
-        kwargs[SERVICE_ARGUMENT[entry.api]] = entry.service
+        kwargs[entry.api] = entry.service
     if apis is not None:
         kwargs["apis"] = tuple(apis)
     app = create_app(entry.config_for(config), **kwargs)
@@ -87,15 +85,13 @@ def select(apis: Collection[str] | None = None, names: Collection[str] | None = 
     return [entry for entry in chosen if apis is None or entry.api in apis]
 
 
-# The modules that register entries; imported here so that importing the catalog fills FAULTS.
+# The modules that register entries; imported here so that importing the catalog fills FAULTS:
+# every API's own (its definition's ``fault_modules``), then the generic ones.
 ENTRY_MODULES = (
-    "optout_conformance.faults.convoso",
-    "optout_conformance.faults.convoso_data",
-    "optout_conformance.faults.whatcounts",
-    "optout_conformance.faults.avaamo",
     "optout_conformance.faults.transport",
     "optout_conformance.faults.faithful",
 )
+_import_api_modules("fault_modules")
 for _module in ENTRY_MODULES:
     importlib.import_module(_module)
 for _entry in FAULTS.values():

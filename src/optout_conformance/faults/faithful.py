@@ -18,10 +18,10 @@ import dataclasses
 
 from starlette.responses import JSONResponse, Response
 
+from optout_conformance.apis.convoso.reference import ConvosoService
+from optout_conformance.apis.convoso.reference_errors import message_for
 from optout_conformance.core.faults import add, faithful
 from optout_conformance.faults import open_points
-from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import message_for
 
 COMMUNITY_RUNS = ("community", "lenient", "auto")
 OFFICIAL_RUNS = ("official", "lenient", "auto")

@@ -32,14 +32,14 @@ from typing import Any
 from starlette.routing import Route
 
 from optout_conformance.apis import APIS, SERVER_PROFILES
+from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
+from optout_conformance.apis.convoso.reference import ConvosoService
+from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, ConvosoError
+from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.core.faults import Fault
 from optout_conformance.faults.covering import pairwise
-from optout_conformance.reference.avaamo import AvaamoBadRequest, AvaamoService
-from optout_conformance.reference.convoso import ConvosoService
-from optout_conformance.reference.convoso_errors import ConvosoBadRequest, ConvosoError
 from optout_conformance.reference.store import ConvosoRecord, Where
-from optout_conformance.reference.whatcounts import StopFailure, WhatCountsService
 from optout_conformance.registry import Discrepancy, Realization, load_registry
 
 # The kinds of reply a transform can select (``reply``); "error" = every kind but success.
@@ -480,7 +480,8 @@ def parse_name(name: str) -> tuple[str, str, list[Choice]]:
 
 def runs_for(api: str, server_profile: str) -> tuple[str, ...]:
     """The run profiles a generated server is held to: auto and the matching pinned profile."""
-    return CONVOSO_RUNS[server_profile] if api == "convoso" else OTHER_RUNS
+    # An API whose documents disagree (several server profiles) is held to the matching one too.
+    return CONVOSO_RUNS[server_profile] if len(APIS[api].server_profiles) > 1 else OTHER_RUNS
 
 
 def server(api: str, server_profile: str, choices: Sequence[Choice], *, name: str | None = None) -> Any:
@@ -554,8 +555,8 @@ def sweep(api: str, server_profile: str = "community") -> list[Any]:
 
 
 def sweep_server_profiles(api: str) -> tuple[str, ...]:
-    """Convoso is swept on both server profiles (000's and 001's reading); the others on one."""
-    return tuple(SERVER_PROFILES) if api == "convoso" else ("community",)
+    """An API is swept on each server profile its definition has (Convoso: 000's and 001's reading)."""
+    return tuple(APIS[api].server_profiles)
 
 
 def sweep_names(apis: Iterable[str]) -> list[str]:

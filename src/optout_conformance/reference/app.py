@@ -18,12 +18,9 @@ from starlette.routing import BaseRoute
 
 from optout_conformance.apis import API_CHOICES, APIS
 from optout_conformance.core.errors import BadChoice
-from optout_conformance.reference.avaamo import AvaamoService
 from optout_conformance.reference.config import ReferenceConfig
-from optout_conformance.reference.convoso import ConvosoService
 from optout_conformance.reference.seed import seed_if_empty
 from optout_conformance.reference.store import Store
-from optout_conformance.reference.whatcounts import WhatCountsService
 
 ALL_APIS: tuple[str, ...] = tuple(APIS)
 logger = logging.getLogger(__name__)
@@ -50,13 +47,12 @@ async def internal_error(request: Request, exc: Exception) -> Response:
 def create_app(
     config: ReferenceConfig,
     *,
-    convoso: type[ConvosoService] = ConvosoService,
-    whatcounts: type[WhatCountsService] = WhatCountsService,
-    avaamo: type[AvaamoService] = AvaamoService,
     apis: Collection[str] = ALL_APIS,
     store: Store | None = None,
+    **service_classes: type,
 ) -> Starlette:
-    """A Starlette app serving ``apis`` with the given service classes over one store.
+    """A Starlette app serving ``apis`` over one store; each API's service is its definition's
+    reference service unless ``service_classes`` gives one (API name -> class, e.g. a fault's).
 
     Without ``store`` one is opened on ``config.db``. An empty store is seeded with
     ``config.seed_records`` records; a store that has records keeps them as they are. The app's
@@ -67,8 +63,13 @@ def create_app(
         raise BadChoice("--api", unknown[0], API_CHOICES)
     store = store if store is not None else Store(config.db)
     seed_if_empty(store, config)
-    classes: dict[str, Any] = {"convoso": convoso, "whatcounts": whatcounts, "avaamo": avaamo}
-    services = {name: classes[name](config, store) for name in APIS if name in apis}
+    unknown = [name for name in service_classes if name not in APIS]
+    if unknown:
+        raise BadChoice("service class for API", unknown[0], tuple(APIS))
+    services: dict[str, Any] = {
+        name: service_classes.get(name, definition.service_class())(config, store)
+        for name, definition in APIS.items() if name in apis
+    }
     routes: list[BaseRoute] = []
     for service in services.values():
         routes.extend(service.routes())

@@ -218,13 +218,10 @@ def serve_forever(
     for name in APIS:
         if name in apis:
             echo(f"  {name:<10} {base}{APIS[name].base_path}")
-    if "convoso" in apis:
-        echo(f"  convoso    auth_token={config.token}")
-    if "whatcounts" in apis:
-        codes = ",".join(config.sender_codes)
-        echo(f"  whatcounts realm={config.realm} password={config.password} sender_code={codes}")
-    if "avaamo" in apis:
-        echo(f"  avaamo     access-token: {config.token}")
+    for name, definition in APIS.items():
+        if name in apis and definition.serve_note:
+            note = definition.serve_note.format(config=config, sender_codes=",".join(config.sender_codes))
+            echo(f"  {name:<10} {note}")
     echo("press Ctrl-C to stop")
     try:
         uvicorn_server(app).run(sockets=[sock])

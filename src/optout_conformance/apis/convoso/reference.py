@@ -17,8 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
-from optout_conformance.reference.config import GLOBAL, PURPOSE, ReferenceConfig
-from optout_conformance.reference.convoso_errors import (
+from optout_conformance.apis.convoso.reference_errors import (
     COMMUNITY,
     INVALID_TOKEN,
     ConvosoBadRequest,
@@ -26,6 +25,7 @@ from optout_conformance.reference.convoso_errors import (
     ConvosoUnauthorized,
     message_for,
 )
+from optout_conformance.reference.config import GLOBAL, PURPOSE, ReferenceConfig
 from optout_conformance.reference.forms import BodyTooLarge, BodyUndecodable, decimal, read_form
 from optout_conformance.reference.store import ConvosoRecord, DuplicateRecord, Store, Where
 

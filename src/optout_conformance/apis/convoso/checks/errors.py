@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optout_conformance.checks.convoso_api import (
+from optout_conformance.apis.convoso.checks.api import (
     AUTH_000,
     AUTH_001,
     AUTH_ERROR_000,
@@ -32,7 +32,7 @@ from optout_conformance.checks.convoso_api import (
     json_object,
     not_stored,
 )
-from optout_conformance.checks.convoso_state import read_back, written
+from optout_conformance.apis.convoso.checks.state import read_back, written
 from optout_conformance.core.checks import check
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.interaction import Exchange

@@ -15,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from optout_conformance.checks.convoso_api import (
+from optout_conformance.apis.convoso.checks.api import (
     BOTH,
     LIMIT_000,
     LIMIT_001,

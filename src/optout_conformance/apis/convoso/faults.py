@@ -11,9 +11,9 @@ from typing import Any
 
 from starlette.responses import JSONResponse, Response
 
+from optout_conformance.apis.convoso.reference import MAX_LIMIT, ConvosoService, Fields
+from optout_conformance.apis.convoso.reference_errors import ConvosoError
 from optout_conformance.core.faults import fault
-from optout_conformance.reference.convoso import MAX_LIMIT, ConvosoService, Fields
-from optout_conformance.reference.convoso_errors import ConvosoError
 from optout_conformance.reference.store import ConvosoRecord, Where
 
 LIMITS = "convoso.limits."

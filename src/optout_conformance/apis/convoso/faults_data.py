@@ -14,10 +14,10 @@ from typing import Any
 from starlette.requests import Request
 from starlette.responses import Response
 
+from optout_conformance.apis.convoso.reference import BLANK, NOT_BLANK, ConvosoService, Fields
+from optout_conformance.apis.convoso.reference_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.core.faults import fault
 from optout_conformance.reference.config import ReferenceConfig
-from optout_conformance.reference.convoso import BLANK, NOT_BLANK, ConvosoService, Fields
-from optout_conformance.reference.convoso_errors import ConvosoError, ConvosoUnauthorized
 from optout_conformance.reference.store import DuplicateRecord, Store, Where
 
 FILTERS = "convoso.filters."

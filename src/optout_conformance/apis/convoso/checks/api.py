@@ -8,10 +8,10 @@ nothing a target sends makes a check raise anything else.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
+from optout_conformance.checks.response import as_int
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.interaction import Exchange
@@ -57,18 +57,6 @@ def call(ctx: CheckContext, path: str, *, token: str | None = "", **fields: Any)
 
 def search(ctx: CheckContext, **fields: Any) -> Exchange:
     return call(ctx, SEARCH, **fields)
-
-
-def as_int(value: Any) -> int | None:
-    """An integer or the decimal string of one (documented for paging fields; error codes come
-    either way too), else None. The one parser of such values for checks and the validator."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value)
-    return None
 
 
 def short(value: Any, limit: int = 120) -> str:

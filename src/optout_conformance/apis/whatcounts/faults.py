@@ -8,8 +8,13 @@ from __future__ import annotations
 
 from starlette.responses import PlainTextResponse, Response
 
+from optout_conformance.apis.whatcounts.reference import (
+    ALIASES,
+    REALM_FAILURE,
+    StopFailure,
+    WhatCountsService,
+)
 from optout_conformance.core.faults import fault
-from optout_conformance.reference.whatcounts import ALIASES, REALM_FAILURE, StopFailure, WhatCountsService
 
 ERRORS = "whatcounts.errors."
 STATE = "whatcounts.state."

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from optout_conformance.checks.convoso_api import (
+from optout_conformance.apis.convoso.checks.api import (
     BLANK,
     BOTH,
     NOTBLANK,

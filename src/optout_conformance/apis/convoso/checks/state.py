@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optout_conformance.checks.convoso_api import (
+from optout_conformance.apis.convoso.checks.api import (
     BLANK,
     GLOBAL_CAMPAIGN,
     HONOR_000,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from optout_conformance.apis.avaamo.reference import AvaamoService
 from optout_conformance.core.faults import fault
-from optout_conformance.reference.avaamo import AvaamoService
 from optout_conformance.reference.store import AvaamoEntry
 
 PAGES = "avaamo.pagination."

@@ -1,0 +1,30 @@
+"""WhatCounts Stop Sending SMS: ``api_web`` with ``smsstopsubscribersend`` (seed 002)."""
+
+from __future__ import annotations
+
+from optout_conformance.apis.definition import ApiInfo, Credential
+
+PACKAGE = __name__
+
+DEFINITION = ApiInfo(
+    name="whatcounts",
+    title="WhatCounts Stop Sending SMS",
+    spec_file="whatcounts-sms-stop.yaml",
+    base_path="/bin",
+    sources=("002_b0345f491e7a5826.txt",),
+    credentials=(
+        Credential("realm", ("realm", "r"), "query-or-form", "OPTOUT_CONFORMANCE_REALM"),
+        Credential("password", ("pwd", "p"), "query-or-form", "OPTOUT_CONFORMANCE_PASSWORD"),
+        Credential("sender_code", ("sender_code",), "query-or-form", "OPTOUT_CONFORMANCE_SENDER_CODE"),
+    ),
+    check_modules=(f"{PACKAGE}.checks",),
+    fault_modules=(f"{PACKAGE}.faults",),
+    operations=(("/api_web", "/api_web"),),
+    service=f"{PACKAGE}.reference:WhatCountsService",
+    probe_functions=f"{PACKAGE}.probes:PROBES",
+    probe_labels={
+        "whatcounts.content-type": "reply content type",
+        "whatcounts.failure-http-status": "FAILURE HTTP status",
+    },
+    serve_note="realm={config.realm} password={config.password} sender_code={sender_codes}",
+)
