@@ -30,8 +30,8 @@ from optout_conformance.report.baseline import (
 )
 from optout_conformance.report.coverage import coverage_gate
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.execute import run as execute
 from optout_conformance.runner.results import RunResult
+from optout_conformance.runner.session import run as execute
 
 FAULT = "convoso-duplicate-insert-accepted"
 

@@ -23,8 +23,8 @@ from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.report.baseline import apply_baseline, updated_baseline
 from optout_conformance.report.html import render_html, write_html
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.execute import run as execute
 from optout_conformance.runner.results import RunResult
+from optout_conformance.runner.session import run as execute
 
 FAULT = "convoso-duplicate-insert-accepted"
 FAILING_CHECK = "convoso.errors.duplicate_insert_gets_6008"

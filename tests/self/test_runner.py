@@ -27,7 +27,8 @@ from optout_conformance.checks.registry import CHECKS, CheckSpec, check, load_al
 from optout_conformance.config import RawSettings, resolve_settings
 from optout_conformance.errors import TargetUnreachable
 from optout_conformance.runner.context import CheckFailed, CheckSkipped, Credentials, RunContext, Target
-from optout_conformance.runner.execute import RunLimits, make_context, run, run_api, run_check
+from optout_conformance.runner.execute import RunLimits, make_context, run_check
+from optout_conformance.runner.session import run, run_api
 from optout_conformance.runner.targets import check_reachable, is_loopback
 
 REAL_CHECK = "convoso.limits.limit_1000_is_accepted_and_filled"
