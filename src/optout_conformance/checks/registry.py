@@ -9,6 +9,7 @@ from the command line and from pytest.
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -79,19 +80,8 @@ class CheckSpec:
 
 CHECKS: dict[str, CheckSpec] = {}
 
-# Modules that register checks when imported; load_all() imports them in this order.
-CHECK_MODULES = (
-    "optout_conformance.checks.convoso_limits",
-    "optout_conformance.checks.convoso_pagination",
-    "optout_conformance.checks.convoso_errors",
-    "optout_conformance.checks.convoso_filters",
-    "optout_conformance.checks.convoso_state",
-    "optout_conformance.checks.convoso_shapes",
-    "optout_conformance.checks.whatcounts",
-    "optout_conformance.checks.avaamo",
-    "optout_conformance.checks.robustness",
-    "optout_conformance.checks.properties",
-)
+# Packages whose modules register checks when imported: load_all() imports every module in them.
+CHECK_PACKAGES: tuple[str, ...] = ("optout_conformance.checks",)
 
 
 def check(
@@ -129,14 +119,23 @@ def check(
     return register
 
 
-def load_all() -> dict[str, CheckSpec]:
-    """Import every check module (a module not present yet is skipped) and return the catalog."""
-    for name in CHECK_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+def discover(package: str) -> list[str]:
+    """Import every module of ``package`` and its subpackages (``pkgutil.walk_packages``, in
+    name order) and return their names. An import error is raised, never swallowed: a check
+    module that cannot be imported would otherwise silently take its checks out of every run."""
+    root = importlib.import_module(package)
+    names = []
+    for info in pkgutil.walk_packages(getattr(root, "__path__", []), prefix=f"{package}."):
+        importlib.import_module(info.name)
+        names.append(info.name)
+    return names
+
+
+def load_all(packages: tuple[str, ...] | None = None) -> dict[str, CheckSpec]:
+    """Import every module of the check packages (default :data:`CHECK_PACKAGES`) and return the
+    catalog (check id -> spec, in registration order)."""
+    for package in CHECK_PACKAGES if packages is None else packages:
+        discover(package)
     return CHECKS
 
 
