@@ -1,7 +1,8 @@
 """The conformance suite as a pytest plugin (entry point ``pytest11``: ``optout_conformance``).
 
 Installed with the package, pytest loads it in every session (with ``PYTEST_DISABLE_PLUGIN_AUTOLOAD``
-set: ``-p optout_conformance``, the entry point's name). It adds the options (group "optout-conformance", ``pytest --help``):
+set: ``-p optout_conformance``, the entry point's name). It adds the options (group
+"optout-conformance", ``pytest --help``):
 ``--target``, ``--api``, ``--profile``, ``--token``, ``--realm``, ``--password``, ``--sender-code``,
 ``--allow-writes``, ``--conformance-config``. Precedence: command line > environment
 (``OPTOUT_CONFORMANCE_*``) > config file > the embedded reference server, exactly as
