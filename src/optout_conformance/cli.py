@@ -106,7 +106,7 @@ def run(baseline_path: str | None, update_baseline: str | None, require_coverage
     # deferred: start-up speed (only the command that runs loads this)
     from optout_conformance.report import html, json_report, junit, terminal
     from optout_conformance.report.baseline import gate, load_baseline, write_baseline
-    from optout_conformance.runner.execute import run as execute
+    from optout_conformance.runner.session import run as execute
 
     for option, path in (("--report-json", report_json), ("--junitxml", junitxml), ("--html", html_path),
                          ("--update-baseline", update_baseline)):

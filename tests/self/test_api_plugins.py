@@ -25,18 +25,6 @@ PLUGIN = REPOSITORY / "tests" / "plugins" / "fourth_api"
 COMMAND = shutil.which("optout-conformance") or str(Path(sys.executable).parent / "optout-conformance")
 
 
-def _hatchling_available() -> bool:
-    try:
-        import hatchling  # noqa: F401
-    except ImportError:
-        return False
-    return True
-
-
-pytestmark = pytest.mark.skipif(not _hatchling_available(),
-                                reason="building the plugin needs hatchling in this environment")
-
-
 @pytest.fixture(scope="module")
 def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     target = tmp_path_factory.mktemp("fourth-api")

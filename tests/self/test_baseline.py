@@ -32,7 +32,7 @@ from optout_conformance.report.baseline import (
 from optout_conformance.report.coverage import coverage_gate
 from optout_conformance.report.json_report import report_document
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.execute import run as execute
+from optout_conformance.runner.session import run as execute
 
 FAULT = "convoso-duplicate-insert-accepted"
 

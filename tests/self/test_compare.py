@@ -18,7 +18,7 @@ from optout_conformance.report.baseline import load_baseline
 from optout_conformance.report.compare import build_matrix
 from optout_conformance.report.json_report import write_json
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.execute import run as execute
+from optout_conformance.runner.session import run as execute
 
 FAULT = "convoso-duplicate-insert-accepted"
 FAILING = FAULTS[FAULT].detected_by[0]

@@ -25,7 +25,7 @@ from optout_conformance.report.baseline import apply_baseline, updated_baseline
 from optout_conformance.report.html import render_html, write_html
 from optout_conformance.report.json_report import report_document
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.execute import run as execute
+from optout_conformance.runner.session import run as execute
 
 FAULT = "convoso-duplicate-insert-accepted"
 FAILING_CHECK = "convoso.errors.duplicate_insert_gets_6008"

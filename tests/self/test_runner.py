@@ -30,7 +30,8 @@ from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import TargetUnreachable
 from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 from optout_conformance.runner.context import RunContext
-from optout_conformance.runner.execute import RunLimits, make_context, run, run_api, run_check
+from optout_conformance.runner.execute import RunLimits, make_context, run_check
+from optout_conformance.runner.session import run, run_api
 from optout_conformance.runner.targets import check_reachable, is_loopback
 
 REAL_CHECK = "convoso.limits.limit_1000_is_accepted_and_filled"
@@ -556,7 +557,7 @@ def test_the_embedded_server_fills_a_1000_record_page_and_per_page_100_avaamo_pa
                 assert len(body["entries"]) == 100, (params, page_number, body.get("total_entries"))
 
 
-# --- The pytest integration (tests/conformance/conftest.py) ---------------------------------------
+# --- The pytest integration (optout_conformance.pytest_plugin) -----------------------------------
 
 CONFORMANCE_PLUGIN = '''
 import os
@@ -591,7 +592,7 @@ if os.environ.get("OC_TEST_CRASH_PROBE"):
 def run_conformance_suite(
     tmp_path: Path, *args: str, crash: bool = False
 ) -> subprocess.CompletedProcess[str]:
-    """``pytest tests/conformance/test_avaamo.py`` in a subprocess, against the embedded server, with
+    """``pytest tests/conformance --api avaamo`` in a subprocess, against the embedded server, with
     a plugin that registers two test checks (and, with ``crash``, a crashing fingerprint probe)."""
     (tmp_path / "oc_conformance_plugin.py").write_text(CONFORMANCE_PLUGIN)
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPTOUT_CONFORMANCE_")}
@@ -600,7 +601,7 @@ def run_conformance_suite(
         env["OC_TEST_CRASH_PROBE"] = "1"
     root = Path(__file__).resolve().parents[2]
     return subprocess.run(
-        [sys.executable, "-m", "pytest", "tests/conformance/test_avaamo.py", "-p", "oc_conformance_plugin",
+        [sys.executable, "-m", "pytest", "tests/conformance", "-p", "oc_conformance_plugin",
          "-p", "no:randomly", "--api", "avaamo", "-q", "-rsf", *args],
         cwd=root, env=env, capture_output=True, text=True, timeout=120,
     )

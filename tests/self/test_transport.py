@@ -245,7 +245,8 @@ def test_a_path_given_with_its_query_string_is_sent_byte_for_byte() -> None:
 
 def test_a_run_past_its_deadline_reports_the_remaining_checks_as_inconclusive_with_the_reason() -> None:
     from optout_conformance.config import RawSettings, resolve_settings
-    from optout_conformance.runner.execute import RunLimits, run
+    from optout_conformance.runner.execute import RunLimits
+    from optout_conformance.runner.session import run
 
     settings = resolve_settings(RawSettings(), api="avaamo", environ={})
     result = run(settings, RunLimits(deadline=0.001, fast=True))

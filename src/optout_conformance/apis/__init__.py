@@ -8,7 +8,6 @@ API itself. A definition that fails to load raises ``ApiLoadError`` naming its e
 
 from __future__ import annotations
 
-import importlib
 from importlib.metadata import entry_points
 
 from optout_conformance.apis.definition import (
@@ -18,6 +17,7 @@ from optout_conformance.apis.definition import (
     Credential,
     load_reference,
 )
+from optout_conformance.core.discovery import import_tree
 from optout_conformance.core.errors import BadChoice
 
 __all__ = [
@@ -81,11 +81,12 @@ def definitions() -> list[ApiDefinition]:
 
 
 def import_modules(kind: str) -> None:
-    """Import every definition's ``check_modules`` or ``fault_modules`` (errors name the API)."""
+    """Import every definition's ``check_modules`` or ``fault_modules``, each a module or a package
+    walked whole (errors name the API)."""
     for definition in APIS.values():
         for module in getattr(definition, kind):
             try:
-                importlib.import_module(module)
+                import_tree(module)  # the module, and every module below it when it is a package
             except Exception as exc:
                 raise ApiLoadError(
                     f"API {definition.name!r}: cannot import {module}: {type(exc).__name__}: {exc}"

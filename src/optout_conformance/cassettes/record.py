@@ -12,16 +12,20 @@ inside decoded and decompressed bodies), and the recording fails if one is found
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import Scrubber, audit
+from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.results import CheckResult
@@ -29,7 +33,8 @@ from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.runner.context import RunContext
-from optout_conformance.runner.execute import RunLimits, make_context
+from optout_conformance.runner.execute import RunLimits
+from optout_conformance.runner.session import ApiSession, SessionHooks
 from optout_conformance.runner.targets import (
     EMBEDDED_SEED_RECORDS,
     check_reachable,
@@ -105,37 +110,60 @@ def record(
                    server=None)
 
 
+class CassetteHooks(SessionHooks):
+    """The session's hooks for a recording: the checks in a stable order, the probes under
+    ``_fingerprint.yaml`` and each check under its own cassette with its own phone block."""
+
+    def __init__(self, directory: Path, recorder: Any, blocks: dict[str, int],
+                 progress: Callable[[CheckResult], None] | None = None) -> None:
+        self.directory, self.recorder, self.blocks, self.progress = directory, recorder, blocks, progress
+
+    def order(self, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+        return sorted(checks, key=lambda c: c.id)
+
+    def around_fingerprint(self, ctx: RunContext) -> contextlib.AbstractContextManager[Any]:
+        ctx._phones = itertools.count(0)
+        return self.recorder.use_cassette(str(self.directory / scenarios.FINGERPRINT_CASSETTE))
+
+    def around_check(self, ctx: RunContext, spec: CheckSpec) -> contextlib.AbstractContextManager[Any]:
+        ctx._phones = itertools.count(self.blocks[spec.id] * scenarios.PHONES_PER_CHECK)
+        return self.recorder.use_cassette(str(scenarios.cassette_path(self.directory, spec.id)))
+
+    def after_check(self, ctx: RunContext, result: CheckResult) -> bool:
+        if self.progress is not None:
+            self.progress(result)
+        return False
+
+
 def _record(api: str, directory: Path, base_url: str, credentials: Credentials, profile: str, *,
             embedded: bool, allow_writes: bool, timeout: float,
             progress: Callable[[CheckResult], None] | None, server: str | None) -> Recording:
     scrubber = Scrubber(credentials.secrets())
     target = Target(api=api, base_url=base_url, embedded=embedded, loopback=is_loopback(base_url))
-    ctx: RunContext = make_context(target, credentials, profile,
-                                   RunLimits(allow_writes=allow_writes, timeout=timeout))
-    ctx.run_prefix = scenarios.RECORDING_PREFIX
-    manifest = scenarios.Manifest(
-        api=api, profile=profile, server_profile=server,
-        target=f"embedded reference server ({server})" if embedded else scrubber.text(base_url),
-        run_prefix=ctx.run_prefix, realm=credentials.realm, sender_code=credentials.sender_code,
-        writes_allowed=ctx.writes_allowed,
-    )
-    recording = Recording(directory, manifest)
-    _clear(directory, api)
+    checks = scenarios.scenario_checks(api)
+    blocks = scenarios.phone_blocks([c.id for c in checks])
     recorder = scenarios.make_vcr(scrubber, "all")
-    try:
-        recording.notes = scenarios.run_fingerprint(ctx, directory, recorder)
+    hooks = CassetteHooks(directory, recorder, blocks, progress)
+    with ApiSession(target, credentials, profile, RunLimits(allow_writes=allow_writes, timeout=timeout),
+                    hooks=[hooks], run_prefix=scenarios.RECORDING_PREFIX) as session:
+        ctx = session.ctx
+        manifest = scenarios.Manifest(
+            api=api, profile=profile, server_profile=server,
+            target=f"embedded reference server ({server})" if embedded else scrubber.text(base_url),
+            run_prefix=ctx.run_prefix, realm=credentials.realm, sender_code=credentials.sender_code,
+            writes_allowed=ctx.writes_allowed,
+        )
+        recording = Recording(directory, manifest)
+        _clear(directory, api)
+        error = session.fingerprint()
+        recording.notes = [] if error is None else [error.rule]
         manifest.fingerprint = dict(ctx.fingerprint)
-        checks = scenarios.scenario_checks(api)
-        blocks = scenarios.phone_blocks([c.id for c in checks])
-        for index, spec in enumerate(checks, start=1):
-            result = scenarios.run_check(ctx, spec, blocks[spec.id], directory, recorder)
+        result = session.run(checks, in_order=True)
+        recording.results = [r for r in result.checks if r.id in blocks]
+        for index, spec in enumerate(session.ordered(checks), start=1):
+            outcome = next(r for r in recording.results if r.id == spec.id)
             manifest.checks[spec.id] = {"index": index, "phone_block": blocks[spec.id],
-                                        "status": result.status, "rule": scrubber.text(result.rule or "")}
-            recording.results.append(result)
-            if progress is not None:
-                progress(result)
-    finally:
-        ctx.http.close()
+                                        "status": outcome.status, "rule": scrubber.text(outcome.rule or "")}
     manifest.save(directory)
     leaks = audit(directory, scrubber)
     if leaks:

@@ -2,38 +2,30 @@
 
 A check is registered with ``optout_conformance.core.checks.check``, which records its id, API,
 family and the document clause it enforces in ``core.checks.CHECKS``; this module imports the
-modules holding checks (:func:`load_all`). The runner (``optout_conformance.runner``) and the
-pytest suite (``tests/conformance/``) both read ``CHECKS``, so a rule is written once and runs the same way
-from the command line and from pytest.
+modules holding checks (:func:`load_all`): every module of each API definition's check packages
+and of the generic package ``optout_conformance.checks``, found by walking the packages (no hand
+list), an import error raised. The runner (``optout_conformance.runner.session``) and the pytest
+plugin (``optout_conformance.pytest_plugin``) both read ``CHECKS``, so a rule is written once and
+runs the same way from the command line and from pytest.
 """
 
 from __future__ import annotations
 
-import importlib
-
-from optout_conformance.apis import APIS
+from optout_conformance.apis import APIS, import_modules
 from optout_conformance.core.checks import CHECKS, CheckSpec
+from optout_conformance.core.discovery import import_tree
 
-# Modules that register checks when imported; load_all() imports them in this order.
-# Generic check modules; each API's own come from its definition (``check_modules``).
-CHECK_MODULES = (
-    "optout_conformance.checks.robustness",
-    "optout_conformance.checks.properties",
-)
+# The generic check package; each API's own check packages come from its definition.
+CHECK_PACKAGES: tuple[str, ...] = ("optout_conformance.checks",)
 
 
-def load_all() -> dict[str, CheckSpec]:
-    """Import every API's check modules, then the generic ones (a generic module not present yet
-    is skipped; an API's module that fails to import raises ApiLoadError naming the API)."""
-    from optout_conformance.apis import import_modules
-
-    import_modules("check_modules")
-    for name in CHECK_MODULES:
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
+def load_all(packages: tuple[str, ...] | None = None) -> dict[str, CheckSpec]:
+    """Import every API definition's check packages and every module of the check packages
+    (default :data:`CHECK_PACKAGES`) and return the catalog (check id -> spec)."""
+    if packages is None:
+        import_modules("check_modules")
+    for package in CHECK_PACKAGES if packages is None else packages:
+        import_tree(package)
     return CHECKS
 
 

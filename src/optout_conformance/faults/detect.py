@@ -1,8 +1,8 @@
 """Detection power: run the suite against every catalog entry and count what it catches.
 
 Each entry is served over real HTTP on 127.0.0.1 (``EmbeddedServer``) and the suite runs
-against it the way ``optout-conformance run`` does (``runner.execute``: fingerprint probes, then
-the checks, each through ``run_check``), once per run profile the entry lists. The order of
+against it through the same loop as ``optout-conformance run`` (``runner.session.ApiSession``:
+fingerprint probes, then the checks), once per run profile the entry lists. The order of
 checks differs from a plain run on purpose: for a fault, the checks named in ``detected_by``
 run first and the run stops at the first of them that fails (the time to detect). A fault is
 *detected* only when a check it names fails in every profile it is run in: a fault caught only
@@ -25,14 +25,17 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Target
 from optout_conformance.core.errors import EXIT_OK, EXIT_VIOLATIONS
 from optout_conformance.core.faults import Fault
+from optout_conformance.core.results import CheckResult
 from optout_conformance.faults import catalog
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.execute import RunLimits, make_context, run_check, select_checks
-from optout_conformance.runner.execute import fingerprint as run_fingerprint
+from optout_conformance.runner.context import RunContext
+from optout_conformance.runner.execute import RunLimits, select_checks
+from optout_conformance.runner.session import ApiSession, SessionHooks
 from optout_conformance.runner.targets import embedded_credentials
 
 # The per-request timeout of a detection run: a fault never makes a check wait longer.
@@ -150,6 +153,52 @@ def ordered_checks(entry: Fault, checks: list[Any]) -> list[Any]:
     return first + [c for c in checks if c.id not in entry.detected_by]
 
 
+class DetectionHooks(SessionHooks):
+    """The session's hooks for one entry in one profile: the named checks first, the outcome
+    filled check by check, and (for a fault) a stop at the first failure."""
+
+    def __init__(self, entry: Fault, outcome: VariantOutcome, profile: str, *, deadline: float,
+                 budget: float) -> None:
+        self.entry, self.outcome, self.profile = entry, outcome, profile
+        self.deadline, self.budget = deadline, budget
+        self.named_failed = False
+
+    def order(self, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+        return ordered_checks(self.entry, list(checks))
+
+    def after_fingerprint(self, ctx: RunContext, error: CheckResult | None) -> None:
+        if error is not None:
+            self.outcome.note = error.rule
+
+    def before_check(self, ctx: RunContext, spec: CheckSpec) -> str | None:
+        if time.perf_counter() > self.deadline:
+            self.outcome.note = f"stopped after the {self.budget:g} s budget"
+            return self.outcome.note
+        return None
+
+    def after_check(self, ctx: RunContext, result: CheckResult) -> bool:
+        entry, outcome, profile = self.entry, self.outcome, self.profile
+        outcome.checks_run += 1
+        named = result.id in entry.detected_by
+        if result.status == "inconclusive":
+            outcome.inconclusive.append(f"[{profile}] {result.id}")
+        if result.status == "error":
+            outcome.errors.append(result.id)
+            outcome.messages.append(f"[{profile}] {result.id}: error: {result.rule}")
+        elif result.status == "failed":
+            outcome.messages.append(f"[{profile}] {result.id}: {result.rule}; received: {result.received}")
+            if not entry.is_fault or named:
+                outcome.caught_by.append(result.id)
+            else:
+                outcome.failed_instead.append(result.id)
+            if entry.is_fault:
+                self.named_failed = self.named_failed or named
+                # Stop at the first named failure; when none of the named checks failed, at the
+                # first other failure (which says what caught it instead).
+                return True
+        return False
+
+
 def run_variant(
     name: str, *, budget: float = VARIANT_BUDGET, profiles: Sequence[str] | None = None
 ) -> VariantOutcome:
@@ -167,7 +216,6 @@ def run_variant(
         verdict="missed" if entry.is_fault else "passed",
     )
     started = time.perf_counter()
-    deadline = started + budget
     limits = RunLimits(timeout=REQUEST_TIMEOUT)
     config = ReferenceConfig(
         profile=entry.server_profile or "community", seed_records=SEED_RECORDS
@@ -177,40 +225,11 @@ def run_variant(
     with EmbeddedServer(app, host="127.0.0.1", port=0) as server:
         target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
         for profile in chosen:
-            ctx = make_context(target, embedded_credentials(), profile, limits)
-            try:
-                for note in run_fingerprint(ctx):
-                    outcome.note = note
-                named_failed = False
-                for spec in ordered_checks(entry, select_checks(entry.api, limits)):
-                    if time.perf_counter() > deadline:
-                        outcome.note = f"stopped after the {budget:g} s budget"
-                        break
-                    result = run_check(ctx, spec)
-                    outcome.checks_run += 1
-                    named = spec.id in entry.detected_by
-                    if result.status == "inconclusive":
-                        outcome.inconclusive.append(f"[{profile}] {spec.id}")
-                    if result.status == "error":
-                        outcome.errors.append(spec.id)
-                        outcome.messages.append(f"[{profile}] {spec.id}: error: {result.rule}")
-                    elif result.status == "failed":
-                        outcome.messages.append(
-                            f"[{profile}] {spec.id}: {result.rule}; received: {result.received}"
-                        )
-                        if not entry.is_fault or named:
-                            outcome.caught_by.append(spec.id)
-                        else:
-                            outcome.failed_instead.append(spec.id)
-                        if entry.is_fault:
-                            named_failed = named_failed or named
-                            # Stop at the first named failure; when none of the named checks
-                            # failed, at the first other failure (which says what caught it instead).
-                            break
-                if named_failed:
-                    caught_in.add(profile)
-            finally:
-                ctx.http.close()
+            hooks = DetectionHooks(entry, outcome, profile, deadline=started + budget, budget=budget)
+            with ApiSession(target, embedded_credentials(), profile, limits, hooks=[hooks]) as session:
+                session.run(select_checks(entry.api, limits), in_order=True)
+            if hooks.named_failed:
+                caught_in.add(profile)
     outcome.seconds = time.perf_counter() - started
     if entry.is_fault:
         if caught_in == set(chosen):

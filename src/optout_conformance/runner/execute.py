@@ -1,4 +1,4 @@
-"""Running the checks: per API, fingerprint the target, then every selected check on N threads.
+"""What running one check means, and the run's limits; the loop itself is ``runner.session``.
 
 A check's outcome is what it raised: nothing -> passed, ``CheckFailed`` -> failed,
 ``CheckInconclusive`` -> inconclusive, ``CheckSkipped`` -> skipped, anything else -> error (a bug
@@ -22,25 +22,21 @@ import importlib
 import threading
 import time
 import traceback
-from collections.abc import Callable, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from optout_conformance.checks.fingerprint import LABELS
 from optout_conformance.checks.registry import checks_for, load_all
-from optout_conformance.config import Settings
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import UsageError
 from optout_conformance.core.http import DEFAULT_RUN_DEADLINE, DEFAULT_TIMEOUT, HttpClient, RateLimiter
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
-from optout_conformance.core.results import ApiResult, CheckResult, FingerprintPoint, RunResult
+from optout_conformance.core.results import CheckResult, FingerprintPoint
 from optout_conformance.runner.context import RunContext
-from optout_conformance.runner.targets import ServerFactory, embedded_server, open_targets
 
 SEED_FILES = {"community": "000_4120ae5ce1e52dc7.txt", "official": "001_5cae901d395a1be8.txt"}
 WRITES_SKIP_REASON = "writes are not allowed on this target (pass --allow-writes)"
@@ -64,56 +60,6 @@ class RunLimits:
 
 class UnknownCheck(UsageError):
     """A ``--check`` id that no check has, or whose API the run does not select (exit 2)."""
-
-
-def run(
-    settings: Settings,
-    limits: RunLimits = RunLimits(),
-    *,
-    server_factory: ServerFactory = embedded_server,
-    progress: Callable[[CheckResult], None] | None = None,
-) -> RunResult:
-    """Run every selected API's checks against its target and return the results.
-
-    Raises :class:`UnknownCheck` (before any target is contacted) when ``limits.check_ids`` names
-    a check that does not exist or belongs to an API ``settings`` does not select.
-    """
-    validate_check_ids(settings.apis, limits.check_ids)
-    started = time.perf_counter()
-    result = RunResult(
-        strict=limits.strict,
-        started_at=datetime.now(UTC).isoformat(timespec="seconds"),
-        options={
-            "apis": list(settings.apis),
-            "profile": settings.profile,
-            "targets": {api: without_userinfo(url) for api, url in settings.targets.items()},
-            "workers": limits.workers,
-            "fast": limits.fast,
-            "max_examples": limits.max_examples,
-            "seed": limits.seed,
-            "rate": limits.rate,
-            "timeout": limits.timeout,
-            "allow_writes": limits.allow_writes,
-            "strict": limits.strict,
-            "checks": list(limits.check_ids),
-        },
-    )
-    rate = RateLimiter(limits.rate)
-    with open_targets(settings, server_factory=server_factory) as (targets, credentials):
-        if limits.check_ids:  # only the APIs the named checks belong to
-            targets = [t for t in targets if select_checks(t.api, limits)]
-        selections = [select_checks(target.api, limits) for target in targets]
-
-        def one(index: int) -> ApiResult:
-            return run_api(targets[index], credentials, settings.profile, selections[index], limits,
-                           rate=rate, progress=progress)
-
-        # The APIs are independent (own context, client, data), so they run side by side; most of
-        # a run is spent waiting for replies. --rate still bounds the requests of all of them.
-        with ThreadPoolExecutor(max_workers=max(1, len(targets))) as pool:
-            result.apis.extend(pool.map(one, range(len(targets))))
-    result.duration = time.perf_counter() - started
-    return result
 
 
 def without_userinfo(url: str) -> str:
@@ -234,59 +180,6 @@ def fingerprint(ctx: RunContext) -> list[str]:
     :func:`probe_fingerprint`, whose ERROR result makes the crash fail the run."""
     error = probe_fingerprint(ctx)
     return [] if error is None else [error.rule]
-
-
-def run_api(
-    target: Target,
-    credentials: Credentials,
-    profile: str,
-    checks: Sequence[CheckSpec],
-    limits: RunLimits,
-    *,
-    rate: RateLimiter | None = None,
-    progress: Callable[[CheckResult], None] | None = None,
-) -> ApiResult:
-    """Fingerprint one API's target, then run its checks on ``limits.workers`` threads."""
-    started = time.perf_counter()
-    ctx = make_context(target, credentials, profile, limits, rate)
-    try:
-        probe_error = probe_fingerprint(ctx)
-        fingerprint_observations = len(ctx.observations)
-
-        def one(spec: CheckSpec) -> CheckResult:
-            outcome = run_check(ctx, spec)
-            if progress is not None:
-                progress(outcome)
-            return outcome
-
-        # Checks that change the target's data run one at a time after the others, so that no
-        # check sees another's writes mid-way (totals, page walks, Hypothesis replays).
-        shared = [spec for spec in checks if not changes_data(spec)]
-        alone = [spec for spec in checks if changes_data(spec)]
-        with ThreadPoolExecutor(max_workers=max(1, limits.workers)) as pool:
-            outcomes = dict(zip((s.id for s in shared), pool.map(one, shared), strict=True))
-        outcomes.update((spec.id, one(spec)) for spec in alone)
-        results = [outcomes[spec.id] for spec in checks]
-        if probe_error is not None:
-            results.insert(0, probe_error)
-            if progress is not None:
-                progress(probe_error)
-    finally:
-        ctx.http.close()
-    return ApiResult(
-        api=target.api,
-        base_url=target.base_url,
-        embedded=target.embedded,
-        profile=profile,
-        effective_profile=ctx.effective_profile,
-        writes_allowed=ctx.writes_allowed,
-        checks=results,
-        fingerprint=fingerprint_points(ctx, ctx.observations[:fingerprint_observations]),
-        observations=list(ctx.observations),
-        exchanges=list(ctx.http.exchanges),
-        notes=list(ctx.notes),  # what checks noted about the run itself
-        duration=time.perf_counter() - started,
-    )
 
 
 # One property phase at a time in the process, whatever the API: on CPython 3.11 building ASTs

@@ -14,10 +14,7 @@ DEFINITION = ApiInfo(
     sources=("000_4120ae5ce1e52dc7.txt", "001_5cae901d395a1be8.txt"),
     credentials=(Credential("token", ("auth_token",), "form", "OPTOUT_CONFORMANCE_TOKEN"),),
     server_profiles=("community", "official"),
-    check_modules=tuple(
-        f"{PACKAGE}.checks.{name}"
-        for name in ("limits", "pagination", "errors", "filters", "state", "shapes")
-    ),
+    check_modules=(f"{PACKAGE}.checks",),
     fault_modules=(f"{PACKAGE}.faults", f"{PACKAGE}.faults_data"),
     operations=(
         ("/sms-opt-out/search", "/sms-opt-out/search"),
