@@ -174,9 +174,12 @@ def run_variant(
         profile=entry.server_profile or "community", seed_records=SEED_RECORDS
     )
     caught_in: set[str] = set()
-    with EmbeddedServer(entry.build(config, apis=[entry.api]), host="127.0.0.1", port=0) as server:
-        target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
-        for profile in chosen:
+    # Each profile's run gets a freshly served entry, as `serve --fault NAME` + `run --profile P`
+    # would: a state one run leaves (002's example contact already stopped, on a server that
+    # refuses a repeated stop) does not decide the next run's verdicts.
+    for profile in chosen:
+        with EmbeddedServer(entry.build(config, apis=[entry.api]), host="127.0.0.1", port=0) as server:
+            target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
             ctx = make_context(target, embedded_credentials(), profile, limits)
             try:
                 for note in run_fingerprint(ctx):
