@@ -13,8 +13,8 @@ import pytest
 from starlette.responses import PlainTextResponse, Response
 
 from optout_conformance.checks.registry import CheckSpec, checks_for
-from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
 from optout_conformance.faults.open_points import WhatCountsNeverSubscribedFails
+from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
 from optout_conformance.faults.whatcounts import ValidRealmRefused, WrongRealmReasonInvented, WrongSuccessText
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
