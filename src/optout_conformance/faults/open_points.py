@@ -55,7 +55,7 @@ DOCUMENTED_UNCODED = frozenset({
 TRANSFORMS = {
     "status": "the HTTP status (an integer)",
     "content_type": "the Content-Type header, verbatim",
-    "trailing_newline": "text appended to a text body (\"\\n\" or \"\\r\\n\")",
+    "trailing_newline": "text appended to the body, text or JSON (\"\\n\" or \"\\r\\n\")",
     "extra_fields": "a mapping merged into a JSON object body",
     "field_order": "'reversed': the JSON object's keys (and its records' keys) in reverse order",
     "set": "a mapping of JSON fields to set (e.g. {code: 401})",
@@ -195,6 +195,16 @@ class ConvosoUpdateReplacesOther(ConvosoService):
         return super().update(fields)
 
 
+class ConvosoPhoneCodeAnyNumeric(ConvosoService):
+    """Any numeric phone_code is accepted (no 1-4 digit bound; missing or non-numeric is still
+    refused as before)."""
+
+    def validate_phone_code(self, value: str) -> str:
+        if value.isdigit() and value.isascii():
+            return value
+        return super().validate_phone_code(value)
+
+
 class WhatCountsLongArgumentWins(WhatCountsService):
     """Both forms of an argument with different values: the long form is used (no FAILURE)."""
 
@@ -311,6 +321,21 @@ class AvaamoStartTimeLatestThree(AvaamoService):
         )
 
 
+class AvaamoTotalPagesFloor(AvaamoService):
+    """total_pages = total_entries // per_page (003's "total_entries = per_page * total_pages"
+    read with whole numbers: a last, partial page is not counted)."""
+
+    def total_pages(self, total: int, per_page: int) -> int:
+        return total // per_page
+
+
+class AvaamoTotalPagesAtLeastOne(AvaamoService):
+    """total_pages is at least 1 (an empty result is one empty page)."""
+
+    def total_pages(self, total: int, per_page: int) -> int:
+        return max(super().total_pages(total, per_page), 1)
+
+
 class AvaamoPerPageAboveMaxRejected(AvaamoService):
     """per_page above 100 -> HTTP 400 instead of clamping."""
 
@@ -371,6 +396,7 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "reason-purpose-any-length": ConvosoReasonPurposeAnyLength,
         "reason-purpose-max-100": ConvosoReasonPurposeMax100,
         "update-replaces-other": ConvosoUpdateReplacesOther,
+        "phone-code-any-numeric": ConvosoPhoneCodeAnyNumeric,
     },
     "whatcounts": {
         "get-only": WhatCountsGetOnly,
@@ -390,6 +416,8 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "unknown-status-ignored": AvaamoUnknownStatusIgnored,
         "plus-restored": AvaamoPlusRestored,
         "start-time-latest-three": AvaamoStartTimeLatestThree,
+        "total-pages-floor": AvaamoTotalPagesFloor,
+        "total-pages-at-least-one": AvaamoTotalPagesAtLeastOne,
     },
 }
 BASE_SERVICE: dict[str, type] = {
@@ -450,6 +478,7 @@ def transform_reply(
     text = body.decode("utf-8", "replace")
     extra_headers: list[tuple[str, str]] = []
     content_type: str | None = None
+    newline = ""
     for op in operations:
         if "status" in op:
             status = int(op["status"])
@@ -469,9 +498,9 @@ def transform_reply(
                     document[key] = str(document[key])
             if op.get("field_order") == "reversed":
                 document = _reorder(document)
-        elif "trailing_newline" in op:
-            text += str(op["trailing_newline"])
-    new_body = json.dumps(document, ensure_ascii=False).encode() if is_json else text.encode()
+        if "trailing_newline" in op:
+            newline += str(op["trailing_newline"])
+    new_body = (json.dumps(document, ensure_ascii=False) + newline if is_json else text + newline).encode()
     kept = [(k, v) for k, v in headers if k.lower() not in ("content-length",)]
     if content_type is not None:
         kept = [(k, v) for k, v in kept if k.lower() != "content-type"] + [("content-type", content_type)]
