@@ -415,3 +415,39 @@ def test_avaamo_start_time_alone_gives_the_latest_three_entries_up_to_it() -> No
     assert alone["total_entries"] == 3
     assert all(e["created_at"] * 1000 <= start_ms for e in alone["entries"])
     assert window["total_entries"] > 3
+
+
+def test_a_json_reply_can_end_with_a_line_break_and_stay_valid_json() -> None:
+    name = server_name("convoso", "community", [choice("convoso.response.trailing-newline", "crlf")])
+    with serve(name) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        reply = client.post("/sms-opt-out/search", data={**TOKEN, "limit": "1"})
+    assert reply.content.endswith(b"}\r\n")
+    assert reply.json()["success"] is True
+    assert int(reply.headers["content-length"]) == len(reply.content)
+
+
+def test_avaamo_total_pages_realizations_floor_and_at_least_one() -> None:
+    headers = {"access-token": "reference-token"}
+    pages = {}
+    for realization in ("floor", "at-least-one"):
+        name = server_name("avaamo", "community", [
+            choice("avaamo.response.total-pages-arithmetic", realization),
+        ])
+        with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+            partial = client.get("/sms/opt-status.json", params={"per_page": "7"}).json()
+            empty = client.get("/sms/opt-status.json", params={"to_phone": "+10000000000"}).json()
+        pages[realization] = (partial["total_entries"], partial["total_pages"], empty["total_pages"])
+    total, floor_pages, floor_empty = pages["floor"]
+    assert total % 7 and floor_pages == total // 7 and floor_empty == 0
+    assert pages["at-least-one"][2] == 1
+
+
+def test_avaamo_error_body_realizations_rename_or_extend_the_error() -> None:
+    headers = {"access-token": "reference-token"}
+    bodies = {}
+    for realization in ("message-key", "with-status-field"):
+        name = server_name("avaamo", "community", [choice("avaamo.error.body-shape", realization)])
+        with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+            bodies[realization] = client.get("/sms/opt-status.json", params={"page": "0"}).json()
+    assert set(bodies["message-key"]) == {"message"}
+    assert bodies["with-status-field"]["status"] == 400 and "error" in bodies["with-status-field"]
