@@ -97,6 +97,7 @@ def test_fault_is_detected_by_its_named_checks(name: str) -> None:
 def test_faithful_variant_passes_every_check(name: str, profile: str) -> None:
     outcome = run_variant(name, profiles=[profile])
     assert outcome.verdict == "passed", f"false alarm on {name}:\n{_explain(outcome)}"
+    assert not outcome.inconclusive, f"{name} left checks without evidence: {outcome.inconclusive}"
 
 
 # The covering-array sweep: (api, server profile, row number, generated name).
@@ -155,3 +156,4 @@ def test_generated_faithful_server_passes_every_check(name: str, profile: str) -
     assert outcome.verdict == "passed", (
         f"false alarm on {name} (reproduce: optout-conformance serve --fault '{name}'):\n{_explain(outcome)}"
     )
+    assert not outcome.inconclusive, f"{name} left checks without evidence: {outcome.inconclusive}"

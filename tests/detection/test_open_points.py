@@ -85,6 +85,11 @@ def test_the_points_the_documents_leave_open_have_realizations() -> None:
         "avaamo.response.extra-fields",
         "avaamo.response.field-order",
         "avaamo.transport.keep-alive",
+        "convoso.reason-purpose-validity",
+        "convoso.update.combination-exists",
+        "whatcounts.repeat-stop",
+        "whatcounts.phone-country-code",
+        "avaamo.query.start-time-without-end-time",
     }
     realized = {e.id for e in open_points.open_points()}
     assert required <= realized, sorted(required - realized)
@@ -326,3 +331,125 @@ def test_avaamo_plus_restored_matches_a_raw_plus_that_decoded_to_a_space() -> No
     assert phone.startswith("+")
     assert raw.json()["entries"] and all(e["to_phone"] == phone for e in raw.json()["entries"])
     assert plain.json()["entries"] == []
+
+
+WHATCOUNTS_STOP = {"c": "smsstopsubscribersend", "r": "reference", "p": "reference-pass",
+                   "sender_code": "120162701555"}
+
+
+def test_a_subscription_requiring_whatcounts_server_stops_only_the_documents_example_contact() -> None:
+    name = server_name("whatcounts", "community", [
+        choice("whatcounts.stop.subscription-required", "fails-without-subscription"),
+        choice("whatcounts.repeat-stop", "repeat-fails"),
+    ])
+    with serve(name) as running, httpx.Client(base_url=running.url("whatcounts")) as client:
+        never = client.get("/api_web", params={**WHATCOUNTS_STOP, "phone": "12025550123"}).text
+        example = client.get("/api_web", params={**WHATCOUNTS_STOP, "phone": "12065551212"}).text
+        again = client.get("/api_web", params={**WHATCOUNTS_STOP, "phone": "12065551212"}).text
+    assert never.startswith("FAILURE: ") and "Subscription" in never
+    assert example == "SUCCESS: Stopping message to phone was successful"
+    assert again.startswith("FAILURE: ") and "already" in again
+
+
+def test_whatcounts_country_code_required_refuses_a_ten_digit_phone_only() -> None:
+    name = server_name("whatcounts", "community", [
+        choice("whatcounts.phone-country-code", "country-code-required"),
+    ])
+    with serve(name) as running, httpx.Client(base_url=running.url("whatcounts")) as client:
+        ten = client.get("/api_web", params={**WHATCOUNTS_STOP, "phone": "2025550123"}).text
+        eleven = client.get("/api_web", params={**WHATCOUNTS_STOP, "phone": "12025550123"}).text
+    assert ten == "FAILURE: Invalid phone number"
+    assert eleven.startswith("SUCCESS")
+
+
+def _insert(client: httpx.Client, phone: str, **fields: str) -> httpx.Response:
+    return client.post("/sms-opt-out/insert", data={
+        **TOKEN, "phone_number": phone, "phone_code": "1", "campaign_id": "0", **fields,
+    })
+
+
+def _by_phone(client: httpx.Client, phone: str) -> list[dict]:
+    return client.post("/sms-opt-out/search", data={**TOKEN, "phone_number": phone}).json()["records"]
+
+
+def test_update_replaces_other_applies_an_update_onto_another_records_key_and_keeps_it_unique() -> None:
+    name = server_name("convoso", "community", [
+        choice("convoso.update.combination-exists", "update-replaces-other"),
+    ])
+    with serve(name) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        _insert(client, "2025550101")
+        _insert(client, "2025550102")
+        second = _by_phone(client, "2025550102")[0]["id"]
+        reply = client.post("/sms-opt-out/update", data={
+            **TOKEN, "id": second, "phone_number": "2025550101", "phone_code": "1", "campaign_id": "0",
+        }).json()
+        now = _by_phone(client, "2025550101")
+    assert reply == {"success": True, "data": {"id": str(second)}}
+    assert [str(r["id"]) for r in now] == [str(second)]
+
+
+def test_reason_length_realizations_accept_any_length_or_refuse_above_100() -> None:
+    long_reason = "r" * 300
+    names = [server_name("convoso", "community", [choice("convoso.reason-purpose-validity", r)])
+             for r in ("any-length", "longer-than-100")]
+    with serve(names[0]) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        any_length = _insert(client, "2025550103", reason=long_reason).json()
+    with serve(names[1]) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        refused = _insert(client, "2025550104", reason="r" * 101).json()
+        hundred = _insert(client, "2025550105", purpose="p" * 100).json()
+        purpose = _insert(client, "2025550106", purpose="p" * 101).json()
+    assert any_length["success"] is True
+    assert refused["code"] == 6058 and purpose["code"] == 6057
+    assert hundred["success"] is True
+
+
+def test_avaamo_start_time_alone_gives_the_latest_three_entries_up_to_it() -> None:
+    headers = {"access-token": "reference-token"}
+    name = server_name("avaamo", "community", [
+        choice("avaamo.query.start-time-without-end-time", "latest-three"),
+    ])
+    with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+        every = client.get("/sms/opt-status.json", params={"per_page": "100"}).json()["entries"]
+        start_ms = sorted(e["created_at"] for e in every)[len(every) // 2] * 1000
+        alone = client.get("/sms/opt-status.json", params={"start_time": str(start_ms)}).json()
+        window = client.get("/sms/opt-status.json", params={
+            "start_time": str(start_ms), "end_time": str(start_ms + 10**12)}).json()
+    assert alone["total_entries"] == 3
+    assert all(e["created_at"] * 1000 <= start_ms for e in alone["entries"])
+    assert window["total_entries"] > 3
+
+
+def test_a_json_reply_can_end_with_a_line_break_and_stay_valid_json() -> None:
+    name = server_name("convoso", "community", [choice("convoso.response.trailing-newline", "crlf")])
+    with serve(name) as running, httpx.Client(base_url=running.url("convoso")) as client:
+        reply = client.post("/sms-opt-out/search", data={**TOKEN, "limit": "1"})
+    assert reply.content.endswith(b"}\r\n")
+    assert reply.json()["success"] is True
+    assert int(reply.headers["content-length"]) == len(reply.content)
+
+
+def test_avaamo_total_pages_realizations_floor_and_at_least_one() -> None:
+    headers = {"access-token": "reference-token"}
+    pages = {}
+    for realization in ("floor", "at-least-one"):
+        name = server_name("avaamo", "community", [
+            choice("avaamo.response.total-pages-arithmetic", realization),
+        ])
+        with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+            partial = client.get("/sms/opt-status.json", params={"per_page": "7"}).json()
+            empty = client.get("/sms/opt-status.json", params={"to_phone": "+10000000000"}).json()
+        pages[realization] = (partial["total_entries"], partial["total_pages"], empty["total_pages"])
+    total, floor_pages, floor_empty = pages["floor"]
+    assert total % 7 and floor_pages == total // 7 and floor_empty == 0
+    assert pages["at-least-one"][2] == 1
+
+
+def test_avaamo_error_body_realizations_rename_or_extend_the_error() -> None:
+    headers = {"access-token": "reference-token"}
+    bodies = {}
+    for realization in ("message-key", "with-status-field"):
+        name = server_name("avaamo", "community", [choice("avaamo.error.body-shape", realization)])
+        with serve(name) as running, httpx.Client(base_url=running.url("avaamo"), headers=headers) as client:
+            bodies[realization] = client.get("/sms/opt-status.json", params={"page": "0"}).json()
+    assert set(bodies["message-key"]) == {"message"}
+    assert bodies["with-status-field"]["status"] == 400 and "error" in bodies["with-status-field"]

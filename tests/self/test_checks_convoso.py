@@ -622,3 +622,27 @@ def test_an_order_drawn_afresh_for_each_search_fails_the_row_offset_rule(tmp_pat
     with serve_fault(tmp_path, "convoso-unstable-order", "community") as server:
         failure = failure_of(context(server, "community"), CHECKS[ORDER_CHECK])
     assert failure is not None and "one result set" in failure.documented
+
+
+COLLISION_CHECK = "convoso.errors.update_to_an_existing_combination_gets_6059"
+ACCEPTS_COLLISIONS = "convoso+community+update.combination-exists=update-replaces-other"
+
+
+@pytest.mark.parametrize("profile", ["community", "official", "lenient"])
+def test_an_update_onto_another_records_key_that_is_accepted_and_applied_passes(
+    profile: str, tmp_path: Path
+) -> None:
+    """000 does not say what 6059's "combination" compares (registry convoso.update.combination-exists)."""
+    with serve_fault(tmp_path, ACCEPTS_COLLISIONS, "community") as server:
+        ctx = context(server, profile)
+        result = outcome(ctx, CHECKS[COLLISION_CHECK])
+        state = outcome(ctx, CHECKS["convoso.state.refused_colliding_update_changes_nothing"])
+    assert result == "passed", result
+    assert state.startswith("skipped:") and "no refusal" in state
+    assert "accepted" in [o.observed for o in observed(ctx, "convoso.update.combination-exists")]
+
+
+def test_an_update_onto_another_records_key_answered_success_but_not_applied_fails(tmp_path: Path) -> None:
+    with serve_fault(tmp_path, "convoso-colliding-update-accepted", "community") as server:
+        failure = failure_of(context(server, "community"), CHECKS[COLLISION_CHECK])
+    assert failure is not None and "applied" in failure.documented

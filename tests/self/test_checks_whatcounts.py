@@ -12,13 +12,18 @@ from pathlib import Path
 import pytest
 from starlette.responses import PlainTextResponse, Response
 
-from optout_conformance.apis.whatcounts.faults import ValidRealmRefused, WrongRealmReasonInvented
+from optout_conformance.apis.whatcounts.faults import (
+    ValidRealmRefused,
+    WrongRealmReasonInvented,
+    WrongSuccessText,
+)
 from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.faults.open_points import WhatCountsNeverSubscribedFails
 from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
@@ -174,9 +179,16 @@ class RequiresSubscriptionReadsOnlyShortNames(RequiresSubscription, ReadsOnlySho
 ALIASES_CHECK = "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"
 
 
-def test_alias_check_is_inconclusive_when_both_names_get_the_same_failure(tmp_path: Path) -> None:
+def test_alias_check_judges_a_subscription_requiring_target_on_refusals_of_wrong_values(
+    tmp_path: Path,
+) -> None:
     result = run_against(tmp_path, RequiresSubscription, ALIASES_CHECK)
-    assert result.startswith("inconclusive:") and "FAILURE" in result
+    assert result == "passed", result
+
+
+def test_alias_check_is_inconclusive_when_every_request_gets_the_same_failure(tmp_path: Path) -> None:
+    result = run_against(tmp_path, RefusesEverythingAlike, ALIASES_CHECK)
+    assert result.startswith("inconclusive:") and "same FAILURE" in result, result
 
 
 def test_alias_check_fails_when_the_two_names_fail_for_different_reasons(tmp_path: Path) -> None:
@@ -217,12 +229,27 @@ def test_an_html_page_without_a_result_line_still_fails(tmp_path: Path) -> None:
     assert results["whatcounts.errors.wrong_realm_fails"].startswith("failed:")
 
 
-def test_a_target_refusing_every_valid_stop_leaves_the_success_rules_inconclusive(tmp_path: Path) -> None:
+def test_a_target_refusing_every_valid_stop_leaves_the_success_text_inconclusive(tmp_path: Path) -> None:
     results = outcomes_against(tmp_path, RequiresSubscription)
-    for check_id in SUCCESS_CHECKS:
-        assert results[check_id].startswith("inconclusive:"), results[check_id]
-        assert "create a subscription" in results[check_id]
-    assert not any(r.startswith("passed") for c, r in results.items() if c in SUCCESS_CHECKS)
+    result = results[SUCCESS_CHECKS[0]]
+    assert result.startswith("inconclusive:") and "create a subscription" in result, result
+    assert "example stop got" in result
+
+
+def test_a_subscription_requiring_target_shows_its_success_text_on_the_documents_example_contact(
+    tmp_path: Path,
+) -> None:
+    results = outcomes_against(tmp_path, WhatCountsNeverSubscribedFails)
+    assert all(results[check_id] == "passed" for check_id in SUCCESS_CHECKS), results
+
+
+class RequiresSubscriptionWrongSuccessText(WhatCountsNeverSubscribedFails, WrongSuccessText):
+    """Faulty: keeps only 002's example contact subscribed and answers it a wrong success text."""
+
+
+def test_a_wrong_success_text_on_the_example_contact_fails(tmp_path: Path) -> None:
+    result = run_against(tmp_path, RequiresSubscriptionWrongSuccessText, SUCCESS_CHECKS[0])
+    assert result.startswith("failed:"), result
 
 
 def test_a_valid_stop_refused_as_a_wrong_realm_fails_the_success_rules(tmp_path: Path) -> None:

@@ -221,10 +221,13 @@ def run_variant(
         profile=entry.server_profile or "community", seed_records=SEED_RECORDS
     )
     caught_in: set[str] = set()
-    app = catalog.build_entry(entry, config, apis=[entry.api])
-    with EmbeddedServer(app, host="127.0.0.1", port=0) as server:
-        target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
-        for profile in chosen:
+    # Each profile's run gets a freshly served entry, as `serve --fault NAME` + `run --profile P`
+    # would: a state one run leaves (002's example contact already stopped, on a server that
+    # refuses a repeated stop) does not decide the next run's verdicts.
+    for profile in chosen:
+        app = catalog.build_entry(entry, config, apis=[entry.api])
+        with EmbeddedServer(app, host="127.0.0.1", port=0) as server:
+            target = Target(api=entry.api, base_url=server.url(entry.api), embedded=True, loopback=True)
             hooks = DetectionHooks(entry, outcome, profile, deadline=started + budget, budget=budget)
             with ApiSession(target, embedded_credentials(), profile, limits, hooks=[hooks]) as session:
                 session.run(select_checks(entry.api, limits), in_order=True)

@@ -57,7 +57,7 @@ DOCUMENTED_UNCODED = frozenset({
 TRANSFORMS = {
     "status": "the HTTP status (an integer)",
     "content_type": "the Content-Type header, verbatim",
-    "trailing_newline": "text appended to a text body (\"\\n\" or \"\\r\\n\")",
+    "trailing_newline": "text appended to the body, text or JSON (\"\\n\" or \"\\r\\n\")",
     "extra_fields": "a mapping merged into a JSON object body",
     "field_order": "'reversed': the JSON object's keys (and its records' keys) in reverse order",
     "set": "a mapping of JSON fields to set (e.g. {code: 401})",
@@ -147,6 +147,66 @@ class ConvosoUnknownCampaignFilter6006(ConvosoService):
         return where
 
 
+class ConvosoReasonPurposeAnyLength(ConvosoService):
+    """A reason or purpose of any length is accepted (no 6058 / 6057 for long texts)."""
+
+    def validate_reason(self, value: str) -> str:
+        return value
+
+    def validate_purpose(self, value: str) -> str:
+        return value
+
+
+class ConvosoReasonPurposeMax100(ConvosoService):
+    """A reason or purpose longer than 100 characters -> 6058 / 6057 (a tighter bound)."""
+
+    def validate_reason(self, value: str) -> str:
+        if len(value) > 100:
+            raise ConvosoError(6058)
+        return super().validate_reason(value)
+
+    def validate_purpose(self, value: str) -> str:
+        if len(value) > 100:
+            raise ConvosoError(6057)
+        return super().validate_purpose(value)
+
+
+class ConvosoUpdateReplacesOther(ConvosoService):
+    """An update onto another record's (phone_number, phone_code, campaign_id) is accepted and
+    applied: the other record is replaced (removed), so the key stays unique."""
+
+    def update(self, fields: dict[str, str]) -> dict[str, Any]:
+        try:
+            return super().update(fields)
+        except ConvosoError as exc:
+            if exc.code != 6059:
+                raise
+        record = self.store.get_convoso(int(fields["id"]))
+        assert record is not None  # the update found it before colliding
+        key = (
+            fields.get("phone_number") or record.phone_number,
+            fields.get("phone_code") or record.phone_code,
+            int(fields["campaign_id"]) if fields.get("campaign_id") else record.campaign_id,
+        )
+        with self.store._lock:
+            self.store._db.execute(
+                "DELETE FROM convoso_records WHERE phone_number = ? AND phone_code = ? AND campaign_id = ?"
+                " AND id != ?", (*key, record.id),
+            )
+            self.store._wrote()
+        return super().update(fields)
+
+
+class ConvosoPhoneCodeAnyNumeric(ConvosoService):
+    """Any numeric phone_code is accepted (no 1-4 digit bound; missing or non-numeric is still
+    refused as before)."""
+
+    def validate_phone_code(self, value: str) -> str:
+        if value.isdigit() and value.isascii():
+            return value
+        return super().validate_phone_code(value)
+
+
 class WhatCountsLongArgumentWins(WhatCountsService):
     """Both forms of an argument with different values: the long form is used (no FAILURE)."""
 
@@ -163,11 +223,48 @@ class WhatCountsGetOnly(WhatCountsService):
         return [Route("/bin/api_web", self.handle, methods=["GET"])]
 
 
+# 002's example contact: "The SMS contact with the matching phone number will be removed from the
+# sender code '120162701555'" (phone=12065551212 in the example request).
+EXAMPLE_CONTACT = "12065551212"
+
+
 class WhatCountsNeverSubscribedFails(WhatCountsService):
-    """A stop for a phone with no subscription -> FAILURE (this server keeps no subscriptions)."""
+    """A stop for a phone with no subscription -> FAILURE.
+
+    002 says both that the command creates "an opt out for any Phone number regardless of
+    subscription" and that it "will fail if a subscription does not exist"; this server takes the
+    second reading. Its only subscriptions are 002's example contact (phone 12065551212) on each of
+    the account's sender codes: the document's own example of a stop that succeeds, so a documented
+    valid stop exists (WhatCounts documents no way to create a subscription).
+    """
+
+    def subscribed(self, phone: str, sender_code: str) -> bool:
+        return phone == EXAMPLE_CONTACT and sender_code in self.config.sender_codes
 
     def stop(self, phone: str, sender_code: str) -> None:
-        raise StopFailure("Subscription does not exist for phone")
+        if not self.subscribed(phone, sender_code):
+            raise StopFailure("Subscription does not exist for phone")
+        super().stop(phone, sender_code)
+
+
+class WhatCountsRepeatStopFails(WhatCountsService):
+    """A second stop of the same phone on the same sender code -> FAILURE (already stopped)."""
+
+    def stop(self, phone: str, sender_code: str) -> None:
+        created = self.config.now().strftime("%Y-%m-%d %H:%M:%S")
+        if not self.store.add_whatcounts_stop(phone, sender_code, self.config.realm, created):
+            raise StopFailure("Phone is already stopped for this sender code")
+
+
+class WhatCountsCountryCodeRequired(WhatCountsService):
+    """The phone must carry the country code like 002's example 12065551212: a phone of fewer than
+    11 digits -> FAILURE "Invalid phone number"."""
+
+    def check_phone(self, phone: str) -> str:
+        phone = super().check_phone(phone)
+        if len(phone) < 11:
+            raise StopFailure("Invalid phone number")
+        return phone
 
 
 class WhatCountsAnySenderCode(WhatCountsService):
@@ -208,6 +305,37 @@ class AvaamoPlusRestored(AvaamoService):
         if value.startswith(" ") and value[1:].isdigit():
             value = "+" + value[1:]
         return super().filter_phone(column, value)
+
+
+class AvaamoStartTimeLatestThree(AvaamoService):
+    """start_time without end_time -> 003's first reading: "the latest 3 entries up to the
+    specified timetoken" (created at or before start_time, newest 3, other filters applied)."""
+
+    def build_filter(self, query: dict[str, str]) -> Where:
+        start, end = query.get("start_time", ""), query.get("end_time", "")
+        if not start or end:
+            return super().build_filter(query)
+        rest = {k: v for k, v in query.items() if k != "start_time"}
+        sql, params = super().build_filter({**rest, "end_time": start})
+        return (
+            f"id IN (SELECT id FROM avaamo_entries WHERE {sql} ORDER BY created_at DESC, id DESC LIMIT 3)",
+            params,
+        )
+
+
+class AvaamoTotalPagesFloor(AvaamoService):
+    """total_pages = total_entries // per_page (003's "total_entries = per_page * total_pages"
+    read with whole numbers: a last, partial page is not counted)."""
+
+    def total_pages(self, total: int, per_page: int) -> int:
+        return total // per_page
+
+
+class AvaamoTotalPagesAtLeastOne(AvaamoService):
+    """total_pages is at least 1 (an empty result is one empty page)."""
+
+    def total_pages(self, total: int, per_page: int) -> int:
+        return max(super().total_pages(total, per_page), 1)
 
 
 class AvaamoPerPageAboveMaxRejected(AvaamoService):
@@ -267,12 +395,18 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "text-filter-trimmed": ConvosoTextFilterTrimmed,
         "record-not-found-text": ConvosoRecordNotFoundText,
         "unknown-campaign-filter-6006": ConvosoUnknownCampaignFilter6006,
+        "reason-purpose-any-length": ConvosoReasonPurposeAnyLength,
+        "reason-purpose-max-100": ConvosoReasonPurposeMax100,
+        "update-replaces-other": ConvosoUpdateReplacesOther,
+        "phone-code-any-numeric": ConvosoPhoneCodeAnyNumeric,
     },
     "whatcounts": {
         "get-only": WhatCountsGetOnly,
         "never-subscribed-fails": WhatCountsNeverSubscribedFails,
         "any-sender-code": WhatCountsAnySenderCode,
         "long-argument-wins": WhatCountsLongArgumentWins,
+        "repeat-stop-fails": WhatCountsRepeatStopFails,
+        "country-code-required": WhatCountsCountryCodeRequired,
     },
     "avaamo": {
         "per-page-above-max-rejected": AvaamoPerPageAboveMaxRejected,
@@ -283,6 +417,9 @@ BEHAVIOURS: dict[str, dict[str, type]] = {
         "page-below-one-is-first": AvaamoPageBelowOneIsFirst,
         "unknown-status-ignored": AvaamoUnknownStatusIgnored,
         "plus-restored": AvaamoPlusRestored,
+        "start-time-latest-three": AvaamoStartTimeLatestThree,
+        "total-pages-floor": AvaamoTotalPagesFloor,
+        "total-pages-at-least-one": AvaamoTotalPagesAtLeastOne,
     },
 }
 BASE_SERVICE: dict[str, type] = {
@@ -343,6 +480,7 @@ def transform_reply(
     text = body.decode("utf-8", "replace")
     extra_headers: list[tuple[str, str]] = []
     content_type: str | None = None
+    newline = ""
     for op in operations:
         if "status" in op:
             status = int(op["status"])
@@ -362,9 +500,9 @@ def transform_reply(
                     document[key] = str(document[key])
             if op.get("field_order") == "reversed":
                 document = _reorder(document)
-        elif "trailing_newline" in op:
-            text += str(op["trailing_newline"])
-    new_body = json.dumps(document, ensure_ascii=False).encode() if is_json else text.encode()
+        if "trailing_newline" in op:
+            newline += str(op["trailing_newline"])
+    new_body = (json.dumps(document, ensure_ascii=False) + newline if is_json else text + newline).encode()
     kept = [(k, v) for k, v in headers if k.lower() not in ("content-length",)]
     if content_type is not None:
         kept = [(k, v) for k, v in kept if k.lower() != "content-type"] + [("content-type", content_type)]

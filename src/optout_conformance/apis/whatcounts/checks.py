@@ -38,6 +38,13 @@ REQUIRED = (S002, "The command requires the following arguments: Command, Realm,
 WRONG_REALM_FACT = (PUBLIC_FACTS, "a wrong realm answers `FAILURE: Unable to determine customer account "
                     "(realm)`")
 ANY_PHONE = (S002, "create an opt out for any Phone number regardless of subscription")
+# 002's example stop and what it says of it: the contact 12065551212 is subscribed to 120162701555.
+EXAMPLE_PHONE = "12065551212"
+EXAMPLE_SENDER_CODE = "120162701555"
+EXAMPLE_CONTACT = (S002, "The SMS contact with the matching phone number will be removed from the sender "
+                   "code '120162701555'.")
+EXAMPLE_REQUEST = (S002, "api_web?r=myrealm&p=mypass&c=smsstopsubscribersend&phone=12065551212&"
+                   "sender_code=120162701555")
 
 
 def _phone(ctx: CheckContext) -> str:
@@ -132,23 +139,49 @@ NO_SUCCESS = ("no SUCCESS seen: the target answered FAILURE ({reply!r}) to a val
               "documented way to create a subscription to stop")
 
 
+def example_stop(ctx: CheckContext) -> Exchange:
+    """002's own example stop (phone 12065551212, sender code 120162701555) with the run's realm and
+    password, in the example's argument order.
+
+    002 says of it "The SMS contact with the matching phone number will be removed from the sender
+    code '120162701555'" and "Successful results return: SUCCESS: ...": the one stop the document
+    presents as a subscribed contact's. A target that refuses stops of never-subscribed phones
+    (002: "The command will fail if a subscription does not exist") can still show its success
+    text on it; 206-555-1212 is directory assistance, not a person's phone.
+    """
+    credentials = ctx.credentials
+    return ctx.http.get(PATH, params={
+        "r": credentials.realm or "", "p": credentials.password or "", "c": COMMAND,
+        "phone": EXAMPLE_PHONE, "sender_code": EXAMPLE_SENDER_CODE,
+    })
+
+
 @check(id="whatcounts.state.valid_stop_replies_the_documented_success_text", api="whatcounts",
        family="state", writes=True,
        source=f"{S002} (Example: 'Successful results return: SUCCESS: Stopping message to phone was "
        "successful'; Results)",
-       cites=(SUCCESS_TEXT, RESULTS, FAILS_IF, WRONG_REALM_FACT))
+       cites=(SUCCESS_TEXT, RESULTS, FAILS_IF, WRONG_REALM_FACT, EXAMPLE_CONTACT, EXAMPLE_REQUEST))
 def valid_stop_replies_the_documented_success_text(ctx: CheckContext) -> None:
     """A valid stop (GET, short names as in the example) answers the exact SUCCESS line.
 
     A FAILURE for a never-subscribed phone is documented too (registry
-    whatcounts.stop.subscription-required), so without a SUCCESS the check is inconclusive; a
-    FAILURE that calls the matching realm wrong fails.
+    whatcounts.stop.subscription-required). Then 002's own example stop is sent: the document
+    presents its phone as a contact subscribed to its sender code, so a target that requires a
+    subscription can show its success text there (SUCCESS must be the exact line). Without any
+    SUCCESS the check is inconclusive; a FAILURE that calls the matching realm wrong fails.
     """
     ctx.require_writes()
     rule = "a valid stop answers 'SUCCESS: Stopping message to phone was successful'"
     ex = stop(ctx, arguments(ctx, _phone(ctx)))
-    if _stop_outcome(ctx, ex, rule) == "FAILURE":
-        raise CheckInconclusive(NO_SUCCESS.format(reply=ex.text.strip()[:80], what="the success text"))
+    if _stop_outcome(ctx, ex, rule) == "SUCCESS":
+        return
+    example = example_stop(ctx)
+    if outcome(ctx, example, rule) == "SUCCESS":
+        ctx.observe("whatcounts.stop.subscription-required", "FAILURE for a never-subscribed phone; "
+                    "SUCCESS for 002's example contact")
+        return
+    raise CheckInconclusive(NO_SUCCESS.format(reply=ex.text.strip()[:80], what="the success text")
+                            + f"; 002's example stop got {example.text.strip()[:80]!r} too")
 
 
 @check(id="whatcounts.state.long_and_short_argument_names_give_the_same_outcome", api="whatcounts",
@@ -172,12 +205,38 @@ def long_and_short_argument_names_give_the_same_outcome(ctx: CheckContext) -> No
     _stop_outcome(ctx, short_ex, rule)
     _stop_outcome(ctx, long_ex, rule)
     if reasons:
-        # As for the success text: a FAILURE for a never-subscribed phone is documented (registry
-        # whatcounts.stop.subscription-required), and a target refusing every stop alike shows
-        # nothing about the names.
-        raise CheckInconclusive(NO_SUCCESS.format(reply=short_ex.text.strip()[:80],
-                                                  what="whether both names are read"))
+        # A FAILURE for a never-subscribed phone is documented (registry
+        # whatcounts.stop.subscription-required), and the same FAILURE for both names shows
+        # nothing by itself: a target refusing every stop alike reads neither. The names are then
+        # judged on refusals that depend on them: each argument given a wrong value under either
+        # name must give the same outcome, and one that differs from the valid stop's FAILURE.
+        _names_judged_by_wrong_values(ctx, rule, short_ex)
     _observe_post(ctx, rule)
+
+
+def _names_judged_by_wrong_values(ctx: CheckContext, rule: str, valid: Exchange) -> None:
+    """For command, realm and password: a wrong value under the short and under the long name.
+
+    Both must give the same outcome (two names of one argument); when the wrong value's reply is
+    the valid stop's FAILURE, the argument's reading is not shown and the check is inconclusive.
+    """
+    wrong = {"command": f"{COMMAND}-{ctx.run_prefix}", "realm": f"{ctx.run_prefix}-no-such-realm",
+             "password": f"{ctx.run_prefix}-wrong-password"}
+    unshown = []
+    for name, value in wrong.items():
+        short_ex = stop(ctx, arguments(ctx, _phone(ctx), overrides={name: value}))
+        long_ex = stop(ctx, arguments(ctx, _phone(ctx), long=True, overrides={name: value}))
+        kinds = (outcome(ctx, short_ex, rule), outcome(ctx, long_ex, rule))
+        if kinds[0] != kinds[1] or _masked(short_ex.text) != _masked(long_ex.text):
+            raise CheckFailed(rule, received=f"a wrong {name}: short names: {short_ex.text.strip()!r}; "
+                              f"long names: {long_ex.text.strip()!r}", documented="the same outcome for "
+                              "both names", source=f"{S002} (Arguments)", exchange=long_ex)
+        if _masked(short_ex.text) == _masked(valid.text):
+            unshown.append(name)
+    if unshown:
+        raise CheckInconclusive(NO_SUCCESS.format(reply=valid.text.strip()[:80],
+                                                  what="whether both names are read")
+                                + f"; a wrong {', '.join(unshown)} got the same FAILURE")
 
 
 def _masked(text: str) -> str:
