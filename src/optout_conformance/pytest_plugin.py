@@ -51,7 +51,9 @@ from optout_conformance.settings import (
     PYTEST_GROUP,
     add_pytest_options,
     given_pytest_options,
-    pytest_group_help,
+)
+from optout_conformance.settings import (
+    pytest_group_help as group_help,
 )
 
 CHECK_FIXTURE = "conformance_check"
@@ -59,7 +61,7 @@ CHECK_FIXTURE = "conformance_check"
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     # The options come from the settings table (optout_conformance.settings), as the CLI's do.
-    add_pytest_options(parser.getgroup(PYTEST_GROUP, pytest_group_help()), CHOICES)
+    add_pytest_options(parser.getgroup(PYTEST_GROUP, group_help()), CHOICES)
 
 
 def pytest_configure(config: pytest.Config) -> None:
