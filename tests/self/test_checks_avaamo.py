@@ -394,3 +394,18 @@ def test_a_check_concludes_from_the_fewest_entries_its_rule_can_be_broken_with(
     below = outcomes(tmp_path, seed=fewest_conclusive - 1, ids=(check_id,))[0][check_id]
     at = outcomes(tmp_path, seed=fewest_conclusive, ids=(check_id,))[0][check_id]
     assert below.startswith("inconclusive:") and at == "passed", (below, at)
+
+
+def test_on_a_target_with_fewer_than_25_entries_the_default_page_holds_them_all(tmp_path: Path) -> None:
+    check_id = "avaamo.pagination.defaults_are_page_1_and_25_per_page"
+    assert outcomes(tmp_path, seed=10, ids=(check_id,))[0][check_id] == "passed"
+    with serve(tmp_path, PageLosesItsLastEntry, seed=10) as server:
+        assert "10 entries" in failure_of(server, check_id).documented
+
+
+class PageLosesItsLastEntry(AvaamoService):
+    """Faulty: every page but an empty one serves one entry fewer than it should."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        return {**body, "entries": body["entries"][:-1]}
