@@ -409,3 +409,10 @@ class PageLosesItsLastEntry(AvaamoService):
     def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
         body = super().list_entries(query)
         return {**body, "entries": body["entries"][:-1]}
+
+
+def test_total_pages_are_compared_by_value_on_a_target_with_hundreds_of_pages(tmp_path: Path) -> None:
+    # 300 entries of one per page: 300 pages, a number CPython does not share between objects.
+    _, ctx = outcomes(tmp_path, seed=300, ids=("avaamo.pagination.no_page_holds_more_than_per_page_entries",))
+    assert observed(ctx, "avaamo.response.total-pages-arithmetic") == [
+        {1: "ceil", 7: "ceil", 25: "ceil", 100: "ceil"}]
