@@ -20,7 +20,8 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.faults.catalog import FAULTS, Fault
+from optout_conformance.core.faults import Fault
+from optout_conformance.faults.catalog import FAULTS
 from optout_conformance.faults.detect import run_detection
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "detection"))

@@ -15,7 +15,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from optout_conformance.apis.avaamo.checks import to_ms
+from optout_conformance.apis.avaamo.checks import S003, to_ms
 from optout_conformance.apis.avaamo.faults import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
 from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
 from optout_conformance.checks.registry import checks_for
@@ -268,3 +268,147 @@ def test_an_error_status_where_003_gives_none_is_not_judged(tmp_path: Path, chec
     with serve(tmp_path, ServerErrorWithoutToken) as server:
         result = outcome(context(server), next(c for c in subject_checks() if c.id == check_id))
     assert result == "passed", result
+
+
+def failure_of(server: EmbeddedServer, check_id: str) -> CheckFailed:
+    ctx = context(server)
+    ctx.current_check = check_id
+    with pytest.raises(CheckFailed) as failed:
+        next(c for c in subject_checks() if c.id == check_id).function(ctx)
+    return failed.value
+
+
+def observed(ctx: RunContext, discrepancy_id: str) -> list[Any]:
+    return [o.observed for o in ctx.observations if o.discrepancy_id == discrepancy_id]
+
+
+class RefusesValidRequests(AvaamoService):
+    """Faulty: a request with the valid token gets HTTP 500 and an error object, never a page."""
+
+    async def handle(self, request: Request) -> Response:
+        response = await super().handle(request)
+        if response.status_code != 200:
+            return response
+        return JSONResponse({"error": "unavailable"}, status_code=500)
+
+
+def test_a_target_refusing_valid_requests_fails_on_the_documented_200(tmp_path: Path) -> None:
+    # The error object conforms to the spec's undocumented-error reply, so only "200: OK" can fail it.
+    with serve(tmp_path, RefusesValidRequests) as server:
+        failed = failure_of(server, "avaamo.pagination.defaults_are_page_1_and_25_per_page")
+    assert failed.rule.endswith("with a valid token serves entries") and "200: OK" in failed.source
+    assert "HTTP 500" in failed.received
+
+
+class FilteredTotalCountsEverything(AvaamoService):
+    """Faulty: a filtered page lists only matching entries, but total_entries counts every entry."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        unfiltered = {k: v for k, v in query.items() if k in ("page", "per_page")}
+        return {**body, "total_entries": super().list_entries(unfiltered)["total_entries"]}
+
+
+class WindowTotalCountsEverything(AvaamoService):
+    """Faulty: the phone and status filters are right; a time window's total_entries counts every entry."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        if "start_time" not in query:
+            return body
+        return {**body, "total_entries": super().list_entries({"per_page": "1"})["total_entries"]}
+
+
+class FilterLeavesOutTheFirstMatch(AvaamoService):
+    """Faulty: a filtered request loses its first matching entry (from the page and from the count)."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        if not set(query) & {"to_phone", "from_phone", "status", "current_status"} or not body["entries"]:
+            return body
+        return {**body, "entries": body["entries"][1:], "total_entries": body["total_entries"] - 1}
+
+
+class IgnoresStartTime(AvaamoService):
+    """Faulty: start_time is ignored, so a window lists every entry created before its end."""
+
+    def filter_time_window(self, start: str, end: str) -> tuple[str, list[Any]]:
+        return super().filter_time_window("", end)
+
+
+class IgnoresEndTime(AvaamoService):
+    """Faulty: end_time is ignored, so a window lists every entry created after its start."""
+
+    def filter_time_window(self, start: str, end: str) -> tuple[str, list[Any]]:
+        return super().filter_time_window(start, "")
+
+
+@pytest.mark.parametrize("service", [FilteredTotalCountsEverything, WindowTotalCountsEverything,
+                                     FilterLeavesOutTheFirstMatch, IgnoresStartTime, IgnoresEndTime],
+                         ids=lambda value: value.__name__)
+def test_every_filter_is_honoured_fails_a_filter_that_is_wrong_in_one_way(
+    tmp_path: Path, service: type[AvaamoService]
+) -> None:
+    with serve(tmp_path, service) as server:
+        failed = failure_of(server, "avaamo.filters.every_filter_is_honoured")
+    window = service in (WindowTotalCountsEverything, IgnoresStartTime, IgnoresEndTime)
+    assert failed.source.startswith(S003)
+    assert ("start_time and end_time select" in failed.rule) is window, failed.rule
+
+
+def test_the_reference_is_observed_with_ceiled_total_pages_an_empty_page_past_the_end_and_a_stable_order(
+    tmp_path: Path,
+) -> None:
+    _, ctx = outcomes(tmp_path, ids=(WALK, "avaamo.pagination.no_page_holds_more_than_per_page_entries",
+                                     "avaamo.limits.never_more_than_100_entries"))
+    assert observed(ctx, "avaamo.response.total-pages-arithmetic") == [
+        {1: "ceil", 7: "ceil", 25: "ceil", 100: "ceil"}]
+    assert observed(ctx, "avaamo.query.page-past-end") == ["HTTP 200 empty page"]
+    assert observed(ctx, "avaamo.order") == ["stable"]
+    assert observed(ctx, "avaamo.query.per-page-above-max") == [{"per_page=101": "clamped to 100"},
+                                                                {"per_page=500": "clamped to 100"}]
+
+
+def test_total_pages_fitting_no_rounding_are_observed_as_given(tmp_path: Path) -> None:
+    _, ctx = outcomes(tmp_path, ExampleTotalPages,
+                      ids=("avaamo.pagination.no_page_holds_more_than_per_page_entries",))
+    # 150 entries: 003's example arithmetic gives (150 // n + 1) // 2 pages (1 of 100 is the floor).
+    assert observed(ctx, "avaamo.response.total-pages-arithmetic") == [
+        {1: "75 of 150", 7: "11 of 150", 25: "3 of 150", 100: "floor"}]
+
+
+@pytest.mark.parametrize(
+    ("check_id", "fewest_conclusive"),
+    [("avaamo.limits.never_more_than_100_entries", 101),
+     ("avaamo.pagination.no_page_holds_more_than_per_page_entries", 2),
+     (WALK, 3)],
+)
+def test_a_check_concludes_from_the_fewest_entries_its_rule_can_be_broken_with(
+    tmp_path: Path, check_id: str, fewest_conclusive: int
+) -> None:
+    # With one entry fewer no page can hold too many (or a walk has a single page): inconclusive.
+    below = outcomes(tmp_path, seed=fewest_conclusive - 1, ids=(check_id,))[0][check_id]
+    at = outcomes(tmp_path, seed=fewest_conclusive, ids=(check_id,))[0][check_id]
+    assert below.startswith("inconclusive:") and at == "passed", (below, at)
+
+
+def test_on_a_target_with_fewer_than_25_entries_the_default_page_holds_them_all(tmp_path: Path) -> None:
+    check_id = "avaamo.pagination.defaults_are_page_1_and_25_per_page"
+    assert outcomes(tmp_path, seed=10, ids=(check_id,))[0][check_id] == "passed"
+    with serve(tmp_path, PageLosesItsLastEntry, seed=10) as server:
+        assert "10 entries" in failure_of(server, check_id).documented
+
+
+class PageLosesItsLastEntry(AvaamoService):
+    """Faulty: every page but an empty one serves one entry fewer than it should."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        body = super().list_entries(query)
+        return {**body, "entries": body["entries"][:-1]}
+
+
+def test_total_pages_are_compared_by_value_on_a_target_with_hundreds_of_pages(tmp_path: Path) -> None:
+    # 300 entries of one per page: 300 pages, a number CPython does not share between objects.
+    _, ctx = outcomes(tmp_path, seed=300, ids=("avaamo.pagination.no_page_holds_more_than_per_page_entries",))
+    assert observed(ctx, "avaamo.response.total-pages-arithmetic") == [
+        {1: "ceil", 7: "ceil", 25: "ceil", 100: "ceil"}]

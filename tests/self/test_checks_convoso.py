@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from starlette.applications import Starlette
@@ -29,7 +30,7 @@ from optout_conformance.faults.faithful import InvalidTokenWithHttp422
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.reference.store import Store, Where
+from optout_conformance.reference.store import ConvosoRecord, Store, Where
 from optout_conformance.runner.context import RunContext
 
 SEED_RECORDS = 150
@@ -646,3 +647,41 @@ def test_an_update_onto_another_records_key_answered_success_but_not_applied_fai
     with serve_fault(tmp_path, "convoso-colliding-update-accepted", "community") as server:
         failure = failure_of(context(server, "community"), CHECKS[COLLISION_CHECK])
     assert failure is not None and "applied" in failure.documented
+
+
+class UpdateIgnoresPurpose(ConvosoService):
+    """Bug: an update applies reason but silently drops purpose (and still answers data.id)."""
+
+    def update(self, fields: dict[str, str]) -> dict[str, Any]:
+        return super().update({k: v for k, v in fields.items() if k != "purpose"})
+
+
+class UpdateIgnoresReason(ConvosoService):
+    """Bug: an update applies purpose but silently drops reason (and still answers data.id)."""
+
+    def update(self, fields: dict[str, str]) -> dict[str, Any]:
+        return super().update({k: v for k, v in fields.items() if k != "reason"})
+
+
+class PagesAfterTheFirstSkipARow(ConvosoService):
+    """Bug: offset is one row too far, so the pages at 0 and L are disjoint but miss row L."""
+
+    def page(self, where: Where, offset: int, limit: int) -> list[ConvosoRecord]:
+        return super().page(where, offset + 1 if offset else 0, limit)
+
+
+@pytest.mark.parametrize(
+    ("faulty", "check_id", "documented"),
+    [
+        (UpdateIgnoresPurpose, "convoso.state.update_is_applied_and_visible", "purpose 'Reminder'"),
+        (UpdateIgnoresReason, "convoso.state.update_is_applied_and_visible", "purpose 'Reminder'"),
+        (PagesAfterTheFirstSkipARow, ORDER_CHECK, "the same records: offset is a row offset"),
+    ],
+    ids=lambda value: value.__name__ if isinstance(value, type) else "",
+)
+def test_a_check_fails_a_target_that_gets_only_half_of_its_rule_right(
+    faulty: type[ConvosoService], check_id: str, documented: str, tmp_path: Path
+) -> None:
+    with serve(tmp_path, "community", faulty) as server:
+        failure = failure_of(context(server, "community"), CHECKS[check_id])
+    assert failure is not None and documented in failure.documented, failure

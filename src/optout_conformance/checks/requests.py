@@ -248,9 +248,7 @@ def _error_field(error: ValidationError) -> str | None:
         return str(error.absolute_path[0])
     if error.validator == "required" and isinstance(error.message, str) and error.message.startswith("'"):
         return error.message.split("'")[1]
-    if error.validator == "additionalProperties":
-        return None
-    return None
+    return None  # additionalProperties and the other whole-object errors name no single field
 
 
 def counts_as_negation(error: RequestError) -> bool:

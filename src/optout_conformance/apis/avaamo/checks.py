@@ -334,14 +334,22 @@ def _time_window(ctx: CheckContext, entries: list[dict[str, Any]], total: int, m
     """start_time and end_time (ms) around one entry's created_at select it and leave others out."""
     units = "milliseconds" if float(entries[0]["created_at"]) > 1e11 else "seconds"
     ctx.observe("avaamo.entry.created_at-units", units)
-    for entry in entries:
-        at = to_ms(entry["created_at"])
-        start, end = int(at) - 1000, int(at) + 1000
-        if any(not start <= to_ms(e["created_at"]) <= end for e in entries):
-            break
-    else:
+    # The window is put around an entry with entries created both before and after it when there is
+    # one, so that ignoring start_time and ignoring end_time both let an outside entry in.
+    def window(entry: dict[str, Any]) -> tuple[int, int]:
+        at = int(to_ms(entry["created_at"]))
+        return at - 1000, at + 1000
+
+    def sides(entry: dict[str, Any]) -> int:
+        start, end = window(entry)
+        times = [to_ms(e["created_at"]) for e in entries]
+        return any(t < start for t in times) + any(t > end for t in times)
+
+    entry = max(entries, key=sides)
+    if not sides(entry):
         missing.append("every entry was created within the same two seconds")
         return
+    start, end = window(entry)
     served = page(ctx, per_page=MAX_PER_PAGE, start_time=start, end_time=end)
     outside = [e for e in served["entries"] if not start <= to_ms(e["created_at"]) <= end]
     keys = [_key(e) for e in served["entries"]]

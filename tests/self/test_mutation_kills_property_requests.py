@@ -1,0 +1,66 @@
+"""The property phase's probe of an undocumented variant operation, against hand-made targets.
+
+A variant that answers "not here" (404 Not Found, 405 Method Not Allowed, 501 Not Implemented)
+is observed on its registry entry and never judged; any other answer means the variant is served,
+so its generated requests are judged like the documented form's.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse, Response
+from starlette.routing import Route
+
+from optout_conformance.apis.whatcounts.reference import WhatCountsService
+from optout_conformance.checks.property_requests import unserved_variants
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.context import RunContext
+
+
+def post_answering(status: int) -> type[WhatCountsService]:
+    class PostAnswers(WhatCountsService):
+        """GET as the reference; POST answers ``status`` with a plain-text body."""
+
+        def routes(self) -> list[Route]:
+            return [Route("/bin/api_web", self.dispatch, methods=["GET", "POST"])]
+
+        async def dispatch(self, request: Request) -> Response:
+            if request.method == "POST":
+                return PlainTextResponse("no POST here", status_code=status)
+            return await self.handle(request)
+
+    return PostAnswers
+
+
+def probe(tmp: Path, status: int) -> tuple[dict[str, str], RunContext]:
+    config = ReferenceConfig(db=str(tmp / "ref.db"), seed_records=0)
+    service = post_answering(status)
+    with EmbeddedServer(create_app(config, apis=("whatcounts",), whatcounts=service)) as server:
+        url = server.url("whatcounts")
+        ctx = RunContext(target=Target(api="whatcounts", base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(realm=config.realm, password=config.password,
+                                                 sender_code=config.sender_codes[0]),
+                         profile="lenient", http=HttpClient(url, timeout=5.0))
+        return unserved_variants(ctx, writes=True), ctx
+
+
+@pytest.mark.parametrize("status", [404, 405, 501])
+def test_a_post_variant_answering_not_here_is_observed_as_not_served(tmp_path: Path, status: int) -> None:
+    unserved, ctx = probe(tmp_path, status)
+    assert list(unserved) == ["smsStopSubscriberSendPost"] and f"HTTP {status}" in unserved[
+        "smsStopSubscriberSendPost"]
+    assert [(o.discrepancy_id, o.observed) for o in ctx.observations] == [
+        ("whatcounts.http-method", {"POST": status})]
+
+
+@pytest.mark.parametrize("status", [400, 403, 500, 502])
+def test_a_post_variant_answering_anything_else_is_served_and_judged(tmp_path: Path, status: int) -> None:
+    unserved, ctx = probe(tmp_path, status)
+    assert unserved == {} and ctx.observations == []

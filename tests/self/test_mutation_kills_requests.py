@@ -1,0 +1,91 @@
+"""What a request as sent means for the response rules, against the project's specs.
+
+A request is negative when it breaks its spec in a way the documents state (a required field
+missing, a wrong type or value, no credentials, an undocumented body format); a pattern or bound
+the documents disagree on does not make it negative.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from optout_conformance import specs
+from optout_conformance.checks import requests
+
+SEARCH = "/sms-opt-out/search"
+OPT_STATUS = "/sms/opt-status.json"
+FORM = "application/x-www-form-urlencoded"
+
+
+@pytest.fixture(scope="module")
+def convoso() -> dict:
+    return specs.load_spec("convoso", "community")
+
+
+@pytest.fixture(scope="module")
+def avaamo() -> dict:
+    return specs.load_spec("avaamo")
+
+
+def search_errors(convoso: dict, body: bytes, content_type: str = FORM) -> list[tuple[str | None, str, bool]]:
+    errors = requests.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+                                       content_type=content_type, body=body)
+    return [(e.field, e.keyword, requests.counts_as_negation(e)) for e in errors]
+
+
+def opt_status_errors(avaamo: dict, query: dict[str, list[str]], token_in_header: bool = True
+                      ) -> list[tuple[str | None, str, bool]]:
+    headers = {"access-token": "t"} if token_in_header else {}
+    errors = requests.validate_request(avaamo, "GET", OPT_STATUS, query=query, headers=headers,
+                                       content_type="", body=b"")
+    return [(e.field, e.keyword, requests.counts_as_negation(e)) for e in errors]
+
+
+def test_a_form_body_that_is_not_utf8_is_a_negative_request(convoso: dict) -> None:
+    assert search_errors(convoso, b"auth_token=t&reason=\xff") == [(None, "type", True)]
+
+
+def test_a_json_body_where_a_form_is_documented_is_a_negative_request(convoso: dict) -> None:
+    errors = search_errors(convoso, b'{"auth_token": "t"}', "application/json")
+    assert errors == [(None, "content-type", True)]
+
+
+def test_a_wrong_type_in_a_disputed_field_does_not_make_the_request_negative(convoso: dict) -> None:
+    assert search_errors(convoso, b"auth_token=t&offset=abc") == [("offset", "type", False)]
+
+
+def test_a_pattern_no_document_states_does_not_make_the_request_negative(convoso: dict) -> None:
+    assert search_errors(convoso, b"auth_token=t&id=x") == [("id", "pattern", False)]
+
+
+def test_an_access_token_in_the_query_instead_of_the_header_is_no_credential(avaamo: dict) -> None:
+    assert opt_status_errors(avaamo, {"access-token": ["t"]}, token_in_header=False) == [
+        (None, "security", True)]
+
+
+def test_an_undocumented_status_value_is_not_negative_because_it_is_disputed(avaamo: dict) -> None:
+    # status, page, per_page and the time bounds carry an x-discrepancy in the Avaamo spec.
+    assert opt_status_errors(avaamo, {"status": ["maybe"]}) == [("status", "enum", False)]
+
+
+def test_a_non_numeric_page_is_not_negative_because_page_values_are_disputed(avaamo: dict) -> None:
+    assert opt_status_errors(avaamo, {"page": ["x"], "per_page": ["2"]}) == [("page", "type", False)]
+
+
+@pytest.mark.parametrize("value", ["1675410047186", "1.5e3", "0"])
+def test_any_non_negative_number_is_a_valid_time_bound(avaamo: dict, value: str) -> None:
+    assert opt_status_errors(avaamo, {"start_time": [value], "end_time": [value]}) == []
+
+
+@pytest.mark.parametrize(("path", "pages", "may_be_past_the_end"), [
+    (OPT_STATUS, ["2"], True),
+    ("/sms/opt-status", [" 7 "], True),
+    (OPT_STATUS, ["1"], False),
+    (OPT_STATUS, ["x"], False),
+    (OPT_STATUS, [], False),
+    ("/api_web", ["2"], False),
+])
+def test_only_an_avaamo_page_beyond_the_first_may_lie_past_the_end(
+    path: str, pages: list[str], may_be_past_the_end: bool
+) -> None:
+    assert requests._maybe_past_the_end(path, {"page": pages} if pages else {}) is may_be_past_the_end

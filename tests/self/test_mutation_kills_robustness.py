@@ -1,0 +1,96 @@
+"""The robustness checks' notion of a crash, and their unauthenticated case, over real loopback HTTP.
+
+A crash is a traceback or an HTML page in place of a documented reply. The content type alone
+proves nothing (no document states one): a WhatCounts result line or a JSON body labelled
+``text/html`` is a documented reply, anything else labelled ``text/html`` is a page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import Route
+
+from optout_conformance.apis.avaamo.reference import AvaamoService
+from optout_conformance.checks.robustness import looks_like_a_crash
+from optout_conformance.core.checks import CHECKS
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.context import RunContext
+
+REPLIES: dict[str, tuple[str, str]] = {
+    "success-line-as-html": ("SUCCESS: Stopping message to phone was successful\n", "text/html"),
+    "failure-line-as-html": ("FAILURE: Invalid phone", "text/html"),
+    "json-as-html": ('{"error": "bad input"}', "text/html"),
+    "failure-line-and-more-as-html": ("FAILURE: Invalid phone\nat line 12 of stop.php", "text/html"),
+    "plain-words-as-html": ("Service temporarily unavailable", "text/html"),
+    "html-page-as-text": ("<!DOCTYPE html><p>Error</p>", "text/plain"),
+    "traceback-as-json": ('Traceback (most recent call last):\n  File "app.py"', "application/json"),
+    "plain-words-as-text": ("Service temporarily unavailable", "text/plain"),
+    "late-traceback-as-text": (" " * 4900 + "Traceback (most recent call last):", "text/plain"),
+}
+
+
+@pytest.fixture(scope="module")
+def replies() -> Iterator[HttpClient]:
+    async def answer(request: Request) -> Response:
+        body, media_type = REPLIES[request.path_params["name"]]
+        return Response(body, status_code=400, media_type=media_type)
+
+    with EmbeddedServer(Starlette(routes=[Route("/{name}", answer)])) as server:
+        yield HttpClient(server.base_url, timeout=5.0)
+
+
+def reply(http: HttpClient, name: str) -> Exchange:
+    return http.get(f"/{name}")
+
+
+@pytest.mark.parametrize("name", ["success-line-as-html", "failure-line-as-html", "json-as-html",
+                                  "plain-words-as-text"])
+def test_a_documented_reply_under_any_label_is_not_a_crash(replies: HttpClient, name: str) -> None:
+    assert not looks_like_a_crash(reply(replies, name))
+
+
+@pytest.mark.parametrize("name", ["failure-line-and-more-as-html", "plain-words-as-html", "html-page-as-text",
+                                  "traceback-as-json", "late-traceback-as-text"])
+def test_an_html_page_or_a_traceback_is_a_crash_whatever_its_label(replies: HttpClient, name: str) -> None:
+    assert looks_like_a_crash(reply(replies, name))
+
+
+class ServesAnythingWithoutToken(AvaamoService):
+    """Faulty: no token check, and odd page values read as the defaults."""
+
+    def authenticate(self, token: str | None) -> None:
+        return None
+
+    def parse_positive(self, name: str, value: str, default: int) -> int:
+        try:
+            return super().parse_positive(name, value, default)
+        except Exception:
+            return default
+
+
+def test_odd_input_without_a_token_that_gets_entries_fails_the_robustness_check(tmp_path: Path) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=("avaamo",), avaamo=ServesAnythingWithoutToken)) as server:
+        url = server.url("avaamo")
+        ctx = RunContext(target=Target(api="avaamo", base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(token=config.token), profile="lenient",
+                         http=HttpClient(url, timeout=5.0))
+        ctx.current_check = "avaamo.robustness.odd_input_gets_a_documented_reply"
+        with pytest.raises(CheckFailed) as failed:
+            CHECKS[ctx.current_check].function(ctx)
+    failure: Any = failed.value
+    assert failure.documented == "no entries without a valid access-token"
+    assert "avaamo.auth.failure-response" in failure.source
