@@ -17,13 +17,13 @@ from typing import Any
 import click
 
 from optout_conformance import __version__, registry
-from optout_conformance.apis import SERVER_PROFILES, check_profile, resolve_apis
 from optout_conformance.cli_options import (
     limits_from,
     options_for,
     settings_from,
 )
 from optout_conformance.config import PRECEDENCE_HELP, check_output_file
+from optout_conformance.core.apis import SERVER_PROFILES, check_profile, resolve_apis
 from optout_conformance.core.errors import BadChoice, OptoutConformanceError
 
 

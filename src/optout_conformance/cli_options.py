@@ -20,8 +20,8 @@ from typing import Any, TypeVar
 import click
 
 from optout_conformance import settings as table
-from optout_conformance.apis import API_CHOICES, APIS, PROFILES, SERVER_PROFILES
 from optout_conformance.config import RawSettings, Settings, resolve_settings
+from optout_conformance.core.apis import API_CHOICES, APIS, PROFILES, SERVER_PROFILES
 from optout_conformance.runner.execute import RunLimits
 
 F = TypeVar("F", bound=Callable[..., Any])

@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from optout_conformance.apis import API_CHOICES, APIS, PROFILES, check_profile, resolve_apis
+from optout_conformance.core.apis import API_CHOICES, APIS, PROFILES, check_profile, resolve_apis
 from optout_conformance.core.context import Credentials
 from optout_conformance.core.errors import BadChoice, ConfigError, UsageError
 from optout_conformance.core.urls import UrlError, parse_url

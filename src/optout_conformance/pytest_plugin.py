@@ -37,10 +37,10 @@ from contextlib import ExitStack
 
 import pytest
 
-from optout_conformance.apis import resolve_apis
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.cli_options import CHOICES, resolved
 from optout_conformance.config import RawSettings, Settings, resolve_settings
+from optout_conformance.core.apis import resolve_apis
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import OptoutConformanceError

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.apis import APIS, PROFILES, check_profile
+from optout_conformance.core.apis import APIS, PROFILES, check_profile
 from optout_conformance.core.errors import BadChoice, SpecError
 from optout_conformance.specs import openapi_dir, read_yaml
 

@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from optout_conformance.apis import APIS, PROFILES, check_profile
+from optout_conformance.core.apis import APIS, PROFILES, check_profile
 from optout_conformance.core.errors import BadChoice, SpecError
 from optout_conformance.overlay import apply_overlay
 

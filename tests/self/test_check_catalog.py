@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from optout_conformance.apis import APIS
 from optout_conformance.checks.registry import load_all, render_markdown
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import FAMILIES
 
 README = Path(__file__).resolve().parents[2] / "README.md"

@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from optout_conformance.apis import APIS
 from optout_conformance.checks.registry import load_all
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import PUBLIC_FACTS, Citation
 
 REPOSITORY = Path(__file__).resolve().parents[2]

@@ -9,8 +9,8 @@ import httpx
 import pytest
 from starlette.testclient import TestClient
 
-from optout_conformance.apis import APIS
 from optout_conformance.checks.registry import load_all
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.core.faults import FAMILIES
 from optout_conformance.faults.catalog import FAULTS, build_app

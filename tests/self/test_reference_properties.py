@@ -17,11 +17,11 @@ from hypothesis.errors import FlakyFailure
 from schemathesis.core.failures import Failure, FailureGroup, Severity
 
 from optout_conformance import specs
-from optout_conformance.apis import APIS
 from optout_conformance.apis.convoso.faults_data import InsertNotVisible
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
 from optout_conformance.checks import properties, robustness
 from optout_conformance.checks.properties import OperationOutcome, PhaseOptions, run_property_phase
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient

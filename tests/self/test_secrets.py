@@ -38,11 +38,11 @@ from starlette.responses import Response
 from starlette.routing import Route
 from vcr.serializers import yamlserializer
 
-from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.proxy import create_proxy_app
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, audit, credential_values
 from optout_conformance.cli import cli
+from optout_conformance.core.apis import APIS
 from optout_conformance.reference.server import EmbeddedServer
 
 ALPHABET = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.~+/"

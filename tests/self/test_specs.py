@@ -10,7 +10,7 @@ import schemathesis
 from jsonschema import Draft202012Validator
 from openapi_spec_validator import validate
 
-from optout_conformance.apis import APIS, PROFILES
+from optout_conformance.core.apis import APIS, PROFILES
 from optout_conformance.core.errors import BadChoice, SpecError
 from optout_conformance.overlay import resolve
 from optout_conformance.registry import load_registry

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from optout_conformance.apis import check_profile, resolve_apis
 from optout_conformance.cli_options import options_for, resolved, settings_from
 from optout_conformance.config import check_output_directory, check_secret
+from optout_conformance.core.apis import check_profile, resolve_apis
 from optout_conformance.core.errors import UsageError
 
 RECORD_EPILOG = """\b

@@ -22,9 +22,9 @@ from urllib.parse import parse_qs, urlsplit
 import yaml
 from vcr.serializers import yamlserializer
 
-from optout_conformance.apis import APIS
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.scrub import credential_values
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.interaction import Interaction as NeutralInteraction
 from optout_conformance.core.interaction import parse_json_bounded

@@ -40,12 +40,12 @@ from vcr.request import Request as VcrRequest
 from vcr.serialize import serialize
 from vcr.serializers import yamlserializer
 
-from optout_conformance.apis import APIS
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.interactions import Interaction, identify
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
 from optout_conformance.cassettes.validate import response_findings, spec_for
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import UsageError
 from optout_conformance.core.http import BoundedReply, async_deadline_client, fetch_bounded
 from optout_conformance.core.interaction import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES

@@ -22,9 +22,9 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import Scrubber, audit
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError

@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from optout_conformance.apis import APIS
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber
 from optout_conformance.checks.registry import load_all
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError

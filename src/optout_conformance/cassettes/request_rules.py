@@ -27,8 +27,8 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from optout_conformance.apis import APIS
 from optout_conformance.checks import requests, shapes
+from optout_conformance.core.apis import APIS
 
 VIOLATION = "violation"
 NOTE = "note"

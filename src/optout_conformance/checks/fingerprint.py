@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from optout_conformance.apis import APIS
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 

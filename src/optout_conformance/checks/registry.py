@@ -11,7 +11,7 @@ runs the same way from the command line and from pytest.
 
 from __future__ import annotations
 
-from optout_conformance.apis import APIS, import_modules
+from optout_conformance.core.apis import APIS, import_modules
 from optout_conformance.core.checks import CHECKS, CheckSpec
 from optout_conformance.core.discovery import import_tree
 

@@ -24,8 +24,8 @@ from typing import TYPE_CHECKING, Any
 
 import schemathesis
 
-from optout_conformance.apis import APIS
 from optout_conformance.checks import shapes
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import PUBLIC_FACTS
 from optout_conformance.core.interaction import parse_json_bounded
 from optout_conformance.core.outcomes import CheckFailed

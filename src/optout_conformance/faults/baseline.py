@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.apis import APIS
+from optout_conformance.core.apis import APIS
 from optout_conformance.faults import catalog
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig

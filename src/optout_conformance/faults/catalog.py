@@ -18,8 +18,8 @@ import importlib
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from optout_conformance.apis import APIS, PROFILES, SERVER_PROFILES
-from optout_conformance.apis import import_modules as _import_api_modules
+from optout_conformance.core.apis import APIS, PROFILES, SERVER_PROFILES
+from optout_conformance.core.apis import import_modules as _import_api_modules
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.core.faults import FAULTS, Fault
 from optout_conformance.faults import open_points

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
-from optout_conformance.apis import resolve_apis
 from optout_conformance.cli_options import options_for
+from optout_conformance.core.apis import resolve_apis
 from optout_conformance.core.errors import UsageError
 
 

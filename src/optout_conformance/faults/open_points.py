@@ -31,11 +31,11 @@ from typing import Any
 
 from starlette.routing import Route
 
-from optout_conformance.apis import APIS, SERVER_PROFILES
 from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
 from optout_conformance.apis.convoso.reference import ConvosoService
 from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, ConvosoError
 from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
+from optout_conformance.core.apis import APIS, SERVER_PROFILES
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.core.faults import Fault
 from optout_conformance.faults.covering import pairwise

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from optout_conformance.apis import APIS
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.faults import fault
 
 Headers = list[tuple[bytes, bytes]]

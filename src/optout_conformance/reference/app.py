@@ -16,7 +16,7 @@ from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import BaseRoute
 
-from optout_conformance.apis import API_CHOICES, APIS
+from optout_conformance.core.apis import API_CHOICES, APIS
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.seed import seed_if_empty

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.apis import SERVER_PROFILES
+from optout_conformance.core.apis import SERVER_PROFILES
 from optout_conformance.core.errors import BadChoice, ConfigError
 from optout_conformance.tomlfile import ValueRule, check_value, read_toml
 

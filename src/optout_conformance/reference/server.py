@@ -37,7 +37,7 @@ import uvicorn
 from starlette.types import ASGIApp
 from uvicorn.protocols.http.h11_impl import H11Protocol
 
-from optout_conformance.apis import APIS
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import UsageError
 from optout_conformance.reference.app import ALL_APIS, create_app
 from optout_conformance.reference.config import ReferenceConfig

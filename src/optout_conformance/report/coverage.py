@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from optout_conformance import registry
-from optout_conformance.apis import APIS
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import SpecError
 from optout_conformance.specs import load_spec
 

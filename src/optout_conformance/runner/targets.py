@@ -20,9 +20,9 @@ from contextlib import AbstractContextManager, ExitStack, contextmanager
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.apis import APIS
 from optout_conformance.config import Settings
 from optout_conformance.core import urls
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import TargetUnreachable
 from optout_conformance.core.http import HttpClient

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optout_conformance.apis.definition import ApiInfo, Credential
+from optout_conformance.core.definition import ApiInfo, Credential
 
 PACKAGE = __name__
 

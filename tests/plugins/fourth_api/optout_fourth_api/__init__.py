@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optout_conformance.apis.definition import ApiInfo, Credential
+from optout_conformance.core.definition import ApiInfo, Credential
 
 HERE = Path(__file__).resolve().parent
 
