@@ -1,4 +1,4 @@
-"""Mutation benchmark over ``src/optout_conformance/checks/`` (a script that prints, not a test).
+"""Mutation benchmark over the rules: `checks/` and every `apis/<name>/checks` (a script that prints).
 
     python benchmarks/bench_mutation.py --sample 30 --seed 1            # a bounded, reproducible sample
     python benchmarks/bench_mutation.py --files convoso_limits.py --sample 20
@@ -54,6 +54,9 @@ from typing import Any
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 CHECKS = Path("src/optout_conformance/checks")
+PACKAGE = Path("src/optout_conformance")
+# The rules: the generic check modules and every API package's checks (a module or a package).
+CHECK_GLOBS = ("checks/*.py", "apis/*/checks.py", "apis/*/checks/*.py")
 DEFAULT_TESTS = ("tests/self", "tests/detection")
 # Extra pytest arguments of the baseline and of every mutant's run (``-m EXPR`` from --markers).
 EXTRA_PYTEST_ARGS: list[str] = []
@@ -149,17 +152,22 @@ def make_copy(repository: Path, workdir: Path) -> Path:
 
 
 def select_modules(copy: Path, files: list[str] | None) -> list[Path]:
-    """The check modules to mutate: every ``checks/*.py`` or the ones ``--files`` names."""
-    available = {p.name: p for p in sorted((copy / CHECKS).glob("*.py"))}
+    """The check modules to mutate: every module of ``checks/`` and of each API package's checks,
+    or the ones ``--files`` names (a dotted name below the package such as ``checks.response`` or
+    ``apis.convoso.checks.limits``, a path, or a unique last part such as ``limits``)."""
+    root = copy / PACKAGE
+    paths = sorted({p for pattern in CHECK_GLOBS for p in root.glob(pattern)})
+    available = {".".join(p.relative_to(root).with_suffix("").parts): p for p in paths}
     if not files:
         return list(available.values())
     chosen = []
     for name in files:
-        base = Path(name).name
-        base = base if base.endswith(".py") else base + ".py"
-        if base not in available:
-            raise UsageError(f"--files: no module {name!r} in {CHECKS} (have: {', '.join(available)})")
-        chosen.append(available[base])
+        wanted = name.removesuffix(".py").replace("/", ".").removeprefix("src.optout_conformance.")
+        matches = [key for key in available if key == wanted or key.endswith("." + wanted)]
+        if len(matches) != 1:
+            raise UsageError(f"--files: {name!r} names {len(matches)} check modules "
+                             f"(have: {', '.join(available)})")
+        chosen.append(available[matches[0]])
     return chosen
 
 
@@ -659,7 +667,7 @@ def _main(args: argparse.Namespace) -> int:
         if args.sample is not None and args.sample < len(mutants):
             chosen = random.Random(args.seed).sample(mutants, args.sample)
         print(
-            f"cosmic-ray: {generated} mutants in {len(modules)} module(s) of {CHECKS}/, {excluded} in type "
+            f"cosmic-ray: {generated} mutants in {len(modules)} check module(s), {excluded} in type "
             f"annotations excluded; testing {len(chosen)}"
             + (f" (sample, seed {args.seed})" if chosen is not mutants else ""),
             flush=True,
