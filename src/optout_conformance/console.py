@@ -14,6 +14,7 @@ from optout_conformance.core.errors import OptoutConformanceError
 
 def main() -> None:
     try:
+        # deferred: the import is what can fail (a broken API plugin), so it runs inside the try
         from optout_conformance.cli import main as cli_main
     except OptoutConformanceError as error:
         print(error.render(), file=sys.stderr)

@@ -47,6 +47,7 @@ from optout_conformance.core.errors import OptoutConformanceError
 from optout_conformance.core.results import CheckResult
 from optout_conformance.runner.execute import RunLimits
 from optout_conformance.runner.session import ApiSession
+from optout_conformance.runner.targets import open_targets
 from optout_conformance.settings import (
     PYTEST_GROUP,
     add_pytest_options,
@@ -121,8 +122,6 @@ def conformance_targets(
 ) -> Iterator[tuple[Settings, dict[str, Target], Credentials]]:
     """The session's targets (one per selected API) and credentials; the embedded server, when
     used, is started once for the whole session."""
-    from optout_conformance.runner.targets import open_targets
-
     with ExitStack() as stack:
         try:
             selected = conformance_settings(pytestconfig)

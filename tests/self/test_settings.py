@@ -17,7 +17,7 @@ from click.testing import CliRunner, Result
 from optout_conformance import settings as table
 from optout_conformance.cli import cli
 from optout_conformance.config import CREDENTIAL_KEYS, RUN_FILE_KEYS, RawSettings, resolve_settings
-from optout_conformance.runner import http
+from optout_conformance.core import http
 
 ROOT = Path(__file__).resolve().parents[2]
 # One quick read-only check against the embedded server: enough for the run's options to be reported.
