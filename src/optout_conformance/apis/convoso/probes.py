@@ -5,66 +5,27 @@ Run by ``checks.fingerprint.detect`` through this API's definition (``probe_func
 
 from __future__ import annotations
 
-import re
-from typing import Any
-
 from optout_conformance.apis.convoso.checks.api import (
     BLANK,
     GLOBAL_CAMPAIGN,
     S000,
     S001,
     as_int,
-    is_error,
     json_object,
     message_of,
     records,
     search,
     total_of,
 )
+from optout_conformance.apis.convoso.checks.classify import (
+    date_follows,
+    field_kind,
+    observed_default,
+    offset_between_maxima,
+    paging_follows,
+)
 from optout_conformance.checks.fingerprint import pin
 from optout_conformance.core.context import CheckContext
-
-DATE_ONLY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
-DATE_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-
-
-def observed_default(total: int, served: int) -> int | None:
-    """Which documented default (1000 or 100) a page of ``served`` out of ``total`` shows, if any."""
-    if total > 100 and served == 100:
-        return 100
-    if served == min(total, 1000) and served > 100:
-        return 1000
-    return None
-
-
-def field_kind(value: Any) -> str:
-    if isinstance(value, int) and not isinstance(value, bool):
-        return "integer"
-    if isinstance(value, str) and as_int(value) is not None:
-        return "numeric-string"
-    return type(value).__name__
-
-
-def paging_follows(kinds: dict[str, str]) -> str | None:
-    """000 shows integers; 001's table and example make `total` a string (offset/limit either)."""
-    if all(kind == "integer" for kind in kinds.values()):
-        return S000
-    numeric = ("integer", "numeric-string")
-    if (
-        kinds.get("total") == "numeric-string"
-        and kinds.get("offset") in numeric
-        and kinds.get("limit") in numeric
-    ):
-        return S001
-    return None
-
-
-def date_follows(dates: list[str]) -> str | None:
-    if dates and all(DATE_ONLY.fullmatch(d) for d in dates):
-        return S000
-    if dates and all(DATE_TIME.fullmatch(d) for d in dates):
-        return S001
-    return None
 
 
 def probe_default_search(ctx: CheckContext) -> None:
@@ -82,17 +43,6 @@ def probe_default_search(ctx: CheckContext) -> None:
     dates = [str(r.get("insert_date")) for r in items[:50]]
     follows = date_follows(dates)
     pin(ctx, "convoso.record.insert_date-format", dates[0] if dates else "no records", follows)
-
-
-def offset_between_maxima(ctx: CheckContext) -> tuple[str, str | None]:
-    """offset=500000 lies above 000's maximum and within 001's: success -> 001, 7231 -> 000."""
-    ex = search(ctx, offset=500000, limit=1)
-    body = json_object(ex, "search with offset 500000", f"{S000}; {S001}")
-    if not is_error(ex, body):
-        return "offset 500000 accepted", S001
-    if as_int(body.get("code")) == 7231:
-        return "offset 500000 -> 7231", S000
-    return f"inconclusive: {ex.summary(120)}", None
 
 
 def probe_offset_max(ctx: CheckContext) -> None:

@@ -27,7 +27,7 @@ from optout_conformance.apis.convoso.checks.api import (
     short,
     total_of,
 )
-from optout_conformance.apis.convoso.probes import observed_default, offset_between_maxima
+from optout_conformance.apis.convoso.checks.classify import observed_default, offset_between_maxima
 from optout_conformance.core.checks import check
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.outcomes import CheckFailed

@@ -29,7 +29,7 @@ from optout_conformance.apis.convoso.checks.api import (
     success,
     text,
 )
-from optout_conformance.apis.convoso.probes import DATE_ONLY, DATE_TIME, field_kind, paging_follows
+from optout_conformance.apis.convoso.checks.classify import DATE_ONLY, DATE_TIME, field_kind, paging_follows
 from optout_conformance.checks.shapes import assert_conforms
 from optout_conformance.core.checks import check
 from optout_conformance.core.context import CheckContext
