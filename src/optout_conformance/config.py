@@ -250,7 +250,7 @@ def parse_targets(values: Sequence[str], apis: Sequence[str], api_option: str) -
         else:
             raise UsageError(
                 f"--target {url} is one API's base URL but --api {api_option} selects {len(apis)} APIs",
-                hint="pass --api convoso|whatcounts|avaamo, write api=URL, or give the host root",
+                hint=f"pass --api {'|'.join(APIS)}, write api=URL, or give the host root",
             )
     return targets
 

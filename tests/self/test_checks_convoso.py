@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from optout_conformance.apis.convoso.faithful import InvalidTokenWithHttp422
 from optout_conformance.apis.convoso.faults_data import CampaignFilterIgnored
 from optout_conformance.apis.convoso.reference import ConvosoService
 from optout_conformance.apis.convoso.reference_errors import ConvosoError, ConvosoUnauthorized
@@ -26,7 +27,6 @@ from optout_conformance.core.checks import CHECKS, CheckSpec
 from optout_conformance.core.context import Credentials, Observation, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
-from optout_conformance.faults.faithful import InvalidTokenWithHttp422
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer

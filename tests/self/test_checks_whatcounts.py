@@ -17,17 +17,17 @@ from optout_conformance.apis.whatcounts.faults import (
     WrongRealmReasonInvented,
     WrongSuccessText,
 )
+from optout_conformance.apis.whatcounts.open_points import WhatCountsNeverSubscribedFails
 from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
-from optout_conformance.faults.open_points import WhatCountsNeverSubscribedFails
-from optout_conformance.faults.transport import Headers, ResponseRewriter, _set_header
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.reference.transport import Headers, ResponseRewriter, set_header
 from optout_conformance.runner.context import RunContext
 
 SUBJECT_MODULES = ("optout_conformance.apis.whatcounts.checks", "optout_conformance.checks.robustness")
@@ -203,7 +203,7 @@ class LinesLabelledHtml(ResponseRewriter):
     api = "whatcounts"
 
     def rewrite(self, status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
-        return status, _set_header(headers, b"content-type", b"text/html;charset=UTF-8"), body + b"\n"
+        return status, set_header(headers, b"content-type", b"text/html;charset=UTF-8"), body + b"\n"
 
 
 class CrashPageWithStatus200(ResponseRewriter):
@@ -213,7 +213,7 @@ class CrashPageWithStatus200(ResponseRewriter):
 
     def rewrite(self, status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
         page = b"<!DOCTYPE html><html><body><h1>Something went wrong</h1></body></html>"
-        return 200, _set_header(headers, b"content-type", b"text/html;charset=UTF-8"), page
+        return 200, set_header(headers, b"content-type", b"text/html;charset=UTF-8"), page
 
 
 def test_lines_labelled_text_html_with_a_trailing_newline_pass_every_check(tmp_path: Path) -> None:

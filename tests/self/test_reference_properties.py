@@ -17,7 +17,9 @@ from hypothesis.errors import FlakyFailure
 from schemathesis.core.failures import Failure, FailureGroup, Severity
 
 from optout_conformance import specs
+from optout_conformance.apis.avaamo.open_points import AvaamoJsonPathOnly as JsonPathOnly
 from optout_conformance.apis.convoso.faults_data import InsertNotVisible
+from optout_conformance.apis.whatcounts.open_points import WhatCountsGetOnly as GetOnly
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
 from optout_conformance.checks import properties, robustness
 from optout_conformance.checks.properties import OperationOutcome, PhaseOptions, run_property_phase
@@ -25,7 +27,6 @@ from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.faults.faithful import GetOnly, JsonPathOnly
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer

@@ -67,6 +67,13 @@ class ApiDefinition(Protocol):
 
     def part(self, name: str) -> Any: ...
 
+    # The fault side (issue 11, item 1): open points, the plain-Schemathesis baseline, the
+    # reference's last-resort error reply.
+    open_points: str
+    baseline_config: str
+    internal_error_text: str
+    faithful_modules: tuple[str, ...]
+
 
 def load_reference(reference: str, owner: str) -> Any:
     """``"package.module:attribute"`` -> the attribute; any failure -> ApiLoadError naming ``owner``."""
@@ -111,6 +118,17 @@ class ApiInfo:
     serve_note: str = ""
     # Further named parts (dialect functions, tables, extractors): name -> "module:attribute".
     parts: Mapping[str, str] = field(default_factory=dict)
+    # The fault side (issue 11, item 1).
+    # The open-points module, "module": ``BEHAVIOURS`` (name -> service mixin) and
+    # ``reply_kind(status, body)`` for the generated faithful servers ("": no behaviours).
+    open_points: str = ""
+    # How a user hands the credentials to plain Schemathesis, "module:function" taking the
+    # credentials and returning (schemathesis.toml [parameters], -H headers) ("": none).
+    baseline_config: str = ""
+    # The reference's last-resort reply to an unexpected exception, as plain text ("": JSON).
+    internal_error_text: str = ""
+    # Modules registering composite faithful variants (imported after every API's fault_modules).
+    faithful_modules: tuple[str, ...] = ()
 
     def service_class(self) -> type:
         loaded = load_reference(self.service, self.name)

@@ -29,7 +29,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from optout_conformance.core.apis import APIS
+from optout_conformance.core.apis import APIS, load_reference
 from optout_conformance.faults import catalog
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
@@ -52,20 +52,19 @@ def spec_path(api: str) -> Path:
     raise FileNotFoundError(f"spec file {name} not found next to the package or in the checkout")
 
 
+def _user_parameters(api: str) -> tuple[dict[str, str], list[str]]:
+    """(schemathesis.toml ``[parameters]``, extra command-line arguments) as a user writes them
+    for ``api``: its definition's ``baseline_config`` (see the module doc)."""
+    reference = getattr(APIS[api], "baseline_config", "")
+    if not reference:
+        return {}, []
+    parameters, arguments = load_reference(reference, api)(embedded_credentials())
+    return dict(parameters), list(arguments)
+
+
 def user_config(api: str) -> str:
     """The ``schemathesis.toml`` a user writes to pass the credentials (see the module doc)."""
-    creds = embedded_credentials()
-    if api == "convoso":
-        values = {"body.auth_token": creds.token}
-    elif api == "whatcounts":
-        values = {
-            "query.c": "smsstopsubscribersend",
-            "query.r": creds.realm,
-            "query.p": creds.password,
-            "query.sender_code": creds.sender_code,
-        }
-    else:
-        values = {}
+    values, _arguments = _user_parameters(api)
     lines = ["[parameters]"] + [f'"{key}" = "{value}"' for key, value in values.items()]
     return "\n".join(lines) + "\n"
 
@@ -78,9 +77,7 @@ def command(api: str, base_url: str, config_file: Path, report: Path, max_exampl
         "--max-examples", str(max_examples), "--seed", str(SEED),
         "--report", "json", "--report-json-path", str(report), "--no-color",
     ]
-    if api == "avaamo":
-        args += ["-H", f"access-token:{embedded_credentials().token}"]
-    return args
+    return args + _user_parameters(api)[1]
 
 
 @dataclass

@@ -87,10 +87,7 @@ def select(apis: Collection[str] | None = None, names: Collection[str] | None = 
 
 # The modules that register entries; imported here so that importing the catalog fills FAULTS:
 # every API's own (its definition's ``fault_modules``), then the generic ones.
-ENTRY_MODULES = (
-    "optout_conformance.faults.transport",
-    "optout_conformance.faults.faithful",
-)
+ENTRY_MODULES = ("optout_conformance.faults.faithful",)
 _import_api_modules("fault_modules")
 for _module in ENTRY_MODULES:
     importlib.import_module(_module)

@@ -14,8 +14,10 @@ The generator knows two sorts of operation:
   (:class:`ReplyTransforms`) to the replies of the kind named by ``reply`` (:data:`REPLY_KINDS`;
   default ``any``): the HTTP status, the content type, a trailing newline, extra JSON fields,
   field order, set / rename / stringify JSON fields, extra headers (``Connection: close``);
-- **behaviours** (:data:`BEHAVIOURS`): small mixins of the API's reference service looked up by
-  name (order, clamping vs rejecting, case-insensitive matching, a page past the end -> 400 ...).
+- **behaviours** (:func:`behaviours`): small mixins of the API's reference service looked up by
+  name (order, clamping vs rejecting, case-insensitive matching, a page past the end -> 400 ...),
+  each API's own, in the module its definition names as ``open_points``
+  (``apis/<name>/open_points.py``: ``BEHAVIOURS`` and ``reply_kind``).
 
 :func:`server` composes the realizations of any number of open points of one API into one
 catalog :class:`~optout_conformance.faults.catalog.Fault`, named from its choices
@@ -29,30 +31,17 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from starlette.routing import Route
-
-from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
-from optout_conformance.apis.convoso.reference import ConvosoService
-from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, ConvosoError
-from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
-from optout_conformance.core.apis import APIS, SERVER_PROFILES
+from optout_conformance.core.apis import APIS, SERVER_PROFILES, load_reference
 from optout_conformance.core.errors import BadChoice
 from optout_conformance.core.faults import Fault
 from optout_conformance.faults.covering import pairwise
-from optout_conformance.reference.store import ConvosoRecord, Where
 from optout_conformance.registry import Discrepancy, Realization, load_registry
 
-# The kinds of reply a transform can select (``reply``); "error" = every kind but success.
-# Convoso: "documented-error" = an error without a code whose text is one of 000's Error Handling
-# table ("Record not found", ...); "bad-request" = an error outside every table.
+# The kinds of reply a transform can select (``reply``); "error" = every kind but success. Each
+# API's ``reply_kind`` (its open-points module) says which kind a reply is.
 REPLY_KINDS = (
     "any", "success", "error", "coded-error", "documented-error", "bad-request", "auth-failure", "failure",
 )
-# 000's Error Handling table: the texts of errors it documents without a code.
-DOCUMENTED_UNCODED = frozenset({
-    "Invalid authentication token", "Phone already in SMS opt-out", "Invalid phone number",
-    "Campaign not found", "Record not found",
-})
 # Reply transforms: apply-key -> what its argument is.
 TRANSFORMS = {
     "status": "the HTTP status (an integer)",
@@ -67,387 +56,38 @@ TRANSFORMS = {
 }
 SELECTOR = "reply"
 BEHAVIOUR = "behaviour"
-# Run profiles a generated server is run in, by server profile (Convoso) or API.
-CONVOSO_RUNS = {"community": ("auto", "community"), "official": ("auto", "official")}
+# Run profiles a generated server is run in: by server profile (an API whose documents disagree)
+# or the same for every server profile.
+PINNED_RUNS = {"community": ("auto", "community"), "official": ("auto", "official")}
 OTHER_RUNS = ("auto", "lenient")
 # Separators of a generated name: <api>+<server profile>+<point>=<choice>+...
 PART, CHOICE = "+", "="
 
+# ------------------------------------------------------------------ an API's own part
 
-# ------------------------------------------------------------------ behaviours (service mixins)
 
+def _vendor(api: str) -> Any:
+    """The API's open-points module (its definition's ``open_points``), or None when it has none."""
+    reference = getattr(APIS[api], "open_points", "")
+    return load_reference(reference, api) if reference else None
 
-class ConvosoNewestFirst(ConvosoService):
-    """Search records newest first (id descending), stably."""
 
-    def page(self, where: Where, offset: int, limit: int) -> list[ConvosoRecord]:
-        total = self.count(where)
-        start = max(total - offset - limit, 0)
-        size = max(min(limit, total - offset), 0)
-        return list(reversed(super().page(where, start, size))) if size else []
-
-
-class ConvosoLimitAboveMaxRejected(ConvosoService):
-    """limit above 1000 -> HTTP 400 without a code instead of clamping."""
-
-    def parse_limit(self, value: str) -> int:
-        if value.isdigit() and int(value) > 1000:
-            raise ConvosoBadRequest("limit must be at most 1000")
-        return super().parse_limit(value)
-
-
-class ConvosoInvalidLimitDefault(ConvosoService):
-    """limit 0, negative or not a number -> the default page size instead of an error."""
-
-    def parse_limit(self, value: str) -> int:
-        try:
-            return super().parse_limit(value)
-        except ConvosoBadRequest:
-            return self.default_limit()
-
-
-class ConvosoTextFilterCaseInsensitive(ConvosoService):
-    """reason / purpose filters match regardless of letter case."""
-
-    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
-        where = super().filter_text(column, value, invalid_code)
-        if where is not None and where[0] == f"{column} = ?":
-            return f"{column} = ? COLLATE NOCASE", where[1]
-        return where
-
-
-class ConvosoTextFilterTrimmed(ConvosoService):
-    """reason / purpose filters ignore leading and trailing whitespace on both sides."""
-
-    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
-        where = super().filter_text(column, value, invalid_code)
-        if where is not None and where[0] == f"{column} = ?":
-            return f"TRIM({column}) = ?", [str(where[1][0]).strip()]
-        return where
-
-
-class ConvosoRecordNotFoundText(ConvosoService):
-    """An update of an unknown id -> 000's error "Record not found" (no code) instead of 6056."""
-
-    def find_update_record(self, value: str) -> ConvosoRecord:
-        known = value.isdigit() and len(value) <= 18  # SQLite integers are 64-bit
-        record = self.store.get_convoso(int(value)) if known else None
-        if record is None and known:
-            raise ConvosoBadRequest("Record not found")
-        return super().find_update_record(value)
-
-
-class ConvosoUnknownCampaignFilter6006(ConvosoService):
-    """A search for a campaign id no campaign has -> 6006 Invalid Campaign ID (not an empty result)."""
-
-    def filter_campaign_id(self, value: str) -> Where | None:
-        where = super().filter_campaign_id(value)
-        if where is not None and self.config.campaign(int(where[1][0])) is None:
-            raise ConvosoError(6006, value)
-        return where
-
-
-class ConvosoReasonPurposeAnyLength(ConvosoService):
-    """A reason or purpose of any length is accepted (no 6058 / 6057 for long texts)."""
-
-    def validate_reason(self, value: str) -> str:
-        return value
-
-    def validate_purpose(self, value: str) -> str:
-        return value
-
-
-class ConvosoReasonPurposeMax100(ConvosoService):
-    """A reason or purpose longer than 100 characters -> 6058 / 6057 (a tighter bound)."""
-
-    def validate_reason(self, value: str) -> str:
-        if len(value) > 100:
-            raise ConvosoError(6058)
-        return super().validate_reason(value)
-
-    def validate_purpose(self, value: str) -> str:
-        if len(value) > 100:
-            raise ConvosoError(6057)
-        return super().validate_purpose(value)
-
-
-class ConvosoUpdateReplacesOther(ConvosoService):
-    """An update onto another record's (phone_number, phone_code, campaign_id) is accepted and
-    applied: the other record is replaced (removed), so the key stays unique."""
-
-    def update(self, fields: dict[str, str]) -> dict[str, Any]:
-        try:
-            return super().update(fields)
-        except ConvosoError as exc:
-            if exc.code != 6059:
-                raise
-        record = self.store.get_convoso(int(fields["id"]))
-        assert record is not None  # the update found it before colliding
-        key = (
-            fields.get("phone_number") or record.phone_number,
-            fields.get("phone_code") or record.phone_code,
-            int(fields["campaign_id"]) if fields.get("campaign_id") else record.campaign_id,
-        )
-        with self.store._lock:
-            self.store._db.execute(
-                "DELETE FROM convoso_records WHERE phone_number = ? AND phone_code = ? AND campaign_id = ?"
-                " AND id != ?", (*key, record.id),
-            )
-            self.store._wrote()
-        return super().update(fields)
-
-
-class ConvosoPhoneCodeAnyNumeric(ConvosoService):
-    """Any numeric phone_code is accepted (no 1-4 digit bound; missing or non-numeric is still
-    refused as before)."""
-
-    def validate_phone_code(self, value: str) -> str:
-        if value.isdigit() and value.isascii():
-            return value
-        return super().validate_phone_code(value)
-
-
-class WhatCountsLongArgumentWins(WhatCountsService):
-    """Both forms of an argument with different values: the long form is used (no FAILURE)."""
-
-    def argument(self, arguments: dict[str, str], name: str) -> str:
-        if name in arguments:
-            return arguments[name]
-        return super().argument(arguments, name)
-
-
-class WhatCountsGetOnly(WhatCountsService):
-    """Serves only GET (POST -> 405)."""
-
-    def routes(self) -> list[Route]:
-        return [Route("/bin/api_web", self.handle, methods=["GET"])]
-
-
-# 002's example contact: "The SMS contact with the matching phone number will be removed from the
-# sender code '120162701555'" (phone=12065551212 in the example request).
-EXAMPLE_CONTACT = "12065551212"
-
-
-class WhatCountsNeverSubscribedFails(WhatCountsService):
-    """A stop for a phone with no subscription -> FAILURE.
-
-    002 says both that the command creates "an opt out for any Phone number regardless of
-    subscription" and that it "will fail if a subscription does not exist"; this server takes the
-    second reading. Its only subscriptions are 002's example contact (phone 12065551212) on each of
-    the account's sender codes: the document's own example of a stop that succeeds, so a documented
-    valid stop exists (WhatCounts documents no way to create a subscription).
-    """
-
-    def subscribed(self, phone: str, sender_code: str) -> bool:
-        return phone == EXAMPLE_CONTACT and sender_code in self.config.sender_codes
-
-    def stop(self, phone: str, sender_code: str) -> None:
-        if not self.subscribed(phone, sender_code):
-            raise StopFailure("Subscription does not exist for phone")
-        super().stop(phone, sender_code)
-
-
-class WhatCountsRepeatStopFails(WhatCountsService):
-    """A second stop of the same phone on the same sender code -> FAILURE (already stopped)."""
-
-    def stop(self, phone: str, sender_code: str) -> None:
-        created = self.config.now().strftime("%Y-%m-%d %H:%M:%S")
-        if not self.store.add_whatcounts_stop(phone, sender_code, self.config.realm, created):
-            raise StopFailure("Phone is already stopped for this sender code")
-
-
-class WhatCountsCountryCodeRequired(WhatCountsService):
-    """The phone must carry the country code like 002's example 12065551212: a phone of fewer than
-    11 digits -> FAILURE "Invalid phone number"."""
-
-    def check_phone(self, phone: str) -> str:
-        phone = super().check_phone(phone)
-        if len(phone) < 11:
-            raise StopFailure("Invalid phone number")
-        return phone
-
-
-class WhatCountsAnySenderCode(WhatCountsService):
-    """Any non-empty sender code is accepted (the account's codes are not checked)."""
-
-    def check_sender_code(self, sender_code: str) -> str:
-        if sender_code == "":
-            raise StopFailure("Missing required argument: sender_code")
-        return sender_code
-
-
-class AvaamoPageBelowOneIsFirst(AvaamoService):
-    """page 0 or a negative page -> the first page (not HTTP 400)."""
-
-    def parse_page(self, value: str) -> int:
-        try:
-            return super().parse_page(value)
-        except AvaamoBadRequest:
-            if value.lstrip("-").isdigit():
-                return 1
-            raise
-
-
-class AvaamoUnknownStatusIgnored(AvaamoService):
-    """An unsupported status / current_status value is ignored (no filter), not refused."""
-
-    def filter_status(self, column: str, value: str) -> tuple[str, list[Any]]:
-        try:
-            return super().filter_status(column, value)
-        except AvaamoBadRequest:
-            return "1", []
-
-
-class AvaamoPlusRestored(AvaamoService):
-    """A to_phone / from_phone whose raw '+' decoded to a leading space matches as '+' (lenient decoding)."""
-
-    def filter_phone(self, column: str, value: str) -> tuple[str, list[Any]]:
-        if value.startswith(" ") and value[1:].isdigit():
-            value = "+" + value[1:]
-        return super().filter_phone(column, value)
-
-
-class AvaamoStartTimeLatestThree(AvaamoService):
-    """start_time without end_time -> 003's first reading: "the latest 3 entries up to the
-    specified timetoken" (created at or before start_time, newest 3, other filters applied)."""
-
-    def build_filter(self, query: dict[str, str]) -> Where:
-        start, end = query.get("start_time", ""), query.get("end_time", "")
-        if not start or end:
-            return super().build_filter(query)
-        rest = {k: v for k, v in query.items() if k != "start_time"}
-        sql, params = super().build_filter({**rest, "end_time": start})
-        return (
-            f"id IN (SELECT id FROM avaamo_entries WHERE {sql} ORDER BY created_at DESC, id DESC LIMIT 3)",
-            params,
-        )
-
-
-class AvaamoTotalPagesFloor(AvaamoService):
-    """total_pages = total_entries // per_page (003's "total_entries = per_page * total_pages"
-    read with whole numbers: a last, partial page is not counted)."""
-
-    def total_pages(self, total: int, per_page: int) -> int:
-        return total // per_page
-
-
-class AvaamoTotalPagesAtLeastOne(AvaamoService):
-    """total_pages is at least 1 (an empty result is one empty page)."""
-
-    def total_pages(self, total: int, per_page: int) -> int:
-        return max(super().total_pages(total, per_page), 1)
-
-
-class AvaamoPerPageAboveMaxRejected(AvaamoService):
-    """per_page above 100 -> HTTP 400 instead of clamping."""
-
-    def parse_per_page(self, value: str) -> int:
-        if value.isdigit() and int(value) > 100:
-            raise AvaamoBadRequest("per_page must be at most 100")
-        return super().parse_per_page(value)
-
-
-class AvaamoPagePastEnd400(AvaamoService):
-    """A page past the last one -> HTTP 400 instead of an empty page."""
-
-    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
-        result = super().list_entries(query)
-        if not result["entries"] and result["current_page"] > max(result["total_pages"], 1):
-            raise AvaamoBadRequest("page is past the last page")
-        return result
-
-
-class AvaamoOldestFirst(AvaamoService):
-    """Entries oldest first (the reverse of the reference's newest first), stably."""
-
-    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
-        page = self.parse_page(query.get("page", ""))
-        per_page = self.parse_per_page(query.get("per_page", ""))
-        where = self.build_filter(query)
-        total = self.store.count_avaamo(where)
-        offset = (page - 1) * per_page
-        start = max(total - offset - per_page, 0)
-        size = max(min(per_page, total - offset), 0)
-        entries = list(reversed(self.store.page_avaamo(where, start, size))) if size else []
-        return self.format_response(page, per_page, total, entries)
-
-
-class AvaamoCreatedAtMilliseconds(AvaamoService):
-    """created_at in epoch milliseconds."""
-
-    def format_entry(self, entry: Any) -> dict[str, Any]:
-        return {**super().format_entry(entry), "created_at": entry.created_at * 1000}
-
-
-class AvaamoJsonPathOnly(AvaamoService):
-    """Serves only /api/v2/sms/opt-status.json (the plain path is 404)."""
-
-    def routes(self) -> list[Route]:
-        return [Route("/api/v2/sms/opt-status.json", self.handle, methods=["GET"])]
-
-
-BEHAVIOURS: dict[str, dict[str, type]] = {
-    "convoso": {
-        "newest-first": ConvosoNewestFirst,
-        "limit-above-max-rejected": ConvosoLimitAboveMaxRejected,
-        "invalid-limit-default": ConvosoInvalidLimitDefault,
-        "text-filter-case-insensitive": ConvosoTextFilterCaseInsensitive,
-        "text-filter-trimmed": ConvosoTextFilterTrimmed,
-        "record-not-found-text": ConvosoRecordNotFoundText,
-        "unknown-campaign-filter-6006": ConvosoUnknownCampaignFilter6006,
-        "reason-purpose-any-length": ConvosoReasonPurposeAnyLength,
-        "reason-purpose-max-100": ConvosoReasonPurposeMax100,
-        "update-replaces-other": ConvosoUpdateReplacesOther,
-        "phone-code-any-numeric": ConvosoPhoneCodeAnyNumeric,
-    },
-    "whatcounts": {
-        "get-only": WhatCountsGetOnly,
-        "never-subscribed-fails": WhatCountsNeverSubscribedFails,
-        "any-sender-code": WhatCountsAnySenderCode,
-        "long-argument-wins": WhatCountsLongArgumentWins,
-        "repeat-stop-fails": WhatCountsRepeatStopFails,
-        "country-code-required": WhatCountsCountryCodeRequired,
-    },
-    "avaamo": {
-        "per-page-above-max-rejected": AvaamoPerPageAboveMaxRejected,
-        "page-past-end-400": AvaamoPagePastEnd400,
-        "oldest-first": AvaamoOldestFirst,
-        "created-at-milliseconds": AvaamoCreatedAtMilliseconds,
-        "json-path-only": AvaamoJsonPathOnly,
-        "page-below-one-is-first": AvaamoPageBelowOneIsFirst,
-        "unknown-status-ignored": AvaamoUnknownStatusIgnored,
-        "plus-restored": AvaamoPlusRestored,
-        "start-time-latest-three": AvaamoStartTimeLatestThree,
-        "total-pages-floor": AvaamoTotalPagesFloor,
-        "total-pages-at-least-one": AvaamoTotalPagesAtLeastOne,
-    },
-}
-BASE_SERVICE: dict[str, type] = {
-    "convoso": ConvosoService, "whatcounts": WhatCountsService, "avaamo": AvaamoService,
-}
+def behaviours(api: str) -> dict[str, type]:
+    """The API's behaviour mixins by name (its open-points module's ``BEHAVIOURS``)."""
+    vendor = _vendor(api)
+    return dict(vendor.BEHAVIOURS) if vendor is not None else {}
 
 
 # ------------------------------------------------------------------ reply transforms (middleware)
 
 
 def reply_kind(api: str, status: int, body: bytes) -> str:
-    """What kind of reply this is, read from the reference's own reply (before any transform)."""
-    text = body.decode("utf-8", "replace")
-    if api == "whatcounts":
-        return "failure" if text.startswith("FAILURE") else "success"
-    try:
-        document = json.loads(text)
-    except ValueError:
-        return "other"
-    if api == "avaamo":
-        return {200: "success", 400: "bad-request", 401: "auth-failure"}.get(status, "other")
-    if not isinstance(document, dict) or document.get("success") is not False:
-        return "success" if status == 200 else "other"
-    if status == 401:
-        return "auth-failure"
-    if "code" in document:
-        return "coded-error"
-    return "documented-error" if document.get("error") in DOCUMENTED_UNCODED else "bad-request"
+    """What kind of reply this is, read from the reference's own reply (before any transform):
+    the API's own ``reply_kind``; without one, HTTP 200 is a success and the rest "other"."""
+    vendor = _vendor(api)
+    if vendor is not None and hasattr(vendor, "reply_kind"):
+        return str(vendor.reply_kind(status, body))
+    return "success" if status == 200 else "other"
 
 
 def selects(selector: str, kind: str) -> bool:
@@ -575,7 +215,7 @@ def validate(entry: Discrepancy, realization: Realization) -> None:
     if str(realization.apply.get(SELECTOR, "any")) not in REPLY_KINDS:
         raise ValueError(f"{entry.id}/{realization.name}: 'reply' must be one of {', '.join(REPLY_KINDS)}")
     behaviour = realization.apply.get(BEHAVIOUR)
-    if behaviour is not None and behaviour not in BEHAVIOURS[entry.api]:
+    if behaviour is not None and behaviour not in behaviours(entry.api):
         raise ValueError(f"{entry.id}/{realization.name}: unknown {entry.api} behaviour {behaviour!r}")
 
 
@@ -619,7 +259,7 @@ def parse_name(name: str) -> tuple[str, str, list[Choice]]:
 def runs_for(api: str, server_profile: str) -> tuple[str, ...]:
     """The run profiles a generated server is held to: auto and the matching pinned profile."""
     # An API whose documents disagree (several server profiles) is held to the matching one too.
-    return CONVOSO_RUNS[server_profile] if len(APIS[api].server_profiles) > 1 else OTHER_RUNS
+    return PINNED_RUNS[server_profile] if len(APIS[api].server_profiles) > 1 else OTHER_RUNS
 
 
 def server(api: str, server_profile: str, choices: Sequence[Choice], *, name: str | None = None) -> Any:
@@ -628,16 +268,15 @@ def server(api: str, server_profile: str, choices: Sequence[Choice], *, name: st
         if choice.entry.api != api:
             raise ValueError(f"{choice.entry.id} is not an open point of {api}")
         validate(choice.entry, choice.realization)
-    behaviours = [
-        BEHAVIOURS[api][c.realization.apply[BEHAVIOUR]] for c in choices if BEHAVIOUR in c.realization.apply
-    ]
+    mixins = behaviours(api)
+    chosen = [mixins[c.realization.apply[BEHAVIOUR]] for c in choices if BEHAVIOUR in c.realization.apply]
     operations = tuple(
         {k: v for k, v in c.realization.apply.items() if k != BEHAVIOUR}
         for c in choices
         if set(c.realization.apply) - {BEHAVIOUR, SELECTOR}
     )
     title = name or server_name(api, server_profile, choices)
-    service = type("Generated", (*behaviours, BASE_SERVICE[api]), {}) if behaviours else None
+    service = type("Generated", (*chosen, APIS[api].service_class()), {}) if chosen else None
     middleware = (
         type("GeneratedReplies", (ReplyTransforms,), {"api": api, "operations": operations})
         if operations

@@ -39,8 +39,10 @@ async def internal_error(request: Request, exc: Exception) -> Response:
     The self-tests show no request reaches it; it is logged so that one would be noticed.
     """
     logger.error("unexpected error on %s %s: %r", request.method, request.url.path, exc)
-    if request.url.path.startswith("/bin/"):
-        return PlainTextResponse("FAILURE: Internal error", status_code=500)
+    for definition in APIS.values():
+        text = getattr(definition, "internal_error_text", "")
+        if text and request.url.path.startswith(definition.base_path + "/"):
+            return PlainTextResponse(text, status_code=500)
     return JSONResponse({"success": False, "error": "Internal server error"}, status_code=500)
 
 

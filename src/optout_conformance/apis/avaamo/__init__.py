@@ -24,4 +24,7 @@ DEFINITION = ApiInfo(
         "avaamo.query.per-page-above-max": "per_page above 100",
     },
     serve_note="access-token: {config.token}",
+    # The fault side (issue 11, item 1).
+    open_points=f"{PACKAGE}.open_points",
+    baseline_config=f"{PACKAGE}.faults:baseline_config",
 )

@@ -11,6 +11,7 @@ from typing import Any
 from optout_conformance.apis.avaamo.reference import AvaamoService
 from optout_conformance.core.faults import fault
 from optout_conformance.reference.store import AvaamoEntry
+from optout_conformance.reference.transport import CRASH_PAGE, InputGate, looks_odd
 
 PAGES = "avaamo.pagination."
 
@@ -174,3 +175,34 @@ class PageRepeatsAnEntry(AvaamoService):
             first = super().list_entries({**query, "page": "1"})["entries"]
             body["entries"][-1] = first[0]
         return body
+
+
+# -- transport -----------------------------------------------------------------------------------
+
+
+@fault(
+    "avaamo-html-500-on-long-input",
+    api="avaamo",
+    family="robustness",
+    detected_by=("avaamo.robustness.odd_input_gets_a_documented_reply",),
+    middleware=True,
+)
+class AvaamoCrashesOnLongInput(InputGate):
+    """Answers a long query string (e.g. a 10,000-character to_phone) with an HTTP 500 HTML page.
+
+    Breaks: the opt-status endpoint answers JSON (003_725be0800b974dd2.txt: ``opt-status.json``,
+    the response attributes table); a bad filter value is not a server failure.
+    """
+
+    api = "avaamo"
+
+    def answer(self, query: bytes, body: bytes) -> tuple[int, bytes, bytes] | None:
+        return (500, b"text/html; charset=utf-8", CRASH_PAGE) if looks_odd(query) else None
+
+
+# -- the plain-Schemathesis baseline (faults/baseline.py) ---------------------------------------
+
+
+def baseline_config(credentials: Any) -> tuple[dict[str, str], list[str]]:
+    """The ``access-token`` header goes on the command line: ``-H access-token:<token>``."""
+    return {}, ["-H", f"access-token:{credentials.token}"]

@@ -33,4 +33,8 @@ DEFINITION = ApiInfo(
         "convoso.error.6058-message": "6058 message",
     },
     serve_note="auth_token={config.token}",
+    # The fault side (issue 11, item 1).
+    open_points=f"{PACKAGE}.open_points",
+    baseline_config=f"{PACKAGE}.faults:baseline_config",
+    faithful_modules=(f"{PACKAGE}.faithful",),
 )

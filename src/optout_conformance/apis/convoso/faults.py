@@ -15,6 +15,14 @@ from optout_conformance.apis.convoso.reference import MAX_LIMIT, ConvosoService,
 from optout_conformance.apis.convoso.reference_errors import ConvosoError
 from optout_conformance.core.faults import fault
 from optout_conformance.reference.store import ConvosoRecord, Where
+from optout_conformance.reference.transport import (
+    CRASH_PAGE,
+    Headers,
+    InputGate,
+    ResponseRewriter,
+    looks_odd,
+    set_header,
+)
 
 LIMITS = "convoso.limits."
 PAGES = "convoso.pagination."
@@ -594,3 +602,58 @@ class RefusedCampaignUpdateApplied(ConvosoService):
             if exc.code == 6004 and fields.get("id", "").isdigit():
                 self.store.update_convoso(int(fields["id"]), {"campaign_id": int(fields["campaign_id"])})
             raise
+
+
+# -- transport -----------------------------------------------------------------------------------
+
+
+@fault(
+    "convoso-html-500-on-long-input",
+    api="convoso",
+    family="robustness",
+    detected_by=("convoso.robustness.odd_input_gets_a_documented_reply",),
+    middleware=True,
+)
+class ConvosoCrashesOnLongInput(InputGate):
+    """Answers a long or non-UTF-8 request body with an HTTP 500 HTML traceback page.
+
+    Breaks: every Convoso reply is JSON with ``success`` (000_4120ae5ce1e52dc7.txt, "Error
+    Handling": ``{"success": false, "error": ...}``); the Convoso glossary's 500 means the server
+    failed, never a validation answer.
+    """
+
+    api = "convoso"
+
+    def answer(self, query: bytes, body: bytes) -> tuple[int, bytes, bytes] | None:
+        return (500, b"text/html; charset=utf-8", CRASH_PAGE) if looks_odd(body) else None
+
+
+@fault(
+    "convoso-json-served-as-text-html",
+    api="convoso",
+    family="shapes",
+    detected_by=("convoso.shapes.search_replies_conform_to_the_spec",
+                 "convoso.properties.generated_requests_follow_the_spec"),
+    middleware=True,
+)
+class ConvosoJsonAsHtml(ResponseRewriter):
+    """Labels every JSON reply ``text/html`` (a framework default left in place).
+
+    Breaks: the replies are JSON documents (000_4120ae5ce1e52dc7.txt response examples marked
+    ``json``; 001_5cae901d395a1be8.txt "Example JSON Response"); a client that checks the media
+    type rejects them.
+    """
+
+    api = "convoso"
+
+    def rewrite(self, status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        return status, set_header(headers, b"content-type", b"text/html; charset=utf-8"), body
+
+
+# -- the plain-Schemathesis baseline (faults/baseline.py) ---------------------------------------
+
+
+def baseline_config(credentials: Any) -> tuple[dict[str, str], list[str]]:
+    """``auth_token`` is a form field, which ``-H`` cannot set: a user writes it into a
+    ``schemathesis.toml`` ``[parameters]`` table (``"body.auth_token" = …``)."""
+    return {"body.auth_token": credentials.token}, []

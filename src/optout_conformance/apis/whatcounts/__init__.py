@@ -27,4 +27,8 @@ DEFINITION = ApiInfo(
         "whatcounts.failure-http-status": "FAILURE HTTP status",
     },
     serve_note="realm={config.realm} password={config.password} sender_code={sender_codes}",
+    # The fault side (issue 11, item 1).
+    open_points=f"{PACKAGE}.open_points",
+    baseline_config=f"{PACKAGE}.faults:baseline_config",
+    internal_error_text="FAILURE: Internal error",
 )

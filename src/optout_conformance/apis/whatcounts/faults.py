@@ -6,6 +6,8 @@ Each class overrides one method; its docstring names the bug, the rule of
 
 from __future__ import annotations
 
+from typing import Any
+
 from starlette.responses import PlainTextResponse, Response
 
 from optout_conformance.apis.whatcounts.reference import (
@@ -15,6 +17,14 @@ from optout_conformance.apis.whatcounts.reference import (
     WhatCountsService,
 )
 from optout_conformance.core.faults import fault
+from optout_conformance.reference.transport import (
+    CRASH_PAGE,
+    Headers,
+    InputGate,
+    ResponseRewriter,
+    looks_odd,
+    set_header,
+)
 
 ERRORS = "whatcounts.errors."
 STATE = "whatcounts.state."
@@ -183,3 +193,63 @@ class WrongRealmReasonInvented(WhatCountsService):
     def check_realm(self, realm: str) -> None:
         if realm != self.config.realm:
             raise StopFailure("Invalid credentials")
+
+
+# -- transport -----------------------------------------------------------------------------------
+
+
+@fault(
+    "whatcounts-html-500-on-long-input",
+    api="whatcounts",
+    family="robustness",
+    detected_by=("whatcounts.robustness.odd_input_gets_a_documented_reply",),
+    middleware=True,
+)
+class WhatCountsCrashesOnLongInput(InputGate):
+    """Answers a long or non-UTF-8 query or body with an HTTP 500 HTML traceback page.
+
+    Breaks: "The Stop Sending SMS to Contact command outputs either a SUCCESS or FAILURE
+    message" (002_b0345f491e7a5826.txt, Results); an invalid argument is a FAILURE, not a crash.
+    """
+
+    api = "whatcounts"
+
+    def answer(self, query: bytes, body: bytes) -> tuple[int, bytes, bytes] | None:
+        odd = looks_odd(query) or looks_odd(body)
+        return (500, b"text/html; charset=utf-8", CRASH_PAGE) if odd else None
+
+
+@fault(
+    "whatcounts-reply-wrapped-in-html",
+    api="whatcounts",
+    family="shapes",
+    detected_by=("whatcounts.state.valid_stop_replies_the_documented_success_text",),
+    middleware=True,
+)
+class WhatCountsHtmlReply(ResponseRewriter):
+    """Wraps the SUCCESS/FAILURE line in an HTML page.
+
+    Breaks: "Successful results return: SUCCESS: Stopping message to phone was successful" and
+    "The result format is: FAILURE: [Reason]" (002_b0345f491e7a5826.txt, Results): the body is
+    the message itself.
+    """
+
+    api = "whatcounts"
+
+    def rewrite(self, status: int, headers: Headers, body: bytes) -> tuple[int, Headers, bytes]:
+        page = b"<html><body><p>" + body + b"</p></body></html>"
+        return status, set_header(headers, b"content-type", b"text/html; charset=utf-8"), page
+
+
+# -- the plain-Schemathesis baseline (faults/baseline.py) ---------------------------------------
+
+
+def baseline_config(credentials: Any) -> tuple[dict[str, str], list[str]]:
+    """The realm, password, command and sender code are query parameters: a user writes them into
+    a ``schemathesis.toml`` ``[parameters]`` table (``"query.r"``, ``"query.p"``, ...)."""
+    return {
+        "query.c": "smsstopsubscribersend",
+        "query.r": credentials.realm,
+        "query.p": credentials.password,
+        "query.sender_code": credentials.sender_code,
+    }, []
