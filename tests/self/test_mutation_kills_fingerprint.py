@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from optout_conformance.checks import fingerprint
+from optout_conformance.apis.convoso import probes
 from optout_conformance.checks.fingerprint import S000, S001
 
 
@@ -23,7 +23,7 @@ from optout_conformance.checks.fingerprint import S000, S001
 def test_the_default_page_shows_a_documented_default_only_when_it_tells_them_apart(
     total: int, served: int, default: int | None
 ) -> None:
-    assert fingerprint.observed_default(total, served) == default
+    assert probes.observed_default(total, served) == default
 
 
 @pytest.mark.parametrize(("value", "kind"), [
@@ -31,7 +31,7 @@ def test_the_default_page_shows_a_documented_default_only_when_it_tells_them_apa
     (None, "NoneType"), (5.0, "float"),
 ])
 def test_a_paging_field_is_read_as_integer_numeric_string_or_its_json_type(value: Any, kind: str) -> None:
-    assert fingerprint.field_kind(value) == kind
+    assert probes.field_kind(value) == kind
 
 
 @pytest.mark.parametrize(("kinds", "follows"), [
@@ -46,7 +46,7 @@ def test_a_paging_field_is_read_as_integer_numeric_string_or_its_json_type(value
 def test_paging_field_types_follow_000_when_all_integers_and_001_when_total_is_a_numeric_string(
     kinds: dict[str, str], follows: str | None
 ) -> None:
-    assert fingerprint.paging_follows(kinds) == follows
+    assert probes.paging_follows(kinds) == follows
 
 
 @pytest.mark.parametrize(("dates", "follows"), [
@@ -60,4 +60,4 @@ def test_paging_field_types_follow_000_when_all_integers_and_001_when_total_is_a
 def test_insert_dates_follow_a_document_only_when_every_one_has_its_format(
     dates: list[str], follows: str | None
 ) -> None:
-    assert fingerprint.date_follows(dates) == follows
+    assert probes.date_follows(dates) == follows

@@ -24,4 +24,7 @@ DEFINITION = ApiInfo(
         "avaamo.query.per-page-above-max": "per_page above 100",
     },
     serve_note="access-token: {config.token}",
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    request_policy=f"{PACKAGE}.request_policy",
+    diff_extractors=f"{PACKAGE}.diff",
 )

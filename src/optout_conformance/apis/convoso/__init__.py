@@ -33,4 +33,7 @@ DEFINITION = ApiInfo(
         "convoso.error.6058-message": "6058 message",
     },
     serve_note="auth_token={config.token}",
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    request_policy=f"{PACKAGE}.request_policy",
+    diff_extractors=f"{PACKAGE}.diff",
 )

@@ -59,12 +59,33 @@ def paging_follows(kinds: dict[str, str]) -> str | None:
     return None
 
 
+def paging_kinds(body: dict[str, Any]) -> dict[str, str]:
+    """The kind of each paging field of a search reply (offset, limit, total)."""
+    return {name: field_kind(body.get(name)) for name in ("offset", "limit", "total")}
+
+
+def date_format(value: str) -> str:
+    """The insert_date format a value shows: 000's date, 001's date and time, or other."""
+    if DATE_ONLY.fullmatch(value):
+        return "YYYY-MM-DD"
+    if DATE_TIME.fullmatch(value):
+        return "YYYY-MM-DD HH:MM:SS"
+    return "other"
+
+
+DATE_FOLLOWS = {"YYYY-MM-DD": S000, "YYYY-MM-DD HH:MM:SS": S001}
+
+
 def date_follows(dates: list[str]) -> str | None:
-    if dates and all(DATE_ONLY.fullmatch(d) for d in dates):
-        return S000
-    if dates and all(DATE_TIME.fullmatch(d) for d in dates):
-        return S001
-    return None
+    formats = {date_format(d) for d in dates}
+    return DATE_FOLLOWS.get(formats.pop()) if len(formats) == 1 else None
+
+
+def global_campaign_names(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """repr -> campaign_name of the global (campaign 0) records (keyed by repr: a name may be any
+    JSON value, lists and objects included, which are unhashable)."""
+    return {repr(r.get("campaign_name")): r.get("campaign_name")
+            for r in items if as_int(r.get("campaign_id")) == 0}
 
 
 def probe_default_search(ctx: CheckContext) -> None:
@@ -77,7 +98,7 @@ def probe_default_search(ctx: CheckContext) -> None:
         ctx.observe("convoso.search.limit-default", f"inconclusive ({len(items)} of {total} records)")
     else:
         pin(ctx, "convoso.search.limit-default", shown, {1000: S000, 100: S001}[shown])
-    kinds = {name: field_kind(body.get(name)) for name in ("offset", "limit", "total")}
+    kinds = paging_kinds(body)
     pin(ctx, "convoso.search.paging-field-types", kinds, paging_follows(kinds))
     dates = [str(r.get("insert_date")) for r in items[:50]]
     follows = date_follows(dates)
@@ -102,9 +123,7 @@ def probe_offset_max(ctx: CheckContext) -> None:
 def probe_global_campaign_name(ctx: CheckContext) -> None:
     """The campaign_name of global (campaign 0) records: "Global SMS Opt-Out" (000) or "" (001)."""
     _, items = records(search(ctx, campaign_id=GLOBAL_CAMPAIGN, limit=20), "fingerprint: global records")
-    # Keyed by repr: a name may be any JSON value, lists and objects included (unhashable).
-    names = {repr(r.get("campaign_name")): r.get("campaign_name")
-             for r in items if as_int(r.get("campaign_id")) == 0}
+    names = global_campaign_names(items)
     if not names:
         ctx.observe("convoso.record.global-campaign_name", "inconclusive (no global records)")
         return

@@ -27,4 +27,7 @@ DEFINITION = ApiInfo(
         "whatcounts.failure-http-status": "FAILURE HTTP status",
     },
     serve_note="realm={config.realm} password={config.password} sender_code={sender_codes}",
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    request_policy=f"{PACKAGE}.request_policy",
+    diff_extractors=f"{PACKAGE}.diff",
 )
