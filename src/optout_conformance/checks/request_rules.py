@@ -452,6 +452,12 @@ class Judgement:
                          for e in self.errors)[:500]
 
     @property
+    def breaks_the_policy(self) -> bool:
+        """SERVER_MUST_REFUSE: it carries a documented negation (a server must refuse it);
+        CLIENT_MUST_NOT_SEND: a document forbids sending it."""
+        return bool(self.errors) or bool(self.violations)
+
+    @property
     def violations(self) -> list[Finding]:
         return [f for f in self.findings if f.severity == VIOLATION]
 
