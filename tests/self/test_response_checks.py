@@ -7,7 +7,7 @@ import json
 import pytest
 
 from optout_conformance import specs
-from optout_conformance.checks import requests, response, shapes
+from optout_conformance.checks import request_rules, response, shapes
 from optout_conformance.checks.response import Reply
 
 SEARCH = "/sms-opt-out/search"
@@ -180,43 +180,43 @@ def test_validate_response_reports_a_body_that_is_not_json(avaamo: dict) -> None
 
 
 def test_request_without_auth_token_breaks_the_required_rule(convoso: dict) -> None:
-    errors = requests.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+    errors = request_rules.validate_request(convoso, "POST", SEARCH, query={}, headers={},
                                      content_type="application/x-www-form-urlencoded", body=b"limit=5")
     assert [(e.field, e.keyword) for e in errors] == [("auth_token", "required")]
-    assert requests.counts_as_negation(errors[0])
+    assert request_rules.counts_as_negation(errors[0])
 
 
 def test_numeric_form_values_are_read_as_integers_on_the_wire(convoso: dict) -> None:
-    errors = requests.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+    errors = request_rules.validate_request(convoso, "POST", SEARCH, query={}, headers={},
                                      content_type="application/x-www-form-urlencoded",
                                      body=b"auth_token=t&limit=5&offset=0&campaign_id=-1")
     assert errors == []
 
 
 def test_bound_of_a_disputed_field_does_not_make_a_request_negative(convoso: dict) -> None:
-    errors = requests.validate_request(convoso, "POST", SEARCH, query={}, headers={},
+    errors = request_rules.validate_request(convoso, "POST", SEARCH, query={}, headers={},
                                      content_type="application/x-www-form-urlencoded",
                                      body=b"auth_token=t&limit=5000")
     assert errors and errors[0].disputed
-    assert not any(requests.counts_as_negation(e) for e in errors)
+    assert not any(request_rules.counts_as_negation(e) for e in errors)
 
 
 def test_missing_alias_pair_is_a_missing_argument(whatcounts: dict) -> None:
     query = {"c": ["smsstopsubscribersend"], "p": ["x"], "phone": ["1"], "sender_code": ["2"]}
-    errors = requests.validate_request(whatcounts, "GET", STOP, query=query, headers={}, content_type="",
+    errors = request_rules.validate_request(whatcounts, "GET", STOP, query=query, headers={}, content_type="",
                                      body=b"")
     assert [e.message for e in errors] == ["one of realm / r is required"]
 
 
 def test_missing_access_token_is_a_security_negation(avaamo: dict) -> None:
-    errors = requests.validate_request(avaamo, "GET", OPT_STATUS, query={}, headers={}, content_type="",
+    errors = request_rules.validate_request(avaamo, "GET", OPT_STATUS, query={}, headers={}, content_type="",
                                      body=b"")
     assert [e.keyword for e in errors] == ["security"]
 
 
 def test_form_body_arguments_stand_in_for_query_arguments_on_post(whatcounts: dict) -> None:
     query = {"c": ["smsstopsubscribersend"], "r": ["x"], "p": ["y"]}
-    errors = requests.validate_request(whatcounts, "POST", STOP, query=query, headers={},
+    errors = request_rules.validate_request(whatcounts, "POST", STOP, query=query, headers={},
                                      content_type="application/x-www-form-urlencoded",
                                      body=b"phone=12065551212&sender_code=120162701555")
     assert errors == []

@@ -23,8 +23,6 @@ BUILT_IN_NAMES = frozenset({"convoso", "whatcounts", "avaamo"})
 # reply dialect and judgement core; the request-rule engine, diff extractors and cassette
 # regeneration). Each owner removes its modules when they name no API; the list must end EMPTY.
 PENDING_VENDOR_NAME_MODULES: frozenset[str] = frozenset({
-    "cassettes/diff.py",
-    "cassettes/request_rules.py",
     "cassettes/validate.py",
     "checks/properties.py",
     "checks/property_requests.py",

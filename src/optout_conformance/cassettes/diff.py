@@ -9,11 +9,13 @@ report lists what changed in *kind*, not in data:
 * HTTP status and content type,
 * JSON shape: fields that appeared or disappeared and type changes, at JSON paths
   (``$.records[].insert_date``; array items are merged into one ``[]`` shape),
-* defaults: the echoed ``limit`` (Convoso) or ``per_page`` (Avaamo) of a request that sent none,
-* errors: code and message of a Convoso ``success: false`` body, an Avaamo ``error``, or the
-  WhatCounts reply line,
+* defaults: the echoed page size (the API's ``PAGE_SIZE_FIELD``: Convoso's ``limit``, Avaamo's
+  ``per_page``) of a request that sent none,
+* errors: code and message of a ``success: false`` or ``error`` body, or the API's own reading
+  (WhatCounts: the reply line),
 * the discrepancy fingerprint: which documented variant a reply follows on the registry's
   disputed points (paging field types, insert_date format, global campaign_name, created_at),
+  read by the API's extractors (``apis/<name>/diff.py``, sharing the fingerprint probes' classifiers),
 * interactions and cassettes present on one side only.
 
 Record counts, ids and other data are expected to differ between runs and are not reported.
@@ -40,14 +42,14 @@ from optout_conformance.cassettes.scrub import (
     REPORT_MIN_SECRET_LENGTH,
     Scrubber,
 )
+from optout_conformance.checks.fingerprint import json_type
+from optout_conformance.core.apis import APIS, load_reference
 from optout_conformance.core.errors import CassetteError
 
 RUN_PREFIX = re.compile(r"oc-[A-Za-z0-9_-]+")
 FICTIONAL_PHONE = re.compile(r"(?<![0-9])1?[2-9][0-9]{2}55501[0-9]{2}(?![0-9])")
 MAX_SHOWN = 60  # longer request values are shown (and matched) by their start and length
 TIME_FIELDS = frozenset({"start_time", "end_time"})
-DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-DATE_TIME = re.compile(r"^\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}$")
 
 
 def normalise(name: str, value: str) -> str:
@@ -75,24 +77,10 @@ def request_key(item: Interaction) -> str:
     return f"{item.method} {path}" + (f" {fields}" if fields else "")
 
 
-def _type(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "boolean"
-    if isinstance(value, int):
-        return "integer"
-    if isinstance(value, float):
-        return "number"
-    if isinstance(value, str):
-        return "string"
-    return "array" if isinstance(value, list) else "object"
-
-
 def shape(value: Any, path: str = "$", into: dict[str, set[str]] | None = None) -> dict[str, set[str]]:
     """JSON path -> the set of types seen there (array items merged under ``path[]``)."""
     found = into if into is not None else {}
-    found.setdefault(path, set()).add(_type(value))
+    found.setdefault(path, set()).add(json_type(value))
     if isinstance(value, dict):
         for key, child in value.items():
             shape(child, f"{path}.{key}", found)
@@ -102,41 +90,24 @@ def shape(value: Any, path: str = "$", into: dict[str, set[str]] | None = None) 
     return found
 
 
-def _date_format(value: str) -> str:
-    if DATE_ONLY.match(value):
-        return "YYYY-MM-DD"
-    if DATE_TIME.match(value):
-        return "YYYY-MM-DD HH:MM:SS"
-    return "other"
+def extractors(api: str | None) -> Any:
+    """The API's drift extractors (its definition's ``diff_extractors`` module; None: none)."""
+    definition = APIS.get(api or "")
+    reference = getattr(definition, "diff_extractors", "") if definition is not None else ""
+    return load_reference(reference, str(api)) if reference else None
 
 
 def fingerprint(item: Interaction) -> dict[str, str]:
     """Which variant the reply shows on the registry's disputed points (registry id -> variant)."""
-    body = item.json()
-    points: dict[str, str] = {}
-    if not isinstance(body, dict):
-        return points
-    if item.api == "convoso" and "records" in body:
-        points["convoso.search.paging-field-types"] = ", ".join(
-            f"{k} {_type(body.get(k))}" for k in ("offset", "limit", "total"))
-        records = [r for r in body.get("records") or [] if isinstance(r, dict)]
-        dates = sorted({_date_format(str(r.get("insert_date", ""))) for r in records})
-        if dates:
-            points["convoso.record.insert_date-format"] = " | ".join(dates)
-        names = sorted({repr(r.get("campaign_name")) for r in records if str(r.get("campaign_id")) == "0"})
-        if names:
-            points["convoso.record.global-campaign_name"] = " | ".join(names)
-    if item.api == "avaamo" and isinstance(body.get("entries"), list):
-        kinds = sorted({_type(e.get("created_at")) for e in body["entries"] if isinstance(e, dict)})
-        if kinds:
-            points["avaamo.entry.created_at-type"] = " | ".join(kinds)
-    return points
+    of = getattr(extractors(item.api), "fingerprint", None)
+    return dict(of(item.json(), item.text)) if of is not None else {}
 
 
 def error_of(item: Interaction) -> str | None:
-    """The error a reply expresses (code and message, or the WhatCounts line), None when none."""
-    if item.api == "whatcounts":
-        return item.text.strip()[:200] or None
+    """The error a reply expresses (code and message, or the API's own reading), None when none."""
+    own = getattr(extractors(item.api), "error_of", None)
+    if own is not None:
+        return own(item.json(), item.text)
     body = item.json()
     if not isinstance(body, dict):
         return None
@@ -150,14 +121,14 @@ def error_of(item: Interaction) -> str | None:
 
 def echoed_default(item: Interaction) -> str | None:
     """The page size echoed for a request that sent none (the API's default in force)."""
+    name = getattr(extractors(item.api), "PAGE_SIZE_FIELD", None)
     body = item.json()
-    if not isinstance(body, dict):
+    if not name or not isinstance(body, dict):
         return None
     body_text = item.request_body.decode("utf-8", "replace")
     sent = dict(parse_qsl(item.uri.partition("?")[2])) | dict(parse_qsl(body_text))
-    for api, name in (("convoso", "limit"), ("avaamo", "per_page")):
-        if item.api == api and name not in sent and name in body:
-            return f"{name} {body[name]!r}"
+    if name not in sent and name in body:
+        return f"{name} {body[name]!r}"
     return None
 
 

@@ -6,8 +6,9 @@ answers (the replay tests fail with "no recorded interaction matches" until then
     python -m optout_conformance.cassettes.regenerate          # every recording
     python -m optout_conformance.cassettes.regenerate convoso  # one API
 
-Each recording directory is ``cassettes/<api>/<profile>/``: Convoso in the community and the
-official profile (the server follows the same profile), WhatCounts and Avaamo in ``auto`` (their
+Each recording directory is ``cassettes/<api>/<profile>/``, one per API definition: an API whose
+reference server follows several profiles (Convoso: community and official) is recorded in each
+of them (the server follows the same profile); any other (WhatCounts, Avaamo) in ``auto`` (its
 disputed points do not depend on the profile).
 """
 
@@ -17,18 +18,18 @@ import sys
 from pathlib import Path
 
 from optout_conformance.cassettes.record import record
+from optout_conformance.core.apis import APIS
 
-RECORDINGS: tuple[tuple[str, str], ...] = (
-    ("convoso", "community"),
-    ("convoso", "official"),
-    ("whatcounts", "auto"),
-    ("avaamo", "auto"),
-)
+
+def recordings() -> list[tuple[str, str]]:
+    """(api, profile) of every recording, from the API definitions."""
+    return [(name, profile) for name, definition in APIS.items()
+            for profile in (definition.server_profiles if len(definition.server_profiles) > 1 else ("auto",))]
 
 
 def recording_dirs(root: Path) -> list[tuple[str, str, Path]]:
     """(api, profile, directory) of every committed recording under ``root``."""
-    return [(api, profile, root / api / profile) for api, profile in RECORDINGS]
+    return [(api, profile, root / api / profile) for api, profile in recordings()]
 
 
 def regenerate(root: Path, apis: list[str] | None = None) -> int:

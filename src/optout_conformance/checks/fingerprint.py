@@ -29,6 +29,21 @@ PROFILE_OF = {S000: "community", S001: "official"}
 LABELS = {key: label for d in APIS.values() for key, label in d.probe_labels.items()}
 
 
+def json_type(value: Any) -> str:
+    """The JSON type of a value (null, boolean, integer, number, string, array, object)."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "boolean"
+    if isinstance(value, int):
+        return "integer"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    return "array" if isinstance(value, list) else "object"
+
+
 def pin(ctx: CheckContext, discrepancy_id: str, value: Any, follows: str | None) -> None:
     """Observe a probe's answer; pin the profile when it identifies one Convoso document."""
     ctx.observe(discrepancy_id, value, follows=follows)

@@ -60,6 +60,9 @@ class ApiDefinition(Protocol):
     operations: tuple[tuple[str, str], ...]
     probe_labels: Mapping[str, str]
     serve_note: str
+    # Request rules and diff extractors (issue 11 item 2, requests): "module" references, "" for none.
+    request_policy: str
+    diff_extractors: str
 
     def service_class(self) -> type: ...
 
@@ -129,6 +132,14 @@ class ApiInfo:
     internal_error_text: str = ""
     # Modules registering composite faithful variants (imported after every API's fault_modules).
     faithful_modules: tuple[str, ...] = ()
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    # The API's part of the request rules, a module: ``client_findings(spec, request)`` (what a
+    # client must not send) and ``server_undecided(path, sent)`` (requests whose refusal is not
+    # judged), both optional (checks/request_rules.py).
+    request_policy: str = ""
+    # The API's drift extractors for ``diff``, a module: ``fingerprint(body, text)`` (registry id ->
+    # variant), ``error_of(body, text)`` and ``PAGE_SIZE_FIELD``, each optional (cassettes/diff.py).
+    diff_extractors: str = ""
 
     def service_class(self) -> type:
         loaded = load_reference(self.service, self.name)

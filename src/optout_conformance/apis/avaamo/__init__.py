@@ -27,4 +27,7 @@ DEFINITION = ApiInfo(
     # The fault side (issue 11, item 1).
     open_points=f"{PACKAGE}.open_points",
     baseline_config=f"{PACKAGE}.faults:baseline_config",
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    request_policy=f"{PACKAGE}.request_policy",
+    diff_extractors=f"{PACKAGE}.diff",
 )

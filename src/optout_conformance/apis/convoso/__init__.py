@@ -37,4 +37,7 @@ DEFINITION = ApiInfo(
     open_points=f"{PACKAGE}.open_points",
     baseline_config=f"{PACKAGE}.faults:baseline_config",
     faithful_modules=(f"{PACKAGE}.faithful",),
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    request_policy=f"{PACKAGE}.request_policy",
+    diff_extractors=f"{PACKAGE}.diff",
 )

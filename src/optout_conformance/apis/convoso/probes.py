@@ -19,10 +19,11 @@ from optout_conformance.apis.convoso.checks.api import (
 )
 from optout_conformance.apis.convoso.checks.classify import (
     date_follows,
-    field_kind,
+    global_campaign_names,
     observed_default,
     offset_between_maxima,
     paging_follows,
+    paging_kinds,
 )
 from optout_conformance.checks.fingerprint import pin
 from optout_conformance.core.context import CheckContext
@@ -38,7 +39,7 @@ def probe_default_search(ctx: CheckContext) -> None:
         ctx.observe("convoso.search.limit-default", f"inconclusive ({len(items)} of {total} records)")
     else:
         pin(ctx, "convoso.search.limit-default", shown, {1000: S000, 100: S001}[shown])
-    kinds = {name: field_kind(body.get(name)) for name in ("offset", "limit", "total")}
+    kinds = paging_kinds(body)
     pin(ctx, "convoso.search.paging-field-types", kinds, paging_follows(kinds))
     dates = [str(r.get("insert_date")) for r in items[:50]]
     follows = date_follows(dates)
@@ -52,9 +53,7 @@ def probe_offset_max(ctx: CheckContext) -> None:
 def probe_global_campaign_name(ctx: CheckContext) -> None:
     """The campaign_name of global (campaign 0) records: "Global SMS Opt-Out" (000) or "" (001)."""
     _, items = records(search(ctx, campaign_id=GLOBAL_CAMPAIGN, limit=20), "fingerprint: global records")
-    # Keyed by repr: a name may be any JSON value, lists and objects included (unhashable).
-    names = {repr(r.get("campaign_name")): r.get("campaign_name")
-             for r in items if as_int(r.get("campaign_id")) == 0}
+    names = global_campaign_names(items)
     if not names:
         ctx.observe("convoso.record.global-campaign_name", "inconclusive (no global records)")
         return

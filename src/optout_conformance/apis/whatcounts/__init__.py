@@ -31,4 +31,7 @@ DEFINITION = ApiInfo(
     open_points=f"{PACKAGE}.open_points",
     baseline_config=f"{PACKAGE}.faults:baseline_config",
     internal_error_text="FAILURE: Internal error",
+    # Request rules and diff extractors (issue 11 item 2, requests).
+    request_policy=f"{PACKAGE}.request_policy",
+    diff_extractors=f"{PACKAGE}.diff",
 )

@@ -54,12 +54,33 @@ def paging_follows(kinds: dict[str, str]) -> str | None:
     return None
 
 
+def paging_kinds(body: dict[str, Any]) -> dict[str, str]:
+    """The kind of each paging field of a search reply (offset, limit, total)."""
+    return {name: field_kind(body.get(name)) for name in ("offset", "limit", "total")}
+
+
+def date_format(value: str) -> str:
+    """The insert_date format a value shows: 000's date, 001's date and time, or other."""
+    if DATE_ONLY.fullmatch(value):
+        return "YYYY-MM-DD"
+    if DATE_TIME.fullmatch(value):
+        return "YYYY-MM-DD HH:MM:SS"
+    return "other"
+
+
+DATE_FOLLOWS = {"YYYY-MM-DD": S000, "YYYY-MM-DD HH:MM:SS": S001}
+
+
 def date_follows(dates: list[str]) -> str | None:
-    if dates and all(DATE_ONLY.fullmatch(d) for d in dates):
-        return S000
-    if dates and all(DATE_TIME.fullmatch(d) for d in dates):
-        return S001
-    return None
+    formats = {date_format(d) for d in dates}
+    return DATE_FOLLOWS.get(formats.pop()) if len(formats) == 1 else None
+
+
+def global_campaign_names(items: list[dict[str, Any]]) -> dict[str, Any]:
+    """repr -> campaign_name of the global (campaign 0) records (keyed by repr: a name may be any
+    JSON value, lists and objects included, which are unhashable)."""
+    return {repr(r.get("campaign_name")): r.get("campaign_name")
+            for r in items if as_int(r.get("campaign_id")) == 0}
 
 
 def offset_between_maxima(ctx: CheckContext) -> tuple[str, str | None]:

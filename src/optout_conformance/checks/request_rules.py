@@ -1,0 +1,491 @@
+"""One request-rule engine: a request as it went over the wire, judged against the spec + registry.
+
+:func:`validate_request` lists how a neutral request (query string, headers, form or JSON body,
+every value a string) breaks an API's OpenAPI 3.1 spec, with the same cached validators and spec
+helpers as reply validation (``checks/shapes.py``). :func:`judge` applies one of two named
+policies to those errors:
+
+* :data:`SERVER_MUST_REFUSE` -- what makes a request *negative*: it breaks the spec in a way a
+  document states (a required argument missing, a wrong type, a value outside a documented
+  enumeration, no credentials), so a server must refuse it. Used by the targeted checks and the
+  property phase (``checks/requests.py``).
+* :data:`CLIENT_MUST_NOT_SEND` -- what a client must not send: every documented keyword (bounds
+  included, even on a disputed field) is a violation, the spec's own choices (patterns, lengths)
+  are notes. Used by ``validate`` and ``proxy`` (``cassettes/request_rules.py``).
+
+The vendor-specific part of each policy (form encoding, undocumented fields, numeric fields,
+pages past the end, ...) lives in ``apis/<name>/request_policy.py`` and is reached through the
+definition's ``request_policy`` reference; alias pairs are read from the spec's ``x-aliases`` /
+``x-required-one-of``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import parse_qs
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError
+
+from optout_conformance.checks import shapes
+from optout_conformance.core.apis import APIS, load_reference
+from optout_conformance.core.interaction import parse_json_bounded
+
+# Keywords whose breach makes a request negative in a way the documents state (a required argument
+# missing, a wrong type, a value outside a documented enumeration, no credentials). Patterns,
+# lengths and bounds are mostly the specs' own choices to steer generation (see the Convoso spec's
+# header; 003 gives end_time as a "Number" with no bound), and the documented bounds (offset,
+# limit, page, per_page) are all disputed, so breaking them does not oblige a target to reject.
+# On a disputed (`x-discrepancy`) field only a missing value counts: what a disputed value does is
+# the registry's to observe.
+DOCUMENTED_NEGATIONS = frozenset(
+    {"required", "type", "enum", "const", "security", "content-type"}
+)
+DISPUTED_NEGATIONS = frozenset({"required", "security", "content-type"})
+
+
+@dataclass(frozen=True)
+class RequestError:
+    """One way a request as sent breaks the spec; ``disputed`` when the field is an ``x-discrepancy``."""
+
+    location: str  # query | header | body | content-type | security
+    field: str | None
+    message: str
+    disputed: bool = False
+    # The JSON Schema keyword broken ("required", "type", "pattern", ...), "security" or "content-type".
+    keyword: str = "required"
+
+
+def _wire_readings(text: str) -> list[Any]:
+    """The values a form or query string may stand for: the text, an integer, a number, a boolean."""
+    readings: list[Any] = [text]
+    try:
+        readings.append(int(text))
+    except ValueError:
+        with contextlib.suppress(ValueError):
+            readings.append(float(text))
+    if text in ("true", "false"):
+        readings.append(text == "true")
+    return readings
+
+
+def _field_value(values: list[str], schema: dict[str, Any], validator: Draft202012Validator) -> Any:
+    """The reading of a sent field that its schema accepts (the raw text when none does)."""
+    if isinstance(schema, dict) and schema.get("type") == "array":
+        return values
+    readings = _wire_readings(values[-1])
+    for reading in readings:
+        if validator.is_valid(reading):
+            return reading
+    # None fits: report against the reading of the declared type (an integer below its minimum
+    # is a bound error, not a type error).
+    declared = schema.get("type") if isinstance(schema, dict) else None
+    types: dict[str, type] = {"integer": int, "number": float, "boolean": bool}
+    wanted = types.get(declared) if isinstance(declared, str) else None
+    return next((r for r in readings if wanted is not None and type(r) is wanted), values[-1])
+
+
+def _is_disputed(spec: dict[str, Any], node: Any) -> bool:
+    node = shapes.resolve(spec, node)
+    return isinstance(node, dict) and "x-discrepancy" in node
+
+
+def _security_errors(spec: dict[str, Any], operation: dict[str, Any], headers: Mapping[str, str],
+                     query: Mapping[str, list[str]]) -> list[RequestError]:
+    requirements = operation.get("security", spec.get("security")) or []
+    if not requirements:
+        return []
+    schemes = spec.get("components", {}).get("securitySchemes", {})
+    for requirement in requirements:
+        satisfied = True
+        for name in requirement:
+            scheme = shapes.resolve(spec, schemes.get(name, {}))
+            if scheme.get("type") == "apiKey":
+                wanted = scheme.get("name", "").lower()
+                present = wanted in headers if scheme.get("in") == "header" else wanted in query
+                satisfied = satisfied and present
+        if satisfied:
+            return []
+    return [RequestError("security", None, "no credentials of any documented security requirement",
+                         keyword="security")]
+
+
+def _form_fields_declared(spec: dict[str, Any], operation: dict[str, Any], content_type: str,
+                          body: bytes) -> dict[str, list[str]]:
+    """Form fields that the operation's form body declares too: they stand in for query arguments
+    of the same name (WhatCounts POST takes its arguments "in the query string or a form body")."""
+    if not content_type.startswith("application/x-www-form-urlencoded"):
+        return {}
+    request_body = shapes.resolve(spec, operation.get("requestBody")) or {}
+    media = request_body.get("content", {}).get("application/x-www-form-urlencoded", {})
+    declared = shapes.resolve(spec, media.get("schema", {})).get("properties", {})
+    fields = parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True)
+    return {name: values for name, values in fields.items() if name in declared}
+
+
+def _alias_errors(operation: dict[str, Any], query: Mapping[str, list[str]], content_type: str,
+                  body: bytes) -> list[RequestError]:
+    """``x-required-one-of``: one name of each alias pair (query string or form body) is required."""
+    pairs = operation.get("x-required-one-of") or []
+    if not pairs:
+        return []
+    sent = set(query)
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        sent |= set(parse_qs(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return [
+        RequestError("query", names[0], f"one of {' / '.join(names)} is required")
+        for names in pairs
+        if not sent & set(names)
+    ]
+
+
+def validate_request(
+    spec: dict[str, Any],
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, list[str]],
+    headers: Mapping[str, str],
+    content_type: str,
+    body: bytes,
+) -> list[RequestError]:
+    """Errors of a request as it went over the wire (every value a string) against ``spec``.
+
+    A form or query value counts as valid when any reading of it (text, integer, number, boolean)
+    fits its schema, because on the wire the two are indistinguishable. ``headers`` keys are
+    lowercase. Used to tell whether a generated "negative" request is still negative after
+    credentials were injected into it.
+    """
+    operation = shapes.find_operation(spec, method, path)
+    if operation is None:
+        return [RequestError("path", None, f"{method.upper()} {path} is not an operation of the spec")]
+    validators = shapes.validators_for(spec)
+    errors: list[RequestError] = []
+    parameter_pointers: dict[int, str] = {}
+    for owner in (shapes.pointer("paths", path), shapes.pointer("paths", path, method.lower())):
+        for index, _ in enumerate(shapes.node_at(spec, owner).get("parameters", [])):
+            resolved_pointer = shapes.follow(spec, f"{owner}/parameters/{index}")
+            parameter_pointers[id(shapes.node_at(spec, resolved_pointer))] = resolved_pointer
+    parameters = [shapes.node_at(spec, p) for p in parameter_pointers.values()]
+    form_fields = _form_fields_declared(spec, operation, content_type, body)
+    for parameter in parameters:
+        location, name = parameter.get("in"), parameter.get("name", "")
+        if location not in ("query", "header"):
+            continue
+        sent = (query.get(name) or form_fields.get(name)) if location == "query" else (
+            [headers[name.lower()]] if name.lower() in headers else None)
+        disputed = "x-discrepancy" in parameter or _is_disputed(spec, parameter.get("schema"))
+        if not sent:
+            if parameter.get("required"):
+                errors.append(RequestError(location, name, f"required {location} parameter missing",
+                                           disputed))
+            continue
+        schema = parameter.get("schema")
+        if schema is None:
+            continue
+        validator = validators.at(shapes.follow(spec, parameter_pointers[id(parameter)]) + "/schema")
+        value = _field_value(sent, shapes.resolve(spec, schema), validator)
+        for error in validator.iter_errors(value):
+            errors.append(RequestError(location, name, error.message, disputed, str(error.validator)))
+    errors += _security_errors(spec, operation, headers, query)
+    errors += _alias_errors(operation, query, content_type, body)
+    request_body = shapes.resolve(spec, operation.get("requestBody"))
+    if not request_body:
+        return errors
+    content = request_body.get("content", {})
+    actual = content_type.split(";")[0].strip().lower()
+    if not body and not request_body.get("required"):
+        return errors
+    media = next((m for m in content if shapes.media_matches(m, actual)), None)
+    if media is None:
+        errors.append(RequestError("content-type", None, f"body sent as {actual or '(none)'}",
+                                   keyword="content-type"))
+        return errors
+    body_pointer = shapes.follow(spec, shapes.pointer("paths", path, method.lower(), "requestBody"))
+    schema_ref = shapes.follow(spec, body_pointer + shapes.pointer("content", media, "schema"))
+    body_schema = shapes.resolve(spec, content[media].get("schema", {}))
+    if media == "application/x-www-form-urlencoded":
+        try:
+            fields = parse_qs(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
+        except UnicodeDecodeError:
+            return [*errors, RequestError("body", None, "form body is not UTF-8", keyword="type")]
+        properties = body_schema.get("properties", {})
+        instance: dict[str, Any] = {}
+        for name, values in fields.items():
+            if name in properties:
+                property_pointer = shapes.follow(spec, schema_ref) + shapes.pointer("properties", name)
+                validator = validators.at(property_pointer)
+                instance[name] = _field_value(values, shapes.resolve(spec, properties[name]), validator)
+            else:
+                instance[name] = values[-1]
+    else:
+        try:
+            instance = parse_json_bounded(body or b"null")  # depth-limited: no RecursionError
+        except ValueError:
+            return [*errors, RequestError("body", None, "body is not JSON", keyword="type")]
+    body_validator = validators.at(schema_ref)
+    for error in body_validator.iter_errors(instance):
+        name = _error_field(error)
+        prop = body_schema.get("properties", {}).get(name) if name else None
+        disputed = _is_disputed(spec, prop) if prop else False
+        errors.append(RequestError("body", name, error.message, disputed, str(error.validator)))
+    return errors
+
+
+def disputed_fields(spec: dict[str, Any], method: str, path: str) -> set[str]:
+    """Names of the operation's parameters and form fields marked ``x-discrepancy``."""
+    operation = shapes.find_operation(spec, method, path)
+    if operation is None:
+        return set()
+    item = shapes.resolve(spec, spec["paths"][path])
+    names = set()
+    for parameter in [*item.get("parameters", []), *operation.get("parameters", [])]:
+        parameter = shapes.resolve(spec, parameter)
+        if "x-discrepancy" in parameter or _is_disputed(spec, parameter.get("schema")):
+            names.add(parameter.get("name", ""))
+    body = shapes.resolve(spec, operation.get("requestBody")) or {}
+    for media in body.get("content", {}).values():
+        properties = shapes.resolve(spec, media.get("schema", {})).get("properties", {})
+        names |= {name for name, prop in properties.items() if _is_disputed(spec, prop)}
+    return names
+
+
+def _error_field(error: ValidationError) -> str | None:
+    """The top-level property an error is about (the missing one for ``required``)."""
+    if error.absolute_path:
+        return str(error.absolute_path[0])
+    if error.validator == "required" and isinstance(error.message, str) and error.message.startswith("'"):
+        return error.message.split("'")[1]
+    return None  # additionalProperties and the other whole-object errors name no single field
+
+
+# An integer of more than 15 digits is beyond what JSON/JavaScript clients hold exactly (2**53) and
+# beyond every value the documents give; a target refusing one is not judged.
+HUGE_INTEGER = re.compile(r"^-?[0-9]{16,}$")
+FORM = "application/x-www-form-urlencoded"
+VIOLATION = "violation"
+NOTE = "note"
+
+
+@dataclass(frozen=True)
+class Request:
+    """A request as it went over the wire: method, spec path, query, headers (lowercase), body."""
+
+    method: str
+    path: str  # the operation's path in the spec
+    query: Mapping[str, list[str]]
+    headers: Mapping[str, str]
+    content_type: str
+    body: bytes
+
+    def form(self) -> dict[str, list[str]]:
+        """The fields of a form body ({} when the body is not a UTF-8 form)."""
+        if not self.content_type.startswith(FORM):
+            return {}
+        try:
+            return parse_qs(self.body.decode("utf-8"), keep_blank_values=True)
+        except UnicodeDecodeError:
+            return {}
+
+    def sent(self) -> dict[str, list[str]]:
+        """Every argument sent, wherever it travels (query string, then form body)."""
+        arguments = {k: list(v) for k, v in self.query.items()}
+        if self.content_type.startswith(FORM):
+            for name, values in parse_qs(self.body.decode("utf-8", errors="replace"),
+                                         keep_blank_values=True).items():
+                arguments.setdefault(name, []).extend(values)
+        return arguments
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One thing wrong (or noteworthy) about a request or a reply."""
+
+    part: str  # "request" | "response"
+    severity: str  # VIOLATION | NOTE
+    message: str
+    source: str
+
+    def render(self) -> str:
+        mark = "x" if self.severity == VIOLATION else "~"
+        return f"{mark} {self.part}: {self.message} ({self.source})"
+
+
+@dataclass(frozen=True)
+class Policy:
+    """A named reading of request errors: which JSON Schema keywords a document states.
+
+    ``documented``: keywords whose breach counts on an undisputed field; ``disputed``: on an
+    ``x-discrepancy`` field (the registry observes what a server does with such a value).
+    """
+
+    name: str
+    documented: frozenset[str]
+    disputed: frozenset[str]
+
+    def counts(self, error: RequestError) -> bool:
+        return error.keyword in (self.disputed if error.disputed else self.documented)
+
+
+SERVER_MUST_REFUSE = Policy("server-must-refuse", DOCUMENTED_NEGATIONS, DISPUTED_NEGATIONS)
+# A client is held to every documented bound even on a disputed field: the disputes are about what
+# a server does with an out-of-bounds value, not about the bound itself. Patterns and lengths in
+# the specs are the reference's choices (see the Convoso spec's header): notes only.
+CLIENT_DOCUMENTED = frozenset(
+    {"required", "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
+     "security", "content-type", "path"}
+)
+CLIENT_MUST_NOT_SEND = Policy("client-must-not-send", CLIENT_DOCUMENTED, CLIENT_DOCUMENTED)
+POLICIES = {p.name: p for p in (SERVER_MUST_REFUSE, CLIENT_MUST_NOT_SEND)}
+
+
+def counts_as_negation(error: RequestError) -> bool:
+    """Whether a request error makes the request negative in a way the documents state."""
+    return SERVER_MUST_REFUSE.counts(error)
+
+
+def source_of(api: str) -> str:
+    """The documents a finding about ``api`` cites (its definition's sources)."""
+    return " / ".join(APIS[api].sources) if api in APIS else api
+
+
+def api_of_spec_path(path: str) -> str | None:
+    """Which API a spec path belongs to (None: not one of ours)."""
+    for name, definition in APIS.items():
+        if any(path.startswith(spec_path) for _, spec_path in definition.operations):
+            return name
+    return None
+
+
+def vendor_policy(api: str) -> Any:
+    """The API's ``request_policy`` module (None: the spec alone speaks)."""
+    definition = APIS.get(api)
+    reference = getattr(definition, "request_policy", "") if definition is not None else ""
+    return load_reference(reference, api) if reference else None
+
+
+def schema_findings(api: str, spec: dict[str, Any], request: Request,
+                    policy: Policy = CLIENT_MUST_NOT_SEND) -> list[Finding]:
+    """The spec's errors of ``request`` as findings: a violation where ``policy`` counts them."""
+    errors = validate_request(spec, request.method.lower(), request.path, query=request.query,
+                              headers=request.headers, content_type=request.content_type, body=request.body)
+    findings = []
+    for error in errors:
+        where = f"{error.field}: " if error.field else ""
+        counted = policy.counts(error)
+        findings.append(Finding("request", VIOLATION if counted else NOTE,
+                                f"{where}{error.message}" + ("" if counted else " (reference choice or "
+                                                             "disputed point)"),
+                                source_of(api)))
+    return findings
+
+
+def first(values: Mapping[str, list[str]], name: str) -> str | None:
+    """The value a server reads for ``name`` (the last one sent), None when absent."""
+    found = values.get(name)
+    return found[-1] if found else None
+
+
+def operation_fields(spec: dict[str, Any], method: str, path: str) -> set[str] | None:
+    """Every parameter and form-field name of the operation (None: no such operation)."""
+    operation = shapes.find_operation(spec, method, path)
+    if operation is None:
+        return None
+    body = shapes.resolve(spec, operation.get("requestBody") or {})
+    schema = shapes.resolve(spec, body.get("content", {}).get(FORM, {}).get("schema", {}))
+    names = set(schema.get("properties", {}))
+    item = shapes.resolve(spec, spec.get("paths", {}).get(path, {}))
+    for parameter in [*item.get("parameters", []), *operation.get("parameters", [])]:
+        names.add(shapes.resolve(spec, parameter).get("name", ""))
+    return names
+
+
+def required_form_fields(spec: dict[str, Any], method: str, path: str) -> list[str]:
+    """The form body's required field names."""
+    operation = shapes.find_operation(spec, method, path) or {}
+    body = shapes.resolve(spec, operation.get("requestBody") or {})
+    schema = shapes.resolve(spec, body.get("content", {}).get(FORM, {}).get("schema", {}))
+    return [str(name) for name in schema.get("required", [])]
+
+
+def aliases(spec: dict[str, Any], method: str, path: str) -> tuple[tuple[str, tuple[str, ...]], ...]:
+    """The operation's ``x-aliases``: (what, its names on the wire), in the spec's order."""
+    operation = shapes.find_operation(spec, method, path) or {}
+    return tuple((str(what), tuple(str(n) for n in names))
+                 for what, names in (operation.get("x-aliases") or {}).items())
+
+
+def parameter_enum(spec: dict[str, Any], method: str, path: str, name: str) -> list[Any]:
+    """The ``enum`` of the operation's parameter ``name`` ([] when it has none)."""
+    operation = shapes.find_operation(spec, method, path) or {}
+    for parameter in operation.get("parameters", []):
+        parameter = shapes.resolve(spec, parameter)
+        if parameter.get("name") == name:
+            return list(shapes.resolve(spec, parameter.get("schema", {})).get("enum", []))
+    return []
+
+
+def server_undecided(api: str, path: str, sent: Mapping[str, list[str]]) -> bool:
+    """Whether the API's policy leaves a server's refusal of this request unjudged."""
+    undecided = getattr(vendor_policy(api), "server_undecided", None)
+    return bool(undecided(path, sent)) if undecided is not None else False
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """What ``policy`` makes of one request: ``negative`` (server policy: True, False or None when
+    neither for sure), the counted errors, the findings (client policy) and the disputed fields sent."""
+
+    policy: str
+    negative: bool | None
+    errors: tuple[RequestError, ...] = ()
+    findings: tuple[Finding, ...] = ()
+    disputed_sent: frozenset[str] = frozenset()
+
+    @property
+    def negation(self) -> str:
+        return "; ".join(f"{e.location} {e.field or ''}: {e.message}".replace("  ", " ")
+                         for e in self.errors)[:500]
+
+    @property
+    def breaks_the_policy(self) -> bool:
+        """SERVER_MUST_REFUSE: it carries a documented negation (a server must refuse it);
+        CLIENT_MUST_NOT_SEND: a document forbids sending it."""
+        return bool(self.errors) or bool(self.violations)
+
+    @property
+    def violations(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == VIOLATION]
+
+
+def judge(api: str, spec: dict[str, Any], request: Request, policy: Policy, *,
+          generated_negative: bool = False) -> Judgement:
+    """Judge ``request`` by ``policy`` (the spec's errors, then the API's own request policy).
+
+    SERVER_MUST_REFUSE: a request generated as negative is negative when a counted error remains
+    (None otherwise: credentials injected after generation may have overwritten its only negation);
+    any other request is valid (False) when it breaks nothing and the API's policy does not leave
+    it undecided (None). CLIENT_MUST_NOT_SEND: findings, the API's policy speaking first when it
+    has a ``client_findings``.
+    """
+    vendor = vendor_policy(api)
+    sent = request.sent()
+    disputed = frozenset(disputed_fields(spec, request.method, request.path) & set(sent))
+    if policy is CLIENT_MUST_NOT_SEND:
+        client = getattr(vendor, "client_findings", None)
+        findings = (client(spec, request) if client is not None
+                    else schema_findings(api, spec, request, policy))
+        return Judgement(policy.name, any(f.severity == VIOLATION for f in findings), (), tuple(findings),
+                         disputed)
+    errors = validate_request(spec, request.method, request.path, query=request.query,
+                              headers=request.headers, content_type=request.content_type, body=request.body)
+    counted = tuple(e for e in errors if policy.counts(e))
+    if generated_negative:
+        return Judgement(policy.name, True if counted else None, counted, (), disputed)
+    huge = any(HUGE_INTEGER.match(v) for values in sent.values() for v in values)
+    valid = not errors and not huge and not server_undecided(api, request.path, sent)
+    return Judgement(policy.name, False if valid else None, counted, (), disputed)
