@@ -61,6 +61,9 @@ class ApiDefinition(Protocol):
     probe_labels: Mapping[str, str]
     serve_note: str
 
+    # Reply judgement (the reply dialect): "module" of the API's dialect (read, SOURCE, RULE_CITES ...).
+    dialect: str
+
     def service_class(self) -> type: ...
 
     def probes(self) -> tuple[Callable[..., None], ...]: ...
@@ -111,6 +114,9 @@ class ApiInfo:
     serve_note: str = ""
     # Further named parts (dialect functions, tables, extractors): name -> "module:attribute".
     parts: Mapping[str, str] = field(default_factory=dict)
+    # Reply judgement (the reply dialect): the module that reads this API's replies
+    # (``read(status, content_type, text, body) -> core.reading.Reading`` and its source tables).
+    dialect: str = ""
 
     def service_class(self) -> type:
         loaded = load_reference(self.service, self.name)

@@ -17,23 +17,18 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from optout_conformance.checks.response import FAILURE_LINE, RULE_CITES, SUCCESS_LINE, assert_reply
+from optout_conformance.apis import APIS
+from optout_conformance.checks.judgement import dialect_of
+from optout_conformance.checks.response import assert_reply
 from optout_conformance.core.checks import check
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.interaction import Exchange
 from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
+from optout_conformance.core.reading import UNREADABLE
 
 LONG_PHONE = "5" * 10_000
 FORM = "application/x-www-form-urlencoded"
 CRASH_MARKERS = re.compile(r"Traceback \(most recent call last\)|<!doctype html|<html", re.IGNORECASE)
-SOURCES = {
-    "convoso": "000_4120ae5ce1e52dc7.txt (Error Handling: JSON replies); Convoso API glossary (500 = server "
-    "failed)",
-    "whatcounts": "002_b0345f491e7a5826.txt (Results: a SUCCESS or FAILURE message)",
-    "avaamo": "003_725be0800b974dd2.txt (Response attributes: a JSON page)",
-}
-
-
 @dataclass(frozen=True)
 class OddRequest:
     """One unusual request and whether the documents oblige the target to reject it."""
@@ -54,21 +49,24 @@ def send(ctx: CheckContext, odd: OddRequest) -> Exchange:
     return ctx.http.request(odd.method, target, headers=odd.headers, content=odd.body)
 
 
-def looks_like_a_crash(ex: Exchange) -> bool:
+def looks_like_a_crash(ex: Exchange, api: str | None = None) -> bool:
     """A traceback or an HTML page in place of a documented reply.
 
     The label alone proves nothing (no document states a content type; registry
-    whatcounts.content-type): a WhatCounts SUCCESS/FAILURE line or a JSON body labelled
-    ``text/html`` is a documented reply, not a crash page.
+    whatcounts.content-type): a body the API's dialect reads (a WhatCounts SUCCESS/FAILURE line)
+    or a JSON body labelled ``text/html`` is a documented reply, not a crash page. Without ``api``,
+    a body any dialect reads counts as documented.
     """
     text = ex.text[:5000]
     if CRASH_MARKERS.search(text):
         return True
     if ex.content_type != "text/html":
         return False
-    line = text.strip()
-    return not (line == SUCCESS_LINE or (FAILURE_LINE.match(line) and "\n" not in line)
-                or ex.json_or_none() is not None)
+    if ex.json_or_none() is not None:
+        return False
+    dialects = [dialect_of(api)] if api else [dialect_of(name) for name in APIS]
+    return all(d is None or d.read(ex.status or 0, ex.content_type, ex.text, None).kind == UNREADABLE
+               for d in dialects)
 
 
 def _convoso(ctx: CheckContext) -> list[OddRequest]:
@@ -150,6 +148,7 @@ def _odd_input_check(api: str) -> Callable[[CheckContext], None]:
             raise CheckSkipped(f"credentials for {api} are needed")
         if api == "whatcounts" and not ctx.writes_allowed:
             ctx.note(ODD_PHONES_NOT_RUN)
+        source = dialect_of(api).ROBUSTNESS_SOURCE
         for odd in REQUESTS[api](ctx):
             ex = send(ctx, odd)
             rule = f"{odd.label} gets a documented reply"
@@ -157,11 +156,11 @@ def _odd_input_check(api: str) -> Callable[[CheckContext], None]:
             if api == "whatcounts" and odd.method == "POST":
                 ctx.observe("whatcounts.http-method", {"POST": {odd.label: ex.summary(120)}})
                 continue
-            if ex.error is None and looks_like_a_crash(ex):
+            if ex.error is None and looks_like_a_crash(ex, api):
                 raise CheckFailed(rule, received=ex.summary(), documented="a documented reply, not an HTML "
-                                  "page or a traceback", source=SOURCES[api], exchange=ex)
+                                  "page or a traceback", source=source, exchange=ex)
             if odd.unauthenticated:
-                _assert_no_data_served(ex, rule, SOURCES[api])
+                _assert_no_data_served(ex, rule, source)
                 continue
             assert_reply(ctx, ex, odd.method, odd.path, negative=odd.negative)
 
@@ -169,16 +168,11 @@ def _odd_input_check(api: str) -> Callable[[CheckContext], None]:
     return odd_input_gets_a_documented_reply
 
 
-# The sentences that make these replies documented (checks/response.py's rules), and those that
-# make the odd inputs odd (a WhatCounts phone is numeric; an Avaamo phone is a string).
-CITES: dict[str, tuple[tuple[str, str], ...]] = {
-    "convoso": RULE_CITES["convoso"],
-    "whatcounts": (*RULE_CITES["whatcounts"],
-                   ("002_b0345f491e7a5826.txt", "Numeric phone number for the contacts.")),
-    "avaamo": (*RULE_CITES["avaamo"],
-               ("003_725be0800b974dd2.txt", "The recipient's phone number to which the SMS was sent.")),
-}
-
-for _api, _source in SOURCES.items():
+# The sentences that make these replies documented (checks/response.py's rules) and those that
+# make the odd inputs odd are each dialect's ROBUSTNESS_CITES; its ROBUSTNESS_SOURCE the source.
+for _api in APIS:
+    _dialect = dialect_of(_api)
+    if _dialect is None or _api not in REQUESTS:
+        continue
     check(id=f"{_api}.robustness.odd_input_gets_a_documented_reply", api=_api, family="robustness",
-          source=_source, cites=CITES[_api])(_odd_input_check(_api))
+          source=_dialect.ROBUSTNESS_SOURCE, cites=_dialect.ROBUSTNESS_CITES)(_odd_input_check(_api))

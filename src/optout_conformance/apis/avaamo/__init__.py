@@ -24,4 +24,6 @@ DEFINITION = ApiInfo(
         "avaamo.query.per-page-above-max": "per_page above 100",
     },
     serve_note="access-token: {config.token}",
+    # Reply judgement (the reply dialect).
+    dialect=f"{PACKAGE}.dialect",
 )

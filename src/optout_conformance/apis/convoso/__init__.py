@@ -33,4 +33,6 @@ DEFINITION = ApiInfo(
         "convoso.error.6058-message": "6058 message",
     },
     serve_note="auth_token={config.token}",
+    # Reply judgement (the reply dialect).
+    dialect=f"{PACKAGE}.dialect",
 )

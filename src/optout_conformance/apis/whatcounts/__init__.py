@@ -27,4 +27,6 @@ DEFINITION = ApiInfo(
         "whatcounts.failure-http-status": "FAILURE HTTP status",
     },
     serve_note="realm={config.realm} password={config.password} sender_code={sender_codes}",
+    # Reply judgement (the reply dialect).
+    dialect=f"{PACKAGE}.dialect",
 )
