@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from optout_conformance.checks import response
 from optout_conformance.apis.whatcounts.dialect import SUCCESS_LINE
+from optout_conformance.checks import response
 from optout_conformance.checks.response import Rejection, Reply
 
 SEARCH = "/sms-opt-out/search"

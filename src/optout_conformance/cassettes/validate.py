@@ -73,7 +73,7 @@ def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | 
         return None
     documented = " or ".join(sorted({str(e.get("message")) for e in entries}))
     return Finding("response", VIOLATION, f"code {code} with message {message!r}; documented: {documented!r}",
-                   f"{dialect.SOURCE} (Error Codes table of the operation)")
+                   f"{getattr(dialect, 'SOURCE', item.api)} (Error Codes table of the operation)")
 
 
 def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:

@@ -148,7 +148,7 @@ def _odd_input_check(api: str) -> Callable[[CheckContext], None]:
             raise CheckSkipped(f"credentials for {api} are needed")
         if api == "whatcounts" and not ctx.writes_allowed:
             ctx.note(ODD_PHONES_NOT_RUN)
-        source = dialect_of(api).ROBUSTNESS_SOURCE
+        source = str(getattr(dialect_of(api), "ROBUSTNESS_SOURCE", api))
         for odd in REQUESTS[api](ctx):
             ex = send(ctx, odd)
             rule = f"{odd.label} gets a documented reply"
