@@ -52,13 +52,13 @@ from optout_conformance.apis import APIS
 from optout_conformance.checks.judgement import dialect_of
 from optout_conformance.checks.property_requests import (
     REMOTE_WRITES_NOTE,
-    SEQUENCE_APIS,
     VARIANT_OPERATIONS,
     WRITE_OPERATIONS,
     coverage_cases,
     generated_writes_allowed,
     inject_credentials,
     judge_reply,
+    links_operations,
     load_schema,
     run_linked_sequences,
     send_case,
@@ -172,7 +172,8 @@ def run_property_phase(
             examples = options.max_examples
             budget = max(2, examples // 5) if operation_id in VARIANT_OPERATIONS else examples
             _run_operation(operation, schema, api, credentials, outcome, session, budget, options, checks)
-        if api in SEQUENCE_APIS and options.writes and options.sequences and not result.failures:
+        linked = links_operations(schema.raw_schema)
+        if linked and options.writes and options.sequences and not result.failures:
             outcome = OperationOutcome(SEQUENCE_LABEL)
             result.outcomes.append(outcome)
             outcome.cases, outcome.failure = run_linked_sequences(
