@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from optout_conformance.checks.odd_requests import LONG_PHONE, OddRequest
+from optout_conformance.core.context import CheckContext
 from optout_conformance.core.reading import REJECTION, SUCCESS, UNREADABLE, Reading, code_and_message
 
 SOURCE = "003_725be0800b974dd2.txt"
@@ -34,3 +36,25 @@ def read(status: int, content_type: str, text: str, body: Any) -> Reading:
     if "error" in body and "entries" not in body:
         return Reading(REJECTION, code, message)
     return Reading(SUCCESS, code, message)
+
+
+# Robustness (checks/robustness.py): the odd requests sent to this API, the credentials they need.
+def odd_input_credentials(ctx: CheckContext) -> bool:
+    return bool(ctx.credentials.token)
+
+
+def odd_input_note(ctx: CheckContext) -> str | None:
+    return None
+
+def odd_requests(ctx: CheckContext) -> list[OddRequest]:
+    token = {"access-token": ctx.credentials.token or ""}
+    path = "/sms/opt-status.json"
+    return [
+        OddRequest("a 10,000-digit to_phone", "GET", path, query=f"to_phone={LONG_PHONE}", headers=token),
+        OddRequest("non-UTF-8 bytes in from_phone", "GET", path, query="from_phone=%FF%FE", headers=token),
+        OddRequest("empty page and per_page values", "GET", path, query="page=&per_page=", headers=token),
+        OddRequest("a JSON body on the GET", "GET", path, body=b'{"per_page": 1}',
+                   headers={**token, "content-type": "application/json"}),
+        OddRequest("no access-token and odd values", "GET", path, query="page=%FF&per_page=-1",
+                   unauthenticated=True),
+    ]

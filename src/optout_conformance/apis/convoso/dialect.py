@@ -3,9 +3,12 @@ body with ``"success": false`` as an API error), and the sentences the reply rul
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
+from optout_conformance.checks.odd_requests import FORM, LONG_PHONE, OddRequest
 from optout_conformance.core.checks import PUBLIC_FACTS
+from optout_conformance.core.context import CheckContext
 from optout_conformance.core.reading import REJECTION, SUCCESS, UNREADABLE, Reading, code_and_message
 
 SOURCE = "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt"
@@ -51,3 +54,27 @@ def read(status: int, content_type: str, text: str, body: Any) -> Reading:
     if body.get("success") in (False, "false", 0):
         return Reading(REJECTION, code, message)
     return Reading(SUCCESS, code, message)
+
+
+# Robustness (checks/robustness.py): the odd requests sent to this API, the credentials they need.
+def odd_input_credentials(ctx: CheckContext) -> bool:
+    return bool(ctx.credentials.token)
+
+
+def odd_input_note(ctx: CheckContext) -> str | None:
+    return None
+
+def odd_requests(ctx: CheckContext) -> list[OddRequest]:
+    token = ctx.credentials.token or ""
+    form = {"content-type": FORM}
+    search = "/sms-opt-out/search"
+    return [
+        OddRequest("a 10,000-digit phone_number filter", "POST", search,
+                   body=f"auth_token={token}&phone_number={LONG_PHONE}".encode(), headers=form),
+        OddRequest("non-UTF-8 bytes in a form body", "POST", search,
+                   body=f"auth_token={token}&reason=".encode() + b"\xff\xfe\xfa", headers=form),
+        OddRequest("a JSON body instead of a form", "POST", search,
+                   body=json.dumps({"auth_token": token}).encode(),
+                   headers={"content-type": "application/json"}),
+        OddRequest("an empty body (no auth_token)", "POST", search, body=b"", headers=form, negative=True),
+    ]
