@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from optout_conformance.apis.whatcounts.dialect import SUCCESS_LINE
 from optout_conformance.checks import response
 from optout_conformance.checks.response import Rejection, Reply
 
@@ -51,7 +52,7 @@ def test_a_whatcounts_failure_line_is_a_refusal_carrying_its_reason() -> None:
 
 
 def test_a_whatcounts_success_line_is_no_refusal() -> None:
-    assert response.rejection(reply(STOP, response.SUCCESS_LINE, content_type="text/plain")) is None
+    assert response.rejection(reply(STOP, SUCCESS_LINE, content_type="text/plain")) is None
 
 
 def test_an_avaamo_error_object_is_a_refusal_only_without_entries() -> None:

@@ -19,19 +19,6 @@ import optout_conformance
 PACKAGE = Path(optout_conformance.__file__).resolve().parent
 BUILT_IN_NAMES = frozenset({"convoso", "whatcounts", "avaamo"})
 
-# TEMPORARY: generic modules whose vendor parts are still being moved into the API packages (the
-# reply dialect and judgement core; the request-rule engine, diff extractors and cassette
-# regeneration). Each owner removes its modules when they name no API; the list must end EMPTY.
-PENDING_VENDOR_NAME_MODULES: frozenset[str] = frozenset({
-    "cassettes/validate.py",
-    "checks/properties.py",
-    "checks/property_requests.py",
-    "checks/response.py",
-    "checks/robustness.py",
-    "report/coverage.py",
-})
-
-
 def _is_name(node: ast.AST | None) -> bool:
     return isinstance(node, ast.Constant) and node.value in BUILT_IN_NAMES
 
@@ -105,12 +92,6 @@ def test_the_package_has_generic_modules_to_inspect() -> None:
 
 @pytest.mark.parametrize("module", generic_modules())
 def test_no_generic_module_decides_by_a_built_in_api_name(module: str) -> None:
-    if module in PENDING_VENDOR_NAME_MODULES:
-        pytest.skip(f"{module}: vendor parts not yet moved into the API packages (temporary allow-list)")
     assert _uses(module) == [], f"{module} names an API where it should ask the definition"
 
 
-@pytest.mark.parametrize("module", sorted(PENDING_VENDOR_NAME_MODULES))
-def test_every_module_on_the_temporary_allow_list_still_needs_it(module: str) -> None:
-    assert (PACKAGE / module).is_file(), f"{module} is gone: remove it from the allow-list"
-    assert _uses(module), f"{module} no longer names an API: remove it from the allow-list"

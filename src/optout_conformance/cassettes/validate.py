@@ -30,14 +30,21 @@ from optout_conformance.cassettes.interactions import (
 )
 from optout_conformance.cassettes.request_rules import (
     NOTE,
-    SOURCES,
     VIOLATION,
     Finding,
     request_findings,
     source_of,
 )
 from optout_conformance.cassettes.scrub import REPORT_MIN_SECRET_LENGTH, Scrubber
-from optout_conformance.checks.response import Reply, as_int, documented_errors, reply_violations
+from optout_conformance.checks.judgement import dialect_of, read_reply
+from optout_conformance.checks.response import (
+    Reply,
+    as_int,
+    documented_errors,
+    reply_violations,
+    server_error_source,
+)
+from optout_conformance.core.reading import REJECTION
 
 
 def spec_for(api: str, profile: str) -> dict[str, Any]:
@@ -46,11 +53,13 @@ def spec_for(api: str, profile: str) -> dict[str, Any]:
 
 
 def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | None:
-    """A coded Convoso error must carry the message documented for that code on that operation."""
-    body = item.json()
-    if item.api != "convoso" or not isinstance(body, dict) or body.get("success") not in (False, "false"):
+    """A coded error (an API whose dialect has ``CODED_ERRORS``, Convoso) must carry the message
+    documented for that code on that operation (``x-error-codes``: message or a variant)."""
+    dialect = dialect_of(item.api)
+    reading = read_reply(item)
+    if not getattr(dialect, "CODED_ERRORS", False) or reading.kind != REJECTION:
         return None
-    code = as_int(body.get("code"))
+    code = reading.code
     if code is None:
         return None
     documented_here = documented_errors(spec, "post", item.spec_path or "")
@@ -59,12 +68,12 @@ def error_message_finding(item: Interaction, spec: dict[str, Any]) -> Finding | 
         return None  # an undocumented code is documented_error_code's finding
     texts = {str(t).strip().lower() for e in entries
              for t in [e.get("message"), *(e.get("variants") or [])] if t}
-    message = body.get("message", body.get("error"))
-    if isinstance(message, str) and message.strip().lower() in texts:
+    message = reading.message
+    if message is not None and message.strip().lower() in texts:
         return None
     documented = " or ".join(sorted({str(e.get("message")) for e in entries}))
     return Finding("response", VIOLATION, f"code {code} with message {message!r}; documented: {documented!r}",
-                   SOURCES["convoso"] + " (Error Codes table of the operation)")
+                   f"{getattr(dialect, 'SOURCE', item.api)} (Error Codes table of the operation)")
 
 
 def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
@@ -73,7 +82,7 @@ def response_findings(item: Interaction, spec: dict[str, Any]) -> list[Finding]:
     source = source_of(item.api)
     if item.status >= 500:
         return [Finding("response", VIOLATION, f"HTTP {item.status}: a server error",
-                        "Convoso glossary: 500 = server failed; no document makes a request error a "
+                        f"{server_error_source(item.api)}; no document makes a request error a "
                         "server failure")]
     reply = Reply.from_interaction(item.interaction(), item.spec_path)
     findings = [Finding("response", VIOLATION, f"{v.rule}: {v.received}; documented: {v.documented}",

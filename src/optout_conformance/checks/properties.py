@@ -48,23 +48,24 @@ from schemathesis.checks import not_a_server_error
 from schemathesis.core.failures import FailureGroup
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from optout_conformance.checks.judgement import dialect_of
 from optout_conformance.checks.property_requests import (
     REMOTE_WRITES_NOTE,
-    SEQUENCE_APIS,
     VARIANT_OPERATIONS,
     WRITE_OPERATIONS,
     coverage_cases,
     generated_writes_allowed,
     inject_credentials,
     judge_reply,
+    links_operations,
     load_schema,
     run_linked_sequences,
     send_case,
     unserved_variants,
 )
-from optout_conformance.checks.response import RULE_CITES
 from optout_conformance.checks.schemathesis_checks import response_checks
-from optout_conformance.core.checks import PUBLIC_FACTS, check
+from optout_conformance.core.apis import APIS
+from optout_conformance.core.checks import check
 from optout_conformance.core.context import CheckContext, Credentials
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
@@ -171,7 +172,8 @@ def run_property_phase(
             examples = options.max_examples
             budget = max(2, examples // 5) if operation_id in VARIANT_OPERATIONS else examples
             _run_operation(operation, schema, api, credentials, outcome, session, budget, options, checks)
-        if api in SEQUENCE_APIS and options.writes and options.sequences and not result.failures:
+        linked = links_operations(schema.raw_schema)
+        if linked and options.writes and options.sequences and not result.failures:
             outcome = OperationOutcome(SEQUENCE_LABEL)
             result.outcomes.append(outcome)
             outcome.cases, outcome.failure = run_linked_sequences(
@@ -300,29 +302,12 @@ def _phase_check(api: str) -> Callable[[CheckContext], None]:
     return generated_requests_follow_the_spec
 
 
-SOURCES = {
-    "convoso": "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt "
-    "(parameters, response fields, error codes)",
-    "whatcounts": "002_b0345f491e7a5826.txt (Arguments, Results)",
-    "avaamo": "003_725be0800b974dd2.txt (Query Parameters, Headers, Response attributes)",
-}
-
 # The sentences behind the response rules the phase applies (checks/response.py: replies of the
 # documented form, negative data refused, valid data served or refused with a documented error,
-# no server failure), and those behind the parameters it generates.
-CITES: dict[str, tuple[tuple[str, str], ...]] = {
-    "convoso": (*RULE_CITES["convoso"], (
-        PUBLIC_FACTS, 'The convoso-js SDK treats a JSON body with `"success": false` as an API error')),
-    "whatcounts": (*RULE_CITES["whatcounts"], (
-        "002_b0345f491e7a5826.txt", "The command requires the following arguments: Command, Realm, "
-        "Password, Phone Number, and Sender Code.")),
-    "avaamo": (
-        *RULE_CITES["avaamo"],
-        ("003_725be0800b974dd2.txt", "Supported values: opt-in, opt-out"),
-        ("003_725be0800b974dd2.txt", "Maximum value: 100"),
-    ),
-}
-
-for _api, _source in SOURCES.items():
+# no server failure), and those behind the parameters it generates: each dialect's PROPERTY_CITES.
+for _api in APIS:
+    _dialect = dialect_of(_api)
+    if _dialect is None:
+        continue
     check(id=f"{_api}.properties.generated_requests_follow_the_spec", api=_api, family="properties",
-          source=_source, fast=True, cites=CITES[_api])(_phase_check(_api))
+          source=_dialect.PROPERTY_SOURCE, fast=True, cites=_dialect.PROPERTY_CITES)(_phase_check(_api))

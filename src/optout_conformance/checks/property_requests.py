@@ -45,6 +45,7 @@ from schemathesis.openapi import from_dict
 from urllib3._collections import HTTPHeaderDict
 
 from optout_conformance.checks.schemathesis_checks import inserted_number_is_listed
+from optout_conformance.core.apis import APIS, Credential
 from optout_conformance.core.context import CheckContext, Credentials
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.interaction import MAX_BODY_BYTES, Exchange, JsonTooDeep, parse_json_bounded
@@ -77,6 +78,11 @@ REMOTE_WRITES_NOTE = (
 )
 
 
+def _credentials_of(api: str) -> tuple[Credential, ...]:
+    definition = APIS.get(api)
+    return tuple(definition.credentials) if definition is not None else ()
+
+
 def generated_writes_allowed(ctx: CheckContext) -> bool:
     """Whether the phase may send generated write requests: writes allowed, and the target is the
     embedded server or loopback (``--allow-writes`` alone does not let arbitrary data out)."""
@@ -85,15 +91,11 @@ def generated_writes_allowed(ctx: CheckContext) -> bool:
 
 def inject_credentials(case: Case, api: str, credentials: Credentials) -> None:
     """Put real credentials into the fields the case generated as strings (never into a negation)."""
-    replacements: dict[str, str | None] = {}
-    if api == "convoso":
-        replacements = {"auth_token": credentials.token}
-    elif api == "whatcounts":
-        replacements = {
-            "realm": credentials.realm, "r": credentials.realm,
-            "pwd": credentials.password, "p": credentials.password,
-            "sender_code": credentials.sender_code,
-        }
+    # Every wire name (and alias) of each credential the definition sends in the query or form.
+    replacements: dict[str, str | None] = {
+        wire: getattr(credentials, credential.key, None)
+        for credential in _credentials_of(api) if credential.travels != "header" for wire in credential.wire
+    }
     containers = [case.query, case.body if isinstance(case.body, dict) else None]
     for container in containers:
         if not isinstance(container, dict):
@@ -112,18 +114,21 @@ def load_schema(spec: dict[str, Any], api: str, credentials: Credentials, *, bas
         schema.config.update(base_url=base_url)
     if app is not None:
         schema.app = app
-    if api == "avaamo" and credentials.token:
-        token = credentials.token
+    header = next((c for c in _credentials_of(api) if c.travels == "header"), None)
+    token = getattr(credentials, header.key, None) if header is not None else None
+    if header is not None and token:
+        wire = header.wire[0]
 
         @schema.auth(refresh_interval=None)
         class _AccessToken:
-            """Avaamo's access-token header (003 Headers), skipped by cases that negate it."""
+            """The definition's header credential (Avaamo's access-token, 003 Headers), skipped by
+            cases that negate it."""
 
             def get(self, case: Case, context: AuthContext) -> str:
-                return token
+                return str(token)
 
             def set(self, case: Case, data: str, context: AuthContext) -> None:
-                case.headers["access-token"] = data
+                case.headers[wire] = data
 
     return schema
 
@@ -166,8 +171,8 @@ def unserved_variants(ctx: CheckContext, *, writes: bool | None = None) -> dict[
     for operation_id, (discrepancy_id, method, path, key) in VARIANT_PROBES.items():
         if not discrepancy_id.startswith(ctx.api + ".") or (operation_id in WRITE_OPERATIONS and not writes):
             continue
-        headers = {"access-token": ctx.credentials.token} if ctx.api == "avaamo" and ctx.credentials.token \
-            else None
+        headers = {c.wire[0]: value for c in _credentials_of(ctx.api) if c.travels == "header"
+                   and (value := getattr(ctx.credentials, c.key, None))} or None
         exchange = ctx.http.request(method, path, headers=headers, data={} if method == "POST" else None)
         if exchange.status in NOT_SERVED:
             ctx.observe(discrepancy_id, {key: exchange.status})
@@ -176,8 +181,15 @@ def unserved_variants(ctx: CheckContext, *, writes: bool | None = None) -> dict[
     return unserved
 
 
-# APIs whose spec links operations (Convoso: insert -> search); at most this many steps a sequence.
-SEQUENCE_APIS = frozenset({"convoso"})
+def links_operations(spec: dict[str, Any]) -> bool:
+    """Whether the spec links operations (OpenAPI ``links``; Convoso: insert -> search): the phase
+    then also runs linked sequences, at most SEQUENCE_STEPS steps each."""
+    return any(isinstance(reply, dict) and reply.get("links")
+               for item in (spec.get("paths") or {}).values() if isinstance(item, dict)
+               for operation in item.values() if isinstance(operation, dict)
+               for reply in (operation.get("responses") or {}).values())
+
+
 SEQUENCE_STEPS = 4
 # The default seed of the linked sequences (see run_linked_sequences).
 SEQUENCE_SEED = 0

@@ -25,80 +25,37 @@ from typing import TYPE_CHECKING, Any
 import schemathesis
 
 from optout_conformance.checks import shapes
+from optout_conformance.checks.judgement import api_of_path, dialect_of, json_or_none, read
 from optout_conformance.core.apis import APIS
-from optout_conformance.core.checks import PUBLIC_FACTS
-from optout_conformance.core.interaction import parse_json_bounded
 from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.core.reading import UNREADABLE, Reading, as_int
 from optout_conformance.registry import load_registry
 
 if TYPE_CHECKING:
     from optout_conformance.core.context import CheckContext
     from optout_conformance.core.interaction import Exchange, Interaction
 
-CONVOSO = "000_4120ae5ce1e52dc7.txt, 001_5cae901d395a1be8.txt"
-WHATCOUNTS = "002_b0345f491e7a5826.txt"
-AVAAMO = "003_725be0800b974dd2.txt"
-SOURCES = {"convoso": CONVOSO, "whatcounts": WHATCOUNTS, "avaamo": AVAAMO}
-# The sentences behind these response rules, per API (the checks that apply them cite these, plus
-# their own): Convoso answers JSON, a refused token with 000's body (the glossary: 401 missing or
-# invalid token, 500 a server failure); WhatCounts answers a SUCCESS or FAILURE line, an invalid
-# argument being a FAILURE (002); Avaamo serves the documented 200 page to a token holder (003).
-RULE_CITES: dict[str, tuple[tuple[str, str], ...]] = {
-    "convoso": (
-        ("000_4120ae5ce1e52dc7.txt", "auth_tokenstringYesAuthentication token"),
-        ("000_4120ae5ce1e52dc7.txt",
-         'Invalid auth_token{"success": false, "error": "Invalid authentication token"}'),
-        (PUBLIC_FACTS, "401 (missing or invalid token)"),
-        (PUBLIC_FACTS, "500 (server failed)"),
-    ),
-    "whatcounts": (
-        (WHATCOUNTS, "The Stop Sending SMS to Contact command outputs either a SUCCESS or FAILURE message."),
-        (WHATCOUNTS, "The command will fail if a subscription does not exist, if the phone number is not "
-         "found, or if an argument is invalid. The result format is: FAILURE: [Reason]"),
-    ),
-    "avaamo": (
-        (AVAAMO, "200: OK Successful request"),
-        (AVAAMO, "access-token<mark style=\"color:red;\">*</mark>"),
-    ),
-}
-# Why a server error is never a documented reply, per API.
-SERVER_ERROR_SOURCES = {
-    "convoso": "seeds README public fact: Convoso's glossary, 500 = server failed",
-    "whatcounts": f"{WHATCOUNTS} (Results: 'outputs either a SUCCESS or FAILURE message')",
-    "avaamo": f"{AVAAMO} ('200: OK Successful request': the documented reply to a query of the "
-    "documented types)",
-}
-SUCCESS_LINE = "SUCCESS: Stopping message to phone was successful"
-FAILURE_LINE = re.compile(r"^FAILURE:\s*\S")
-# Public fact (seeds README): Convoso's API glossary lists 401 (missing or invalid token) and 403
-# (token not valid for the office). 000's Error Handling table gives the invalid-token reply with no
-# code at all, so a body carrying one of these codes names a documented refusal on every operation.
-AUTH_CODES = frozenset({401, 403})
+def dialect(api: str | None) -> Any:
+    """The API's reply dialect (its reading of replies and the sentences its rules stand on)."""
+    return dialect_of(api)
 
 
-def as_int(value: Any) -> int | None:
-    """An integer or the decimal string of one (documented for paging fields; error codes come
-    either way too), else None. The one parser of such values for checks and the validator."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, str) and re.fullmatch(r"-?[0-9]+", value.strip()):
-        return int(value)
-    return None
-
-
-def api_of_path(path: str) -> str | None:
-    """Which API a spec path belongs to (None: not one of ours)."""
-    for name, definition in APIS.items():
-        if any(path.startswith(spec_path) for _, spec_path in definition.operations):
-            return name
-    return None
+def rule_cites(api: str) -> tuple[tuple[str, str], ...]:
+    """The sentences behind the response rules for ``api``'s replies (its dialect's)."""
+    found = dialect_of(api)
+    return tuple(found.RULE_CITES) if found is not None else ()
 
 
 def source_of(api: str) -> str:
-    """The documents a rule about ``api``'s replies stands on (a plugin API: its definition's)."""
-    return SOURCES.get(api) or ", ".join(APIS[api].sources)
+    """The documents a rule about ``api``'s replies stand on (the dialect's, else the definition's)."""
+    found = dialect_of(api)
+    return str(found.SOURCE) if found is not None else ", ".join(APIS[api].sources)
+
+
+def server_error_source(api: str) -> str:
+    """Why a server error is never a documented reply of ``api``."""
+    found = dialect_of(api)
+    return str(found.SERVER_ERROR_SOURCE) if found is not None else api
 
 
 @dataclass(frozen=True)
@@ -116,10 +73,11 @@ class Reply:
         return api_of_path(self.path)
 
     def json(self) -> Any:
-        try:
-            return parse_json_bounded(self.text)  # depth-limited: no RecursionError on hostile JSON
-        except ValueError:
-            return None
+        return json_or_none(self.text)
+
+    def reading(self) -> Reading:
+        """What this reply says (``checks.judgement``: status first, then the API's dialect)."""
+        return read(self.api, self.status, self.content_type, self.text)
 
     @classmethod
     def from_interaction(cls, interaction: Interaction, path: str) -> Reply:
@@ -158,22 +116,9 @@ class Rejection:
 
 
 def rejection(reply: Reply) -> Rejection | None:
-    """The rejection a reply expresses, or None when it accepted the request."""
-    body = reply.json()
-    code = message = None
-    if isinstance(body, dict):
-        code = as_int(body.get("code"))
-        text = body.get("message", body.get("error"))
-        message = text if isinstance(text, str) else None
-    if reply.status >= 400:
-        return Rejection("http", code, message)
-    if reply.api == "convoso" and isinstance(body, dict) and body.get("success") in (False, "false", 0):
-        return Rejection("body", code, message)
-    if reply.api == "whatcounts" and FAILURE_LINE.match(reply.text.strip()):
-        return Rejection("body", None, reply.text.strip()[len("FAILURE:"):].strip())
-    if reply.api == "avaamo" and isinstance(body, dict) and "error" in body and "entries" not in body:
-        return Rejection("body", code, message)
-    return None
+    """The rejection a reply expresses, or None when it accepted the request (its reading refused)."""
+    found = reply.reading()
+    return Rejection(found.level, found.code, found.message) if found.refused else None
 
 
 def documented_errors(spec: dict[str, Any], method: str, path: str) -> list[dict[str, Any]]:
@@ -209,18 +154,23 @@ def _documented(found: Rejection, errors: list[dict[str, Any]], let_through: Col
 
 
 def text_reply_conforms(reply: Reply) -> Violation | None:
-    """WhatCounts replies are `SUCCESS: Stopping message to phone was successful` or `FAILURE: <reason>`.
+    """A reply in a text dialect (WhatCounts: ``SUCCESS: Stopping message to phone was successful``
+    or ``FAILURE: <reason>``) is readable in it.
 
     002 "Results": "outputs either a SUCCESS or FAILURE message", success format quoted exactly,
     failure format "FAILURE: [Reason]". Server errors (5xx) are judged by not_a_server_error.
     """
-    if reply.api != "whatcounts" or reply.status >= 500:
+    found = dialect_of(reply.api)
+    text_format = getattr(found, "TEXT_FORMAT", None)
+    if found is None or text_format is None or reply.status >= 500:
         return None
-    line = reply.text.strip()
-    if line == SUCCESS_LINE or FAILURE_LINE.match(line):
+    if reply.status >= 400:  # the status refused: the body is read by the dialect all the same
+        if found.read(reply.status, reply.content_type, reply.text, reply.json()).kind != UNREADABLE:
+            return None
+    elif reply.reading().kind != UNREADABLE:
         return None
-    return Violation("WhatCounts reply is a SUCCESS or FAILURE message", received=repr(reply.text[:200]),
-                     documented=f"{SUCCESS_LINE!r} or 'FAILURE: <reason>'", source=f"{WHATCOUNTS} (Results)")
+    return Violation(str(found.TEXT_RULE), received=repr(reply.text[:200]), documented=text_format,
+                     source=f"{found.SOURCE} (Results)")
 
 
 def documented_error_code(reply: Reply, spec: dict[str, Any], let_through: Collection[int] = ()
@@ -233,20 +183,21 @@ def documented_error_code(reply: Reply, spec: dict[str, Any], let_through: Colle
     office; a public fact) are documented for every operation. Whether the token sent was in fact
     wrong is :func:`body_level_rejection`'s to judge.
     """
-    if reply.api != "convoso":
+    found_dialect = dialect_of(reply.api)
+    if found_dialect is None or not found_dialect.CODED_ERRORS:
         return None
     found = rejection(reply)
     if found is None or found.code is None:
         return None
     errors = documented_errors(spec, reply.method, reply.path)
     codes = sorted({c for e in errors if (c := as_int(e.get("code"))) is not None})
-    if found.code in codes or found.code in let_through or found.code in AUTH_CODES:
+    if found.code in codes or found.code in let_through or found.code in found_dialect.AUTH_CODES:
         return None
     return Violation(
         f"{reply.method} {reply.path} error code is documented for the operation",
         received=f"code {found.code} ({found.message or 'no message'})",
         documented=f"one of {', '.join(map(str, sorted({*codes, *let_through})))}",
-        source=f"{CONVOSO} (Error Codes table of the operation)",
+        source=f"{found_dialect.SOURCE} (Error Codes table of the operation)",
     )
 
 
@@ -304,10 +255,11 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
             documented="an error (HTTP error status, success false, or FAILURE: <reason>)",
             source=f"{source} (parameters)",
         )
-    if negative or found is None or reply.api == "whatcounts":
+    rejected_valid = getattr(dialect_of(reply.api), "REJECTED_VALID", "")
+    if negative or found is None or not rejected_valid:
         return None
     errors = documented_errors(spec, reply.method, reply.path)
-    if reply.api == "convoso" and _documented(found, errors, let_through):
+    if getattr(dialect_of(reply.api), "CODED_ERRORS", False) and _documented(found, errors, let_through):
         return None
     if found.message and any(re.search(rf"\b{re.escape(name)}\b", found.message, re.IGNORECASE)
                              for name in disputed_sent):
@@ -321,8 +273,7 @@ def body_level_rejection(reply: Reply, spec: dict[str, Any], negative: bool | No
     return Violation(
         f"{reply.method} {reply.path} accepts a request that follows the documented parameters",
         received=f"rejected: HTTP {reply.status} {reply.text[:200]!r}",
-        documented="success, or an error code documented for the operation"
-        if reply.api == "convoso" else "a page of entries",
+        documented=rejected_valid,
         source=f"{source} (parameters, Error Codes)",
     )
 
@@ -348,7 +299,7 @@ def assert_reply(ctx: CheckContext, exchange: Exchange, method: str, path: str, 
     if exchange.status >= 500:
         raise CheckFailed(f"{method.upper()} {path} does not fail with a server error",
                           received=exchange.summary(), documented="a reply or a documented rejection",
-                          source=SERVER_ERROR_SOURCES.get(ctx.api, ctx.api), exchange=exchange)
+                          source=server_error_source(ctx.api), exchange=exchange)
     for violation in reply_violations(Reply.from_exchange(exchange, method, path), ctx.spec(),
                                       negative=negative, let_through=codes_let_through(path, ctx.expect)):
         raise CheckFailed(violation.rule, received=violation.received, documented=violation.documented,

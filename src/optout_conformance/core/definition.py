@@ -64,6 +64,9 @@ class ApiDefinition(Protocol):
     request_policy: str
     diff_extractors: str
 
+    # Reply judgement (the reply dialect): "module" of the API's dialect (read, SOURCE, RULE_CITES ...).
+    dialect: str
+
     def service_class(self) -> type: ...
 
     def probes(self) -> tuple[Callable[..., None], ...]: ...
@@ -140,6 +143,9 @@ class ApiInfo:
     # The API's drift extractors for ``diff``, a module: ``fingerprint(body, text)`` (registry id ->
     # variant), ``error_of(body, text)`` and ``PAGE_SIZE_FIELD``, each optional (cassettes/diff.py).
     diff_extractors: str = ""
+    # Reply judgement (the reply dialect): the module that reads this API's replies
+    # (``read(status, content_type, text, body) -> core.reading.Reading`` and its source tables).
+    dialect: str = ""
 
     def service_class(self) -> type:
         loaded = load_reference(self.service, self.name)

@@ -1,13 +1,14 @@
-"""Which documented Convoso error codes the run provoked, derived from the exchange log.
+"""Which documented error codes the run provoked, derived from the exchange log.
 
 The documented codes are the spec's ``x-error-codes`` lists (one per operation). A code is
 *triggered* when an exchange sent by a check that names the code (in its id, source or
 docstring) came back with it, *seen* when some other exchange came back with it (the property
-phase, a probe, an unrelated check), else *not seen*. Only Convoso has numeric codes.
+phase, a probe, an unrelated check), else *not seen*. Codes are read by the API's reply dialect
+(the same reading as every check's); only a dialect with ``CODED_ERRORS`` has numeric codes.
 
 :func:`coverage_gate` (``run --require-coverage``) fails when a documented code was neither
 triggered nor seen. A code is *excused* when the registry marks it as having no documented
-cause on that operation: the entries in :data:`CAUSELESS_ENTRIES` name the codes in their
+cause on that operation: the entries in the dialect's ``CAUSELESS_ENTRIES`` name the codes in their
 ``subject`` and the operations in their ``operations`` (search's insert-type codes; what makes a
 reason or purpose invalid, 6057/6058, is stated nowhere). A suite cannot be required to provoke
 what no document says provokes it; excused codes are listed as such, never hidden.
@@ -23,22 +24,15 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from optout_conformance import registry
-from optout_conformance.core.apis import APIS
+from optout_conformance.core.apis import APIS, load_reference
 from optout_conformance.core.errors import SpecError
+from optout_conformance.core.reading import read_with
 from optout_conformance.specs import load_spec
 
 if TYPE_CHECKING:
     from optout_conformance.core.results import ApiResult
 
 TRIGGERED, SEEN, NOT_SEEN = "triggered", "seen", "not seen"
-# Registry entries that mark codes as having no documented cause on their operations.
-CAUSELESS_ENTRIES = (
-    "convoso.search.error-codes-without-cause",
-    "convoso.reason-purpose-validity",
-    "convoso.update.country-code-validity",
-)
-OPERATION_PATHS = {"search": "/sms-opt-out/search", "insert": "/sms-opt-out/insert",
-                   "update": "/sms-opt-out/update"}
 _CODE = re.compile(r"\b\d{4}\b")
 
 
@@ -101,13 +95,15 @@ def _spec_dirs() -> list[Path]:
 
 def error_code_coverage(api_result: ApiResult) -> list[CodeCoverage]:
     """Coverage rows for one API's run (empty for APIs without documented numeric codes)."""
-    documented = documented_error_codes(api_result.api) if api_result.api == "convoso" else []
+    dialect = _dialect(api_result.api)
+    documented = documented_error_codes(api_result.api) if getattr(dialect, "CODED_ERRORS", False) else []
     if not documented:
         return []
     texts = {c.id: " ".join((c.id, c.source, c.doc)) for c in api_result.checks}
     seen: dict[tuple[str, int], set[str | None]] = {}
     for exchange in api_result.exchanges:
-        code = _error_code(exchange.json_or_none())
+        reading = read_with(dialect, exchange.status or 0, exchange.content_type, exchange.text)
+        code = reading.code if reading.refused else None
         if code is None:
             continue
         operation = next((p for p, _, _ in documented if exchange.url.endswith(p)), "")
@@ -123,28 +119,27 @@ def error_code_coverage(api_result: ApiResult) -> list[CodeCoverage]:
     return rows
 
 
-def _error_code(body: Any) -> int | None:
-    if not isinstance(body, dict) or body.get("success") is not False:
-        return None
-    code = body.get("code")
-    if isinstance(code, int) and not isinstance(code, bool):
-        return code
-    if isinstance(code, str) and code.isdigit():
-        return int(code)
-    return None
+def _dialect(api: str) -> Any:
+    """The API's reply dialect (``checks.judgement`` reads replies the same way), else None."""
+    definition = APIS.get(api)
+    reference = getattr(definition, "dialect", "") if definition is not None else ""
+    return load_reference(reference, api) if reference else None
 
 
-def excused_codes() -> dict[tuple[str, int], str]:
+def excused_codes(api: str) -> dict[tuple[str, int], str]:
     """(operation path, code) -> the registry entry marking the code as having no documented
-    cause there. An entry missing from the registry excuses nothing (the gate fails closed)."""
+    cause there (the dialect's ``CAUSELESS_ENTRIES``, operations mapped by its
+    ``OPERATION_PATHS``). An entry missing from the registry excuses nothing (the gate fails closed)."""
     excused: dict[tuple[str, int], str] = {}
-    for entry_id in CAUSELESS_ENTRIES:
+    dialect = _dialect(api)
+    operation_paths: dict[str, str] = dict(getattr(dialect, "OPERATION_PATHS", {}))
+    for entry_id in getattr(dialect, "CAUSELESS_ENTRIES", ()):
         try:
             entry = registry.get(entry_id)
         except SpecError:
             continue
         for operation in entry.operations:
-            path = OPERATION_PATHS.get(operation)
+            path = operation_paths.get(operation)
             if path is None:
                 continue
             for code in _CODE.findall(entry.subject):
@@ -171,7 +166,7 @@ def coverage_gate(api_result: ApiResult | dict[str, Any]) -> tuple[bool, list[st
         rows = error_code_coverage(api_result)
     if not rows:
         return True, [f"{api}: coverage gate passes (no documented numeric error codes)"]
-    excused = excused_codes()
+    excused = excused_codes(api)
     missing = [r for r in rows if r.status == NOT_SEEN and (r.operation, r.code) not in excused]
     pardoned = [r for r in rows if r.status == NOT_SEEN and (r.operation, r.code) in excused]
     lines = [f"{api}: not triggered nor seen: {r.operation} {r.code} {r.message}" for r in missing]

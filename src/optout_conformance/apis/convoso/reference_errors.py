@@ -1,37 +1,43 @@
 """Convoso error codes and messages as the documents give them, and the exceptions that carry them.
 
 Messages come from the error-code tables of 000_4120ae5ce1e52dc7.txt (search, insert, update) and
-001_5cae901d395a1be8.txt (search). Two codes depend on context (registry entries
+001_5cae901d395a1be8.txt (search), as the spec's ``x-error-codes`` carries them (read here, never
+copied). Two codes depend on context (registry entries
 ``convoso.error.6058-message`` and ``convoso.error.6008-meaning``): see ``message_for``.
 """
 
 from __future__ import annotations
 
+import functools
+
+from optout_conformance.specs import load_spec
+
 COMMUNITY = "community"
 OFFICIAL = "official"
 
-MESSAGES: dict[int, str] = {
-    4001: "Missing required field: phone_number / phone_code / campaign_id",
-    4002: "phone_number / phone_code / campaign_id must be numeric",
-    6004: "Unknown Campaign ID",
-    6006: "Invalid Campaign ID",
-    6007: "Invalid Phone Number",
-    6008: "The phone number already exists",
-    6026: "Missing or Invalid Country Code",
-    6056: "Missing or Invalid value for ID",
-    6057: "Invalid Purpose Provided",
-    6058: "Invalid Reason Provided",
-    6059: "This combination already exists",
-    6080: "The purpose field is mandatory for campaigns of type 'Purpose'",
-    7231: "Invalid offset value",
-}
 
-# Which codes each operation's table lists (the reference answers no other code there).
-OPERATION_CODES: dict[str, frozenset[int]] = {
-    "search": frozenset({6006, 7231, 6008, 6026, 6057, 6058}),
-    "insert": frozenset({6006, 6007, 6008, 6080, 6026, 6057, 6058}),
-    "update": frozenset({6004, 6008, 6026, 6056, 6057, 6058, 6059, 4001, 4002, 6080}),
-}
+
+@functools.cache
+def operation_messages() -> dict[str, dict[int, str]]:
+    """operation name -> {code: documented message}: the spec's ``x-error-codes`` (the one table of
+    codes and messages; the reference answers no other code on an operation)."""
+    spec = load_spec("convoso", "lenient")
+    tables: dict[str, dict[int, str]] = {}
+    for path, item in (spec.get("paths") or {}).items():
+        for operation in (item or {}).values():
+            if not isinstance(operation, dict):
+                continue
+            table = tables.setdefault(str(path).rstrip("/").rsplit("/", 1)[-1], {})
+            for entry in operation.get("x-error-codes") or []:
+                if isinstance(entry, dict) and isinstance(entry.get("code"), int):
+                    table.setdefault(entry["code"], str(entry.get("message", "")))
+    return tables
+
+
+def operation_codes(operation: str) -> frozenset[int]:
+    """Which codes the operation's table lists (the spec's ``x-error-codes``)."""
+    return frozenset(operation_messages().get(operation, {}))
+
 
 INVALID_TOKEN = "Invalid authentication token"
 
@@ -42,12 +48,15 @@ def message_for(code: int, operation: str, profile: str) -> str:
     - 6058 on search: 000 says "Invalid Reason Provided", 001 "Invalid Purpose Provided" (the
       official profile follows 001); insert and update are documented by 000 only.
     - 6008 on update: "The phone number is invalid" (000's update table); elsewhere "already exists".
+
+    Every message is the operation's ``x-error-codes`` entry (6058's 001 wording is its variant).
     """
     if code == 6058 and operation == "search" and profile == OFFICIAL:
         return "Invalid Purpose Provided"
-    if code == 6008 and operation == "update":
-        return "The phone number is invalid"
-    return MESSAGES[code]
+    tables = operation_messages()
+    if code in tables.get(operation, {}):
+        return tables[operation][code]
+    return next(table[code] for table in tables.values() if code in table)
 
 
 class ConvosoError(Exception):

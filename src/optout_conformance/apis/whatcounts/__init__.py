@@ -34,4 +34,6 @@ DEFINITION = ApiInfo(
     # Request rules and diff extractors (issue 11 item 2, requests).
     request_policy=f"{PACKAGE}.request_policy",
     diff_extractors=f"{PACKAGE}.diff",
+    # Reply judgement (the reply dialect).
+    dialect=f"{PACKAGE}.dialect",
 )

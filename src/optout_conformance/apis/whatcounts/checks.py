@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 
-from optout_conformance.checks.response import SUCCESS_LINE, Reply, text_reply_conforms
+from optout_conformance.apis.whatcounts.dialect import SUCCESS_LINE
+from optout_conformance.checks.response import Reply, text_reply_conforms
 from optout_conformance.core.checks import PUBLIC_FACTS, check
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.interaction import Exchange
