@@ -8,6 +8,7 @@ nothing a target sends makes a check raise anything else.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
@@ -16,6 +17,7 @@ from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import CheckContext
 from optout_conformance.core.interaction import Exchange
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive
+from optout_conformance.specs import load_spec
 
 S000 = "000_4120ae5ce1e52dc7.txt"
 S001 = "001_5cae901d395a1be8.txt"
@@ -38,12 +40,26 @@ NOTBLANK = "-NOTBLANK-"
 
 # The Error Handling table of 000 gives other texts for some coded errors
 # (registry: convoso.error.message-text-variants); either text is accepted next to the code.
-MESSAGE_VARIANTS: dict[str, tuple[str, ...]] = {
-    "The phone number already exists": ("Phone already in SMS opt-out",),
-    "Invalid Phone Number": ("Invalid phone number",),
-    "Invalid Campaign ID": ("Campaign not found",),
-    "Unknown Campaign ID": ("Campaign not found",),
-}
+TEXT_VARIANTS = "convoso.error.message-text-variants"
+
+
+@functools.cache
+def message_variants() -> dict[str, tuple[str, ...]]:
+    """documented message -> its other documented texts: the ``variants`` of the spec's
+    ``x-error-codes`` entries marked with the registry's ``convoso.error.message-text-variants``
+    (000's Error Handling table words some errors differently). A variant that depends on the
+    profile (6058's wording in 001, ``convoso.error.6058-message``) is not one of them."""
+    variants: dict[str, tuple[str, ...]] = {}
+    for item in (load_spec("convoso", "lenient").get("paths") or {}).values():
+        for operation in (item or {}).values():
+            for entry in (operation.get("x-error-codes") or []) if isinstance(operation, dict) else []:
+                marks = entry.get("x-discrepancy") if isinstance(entry, dict) else None
+                marks = marks if isinstance(marks, list) else [marks]
+                if entry.get("variants") and TEXT_VARIANTS in marks:
+                    message = str(entry.get("message", ""))
+                    known = variants.get(message, ())
+                    variants[message] = known + tuple(v for v in entry["variants"] if v not in known)
+    return variants
 
 
 def call(ctx: CheckContext, path: str, *, token: str | None = "", **fields: Any) -> Exchange:
@@ -193,7 +209,7 @@ def message_matches(received: str | None, documented: str) -> bool:
     if received is None:
         return False
     return any(
-        _normal(text) in _normal(received) for text in (documented, *MESSAGE_VARIANTS.get(documented, ()))
+        _normal(text) in _normal(received) for text in (documented, *message_variants().get(documented, ()))
     )
 
 
