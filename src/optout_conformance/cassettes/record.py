@@ -12,29 +12,24 @@ inside decoded and decompressed bodies), and the recording fails if one is found
 
 from __future__ import annotations
 
-import contextlib
-import itertools
 import tempfile
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
 
 from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import Scrubber, audit
 from optout_conformance.core.apis import APIS
-from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.results import CheckResult
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.runner.context import RunContext
 from optout_conformance.runner.execute import RunLimits
-from optout_conformance.runner.session import ApiSession, SessionHooks
+from optout_conformance.runner.session import ApiSession
 from optout_conformance.runner.targets import (
     EMBEDDED_SEED_RECORDS,
     check_reachable,
@@ -110,31 +105,6 @@ def record(
                    server=None)
 
 
-class CassetteHooks(SessionHooks):
-    """The session's hooks for a recording: the checks in a stable order, the probes under
-    ``_fingerprint.yaml`` and each check under its own cassette with its own phone block."""
-
-    def __init__(self, directory: Path, recorder: Any, blocks: dict[str, int],
-                 progress: Callable[[CheckResult], None] | None = None) -> None:
-        self.directory, self.recorder, self.blocks, self.progress = directory, recorder, blocks, progress
-
-    def order(self, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
-        return sorted(checks, key=lambda c: c.id)
-
-    def around_fingerprint(self, ctx: RunContext) -> contextlib.AbstractContextManager[Any]:
-        ctx._phones = itertools.count(0)
-        return self.recorder.use_cassette(str(self.directory / scenarios.FINGERPRINT_CASSETTE))
-
-    def around_check(self, ctx: RunContext, spec: CheckSpec) -> contextlib.AbstractContextManager[Any]:
-        ctx._phones = itertools.count(self.blocks[spec.id] * scenarios.PHONES_PER_CHECK)
-        return self.recorder.use_cassette(str(scenarios.cassette_path(self.directory, spec.id)))
-
-    def after_check(self, ctx: RunContext, result: CheckResult) -> bool:
-        if self.progress is not None:
-            self.progress(result)
-        return False
-
-
 def _record(api: str, directory: Path, base_url: str, credentials: Credentials, profile: str, *,
             embedded: bool, allow_writes: bool, timeout: float,
             progress: Callable[[CheckResult], None] | None, server: str | None) -> Recording:
@@ -143,7 +113,7 @@ def _record(api: str, directory: Path, base_url: str, credentials: Credentials, 
     checks = scenarios.scenario_checks(api)
     blocks = scenarios.phone_blocks([c.id for c in checks])
     recorder = scenarios.make_vcr(scrubber, "all")
-    hooks = CassetteHooks(directory, recorder, blocks, progress)
+    hooks = scenarios.CassetteHooks(directory, recorder, blocks, progress)
     with ApiSession(target, credentials, profile, RunLimits(allow_writes=allow_writes, timeout=timeout),
                     hooks=[hooks], run_prefix=scenarios.RECORDING_PREFIX) as session:
         ctx = session.ctx

@@ -13,7 +13,7 @@ from the manifest.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -21,12 +21,12 @@ from optout_conformance.cassettes import scenarios
 from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber
 from optout_conformance.checks.registry import load_all
 from optout_conformance.core.apis import APIS
-from optout_conformance.core.checks import CHECKS
+from optout_conformance.core.checks import CHECKS, CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.results import CheckResult
-from optout_conformance.runner.context import RunContext
-from optout_conformance.runner.execute import RunLimits, make_context
+from optout_conformance.runner.execute import RunLimits
+from optout_conformance.runner.session import ApiSession
 
 REPLAY_ORIGIN = "http://replay.invalid"
 
@@ -55,18 +55,25 @@ def _block(entry: dict[str, object]) -> int:
     return int(str(entry.get("phone_block", entry["index"])))
 
 
-def replay_context(manifest: scenarios.Manifest) -> RunContext:
-    """A run context bound to the replay origin, with the recording's profile and credentials."""
+class ReplayHooks(scenarios.CassetteHooks):
+    """The recording's hooks, with the checks in the order asked for (the recorded order)."""
+
+    def order(self, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+        return list(checks)
+
+
+def replay_session(manifest: scenarios.Manifest, hooks: ReplayHooks) -> ApiSession:
+    """A session bound to the replay origin, with the recording's profile, credentials and prefix."""
     credentials = Credentials(token=PLACEHOLDER, realm=manifest.realm, password=PLACEHOLDER,
                               sender_code=manifest.sender_code)
     target = Target(api=manifest.api, base_url=REPLAY_ORIGIN + APIS[manifest.api].base_path)
-    ctx = make_context(target, credentials, manifest.profile, RunLimits(allow_writes=manifest.writes_allowed))
-    ctx.run_prefix = manifest.run_prefix
-    return ctx
+    return ApiSession(target, credentials, manifest.profile, RunLimits(allow_writes=manifest.writes_allowed),
+                      hooks=[hooks], run_prefix=manifest.run_prefix)
 
 
 def replay(directory: str | Path, check_ids: Iterable[str] | None = None) -> Replay:
-    """Replay the recording in ``directory`` (all its checks, or only ``check_ids``)."""
+    """Replay the recording in ``directory`` (all its checks, or only ``check_ids``) through the
+    run loop (``runner.session``), each check under its own cassette as it was recorded."""
     folder = Path(directory)
     manifest = scenarios.Manifest.load(folder)
     load_all()
@@ -76,18 +83,15 @@ def replay(directory: str | Path, check_ids: Iterable[str] | None = None) -> Rep
     if unknown:
         raise CassetteError(f"not in the recording {folder}: {', '.join(unknown)}")
     outcome = Replay(manifest)
-    ctx = replay_context(manifest)
     recorder = scenarios.make_vcr(Scrubber(()), "none")
-    try:
-        outcome.notes = scenarios.run_fingerprint(ctx, folder, recorder)
+    blocks = {check_id: _block(manifest.checks[check_id]) for check_id in wanted}
+    with replay_session(manifest, ReplayHooks(folder, recorder, blocks)) as session:
+        error = session.fingerprint()
+        outcome.notes = [] if error is None else [error.rule]
         for check_id in wanted:
             spec = CHECKS.get(check_id)
-            if spec is None:
-                outcome.results.append(CheckResult(id=check_id, api=manifest.api, family="", source="",
-                                                   status="error", rule="check no longer registered"))
-                continue
-            outcome.results.append(
-                scenarios.run_check(ctx, spec, _block(manifest.checks[check_id]), folder, recorder))
-    finally:
-        ctx.http.close()
+            result = None if spec is None else session.run_check(spec)
+            outcome.results.append(result if result is not None else CheckResult(
+                id=check_id, api=manifest.api, family="", source="", status="error",
+                rule="check no longer registered"))
     return outcome

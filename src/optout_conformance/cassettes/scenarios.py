@@ -22,9 +22,11 @@ so a replay needs no server and no network at all.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -38,8 +40,7 @@ from optout_conformance.core.errors import CassetteError
 from optout_conformance.core.interaction import parse_json_bounded
 from optout_conformance.core.results import CheckResult
 from optout_conformance.runner.context import RunContext
-from optout_conformance.runner.execute import fingerprint
-from optout_conformance.runner.execute import run_check as execute_check
+from optout_conformance.runner.session import SessionHooks
 
 RECORDING_PREFIX = "oc-recording"
 PHONES_PER_CHECK = 100
@@ -132,16 +133,27 @@ def make_vcr(scrubber: Scrubber, record_mode: str) -> vcr.VCR:
     )
 
 
-def run_fingerprint(ctx: RunContext, directory: Path, recorder: vcr.VCR) -> list[str]:
-    """The fingerprint probes under ``_fingerprint.yaml``; returns the runner's notes."""
-    ctx._phones = itertools.count(0)
-    with recorder.use_cassette(str(directory / FINGERPRINT_CASSETTE)):
-        return fingerprint(ctx)
+class CassetteHooks(SessionHooks):
+    """The session's hooks for a recording: the checks in a stable order, the probes under
+    ``_fingerprint.yaml`` and each check under its own cassette with its own phone block."""
 
+    def __init__(self, directory: Path, recorder: Any, blocks: dict[str, int],
+                 progress: Callable[[CheckResult], None] | None = None) -> None:
+        self.directory, self.recorder, self.blocks, self.progress = directory, recorder, blocks, progress
 
-def run_check(ctx: RunContext, spec: CheckSpec, block: int, directory: Path,
-              recorder: vcr.VCR) -> CheckResult:
-    """One check under its own cassette, with the phone sequence of its block (never raises)."""
-    ctx._phones = itertools.count(block * PHONES_PER_CHECK)
-    with recorder.use_cassette(str(cassette_path(directory, spec.id))):
-        return execute_check(ctx, spec)
+    def order(self, checks: Sequence[CheckSpec]) -> list[CheckSpec]:
+        return sorted(checks, key=lambda c: c.id)
+
+    def around_fingerprint(self, ctx: RunContext) -> contextlib.AbstractContextManager[Any]:
+        ctx._phones = itertools.count(0)
+        return self.recorder.use_cassette(str(self.directory / FINGERPRINT_CASSETTE))
+
+    def around_check(self, ctx: RunContext, spec: CheckSpec) -> contextlib.AbstractContextManager[Any]:
+        ctx._phones = itertools.count(self.blocks[spec.id] * PHONES_PER_CHECK)
+        return self.recorder.use_cassette(str(cassette_path(self.directory, spec.id)))
+
+    def after_check(self, ctx: RunContext, result: CheckResult) -> bool:
+        if self.progress is not None:
+            self.progress(result)
+        return False
+
