@@ -26,7 +26,6 @@ layers; the choice sets (API names, profiles) are passed in by the caller.
 from __future__ import annotations
 
 import difflib
-import math
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
@@ -35,6 +34,7 @@ import click
 from click.core import ParameterSource
 
 from optout_conformance.core.errors import ConfigError, UsageError
+from optout_conformance.tomlfile import ValueRule
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -45,40 +45,10 @@ FALSE_WORDS = ("0", "false", "no", "off")
 
 
 @dataclass(frozen=True)
-class ValueType:
-    """The type and bounds of one setting's value, checked the same way whatever its source."""
-
-    kind: str  # "str" | "code" (string or integer) | "bool" | "int" | "number"
-    minimum: float | None = None
-    maximum: float | None = None
-    exclusive: bool = False  # minimum excluded (> instead of >=)
-
-    def describe(self) -> str:
-        kind = {"str": "a string", "code": "a string or an integer", "bool": "true or false",
-                "int": "an integer", "number": "a number"}[self.kind]
-        if self.minimum is not None and self.maximum is not None:
-            return f"{kind} from {_num(self.minimum)} to {_num(self.maximum)}"
-        if self.minimum is not None:
-            return f"{kind} {'>' if self.exclusive else '>='} {_num(self.minimum)}"
-        return kind
-
-    def accepts(self, value: Any) -> bool:
-        """Whether a config file's (TOML) value has this type and lies within the bounds."""
-        if self.kind == "str":
-            return isinstance(value, str)
-        if self.kind == "code":
-            return isinstance(value, str) or (isinstance(value, int) and not isinstance(value, bool))
-        if self.kind == "bool":
-            return isinstance(value, bool)
-        if isinstance(value, bool):  # TOML booleans are not numbers
-            return False
-        if self.kind == "int" and not isinstance(value, int):
-            return False
-        if self.kind == "number" and not (isinstance(value, int | float) and math.isfinite(value)):
-            return False
-        if self.minimum is not None and (value <= self.minimum if self.exclusive else value < self.minimum):
-            return False
-        return self.maximum is None or value <= self.maximum
+class ValueType(ValueRule):
+    """The type and bounds of one setting's value, checked the same way whatever its source: a
+    config file's value by :class:`tomlfile.ValueRule`, environment text by :meth:`parse`, the
+    command line by :meth:`click_type`."""
 
     def parse(self, text: str) -> Any:
         """An environment variable's text as a value of this type; ValueError when it is not one."""
@@ -107,10 +77,6 @@ class ValueType:
 
     def python_type(self) -> type | None:
         return {"int": int, "number": float}.get(self.kind)
-
-
-def _num(bound: float) -> str:
-    return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
 def _int_or_none(bound: float | None) -> int | None:

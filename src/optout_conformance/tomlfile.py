@@ -4,6 +4,7 @@ reference server's in ``reference/config.py``)."""
 
 from __future__ import annotations
 
+import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,21 +29,26 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 
 @dataclass(frozen=True)
 class ValueRule:
-    """The type and range of one configuration value (the one place they are checked)."""
+    """The type and range of one configuration value (the one place they are checked; the
+    settings table's ``settings.ValueType`` adds how the same type reads environment text and
+    becomes a click option)."""
 
     kind: str  # "str" | "code" (string or integer) | "bool" | "int" | "number"
     minimum: float | None = None
+    maximum: float | None = None
     exclusive: bool = False  # minimum excluded (> instead of >=)
 
     def describe(self) -> str:
         kind = {"str": "a string", "code": "a string or an integer", "bool": "true or false",
                 "int": "an integer", "number": "a number"}[self.kind]
-        if self.minimum is None:
-            return kind
-        bound = int(self.minimum) if float(self.minimum).is_integer() else self.minimum
-        return f"{kind} {'>' if self.exclusive else '>='} {bound}"
+        if self.minimum is not None and self.maximum is not None:
+            return f"{kind} from {_num(self.minimum)} to {_num(self.maximum)}"
+        if self.minimum is not None:
+            return f"{kind} {'>' if self.exclusive else '>='} {_num(self.minimum)}"
+        return kind
 
     def accepts(self, value: Any) -> bool:
+        """Whether a config file's (TOML) value has this type and lies within the bounds."""
         if self.kind == "str":
             return isinstance(value, str)
         if self.kind == "code":
@@ -53,11 +59,15 @@ class ValueRule:
             return False
         if self.kind == "int" and not isinstance(value, int):
             return False
-        if self.kind == "number" and not isinstance(value, int | float):
+        if self.kind == "number" and not (isinstance(value, int | float) and math.isfinite(value)):
             return False
-        if self.minimum is None:
-            return True
-        return value > self.minimum if self.exclusive else value >= self.minimum
+        if self.minimum is not None and (value <= self.minimum if self.exclusive else value < self.minimum):
+            return False
+        return self.maximum is None or value <= self.maximum
+
+
+def _num(bound: float) -> str:
+    return str(int(bound)) if float(bound).is_integer() else str(bound)
 
 
 def check_value(where: str, key: str, value: Any, rule: ValueRule) -> Any:
