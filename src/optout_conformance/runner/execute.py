@@ -175,13 +175,6 @@ def probe_fingerprint(ctx: RunContext) -> CheckResult | None:
     )
 
 
-def fingerprint(ctx: RunContext) -> list[str]:
-    """The probes for callers that only read notes: a crash as a note. Prefer
-    :func:`probe_fingerprint`, whose ERROR result makes the crash fail the run."""
-    error = probe_fingerprint(ctx)
-    return [] if error is None else [error.rule]
-
-
 # One property phase at a time in the process, whatever the API: on CPython 3.11 building ASTs
 # from several threads at once (Hypothesis and Schemathesis do) can fail with "SystemError: AST
 # constructor recursion depth mismatch" (python/cpython#106905).
