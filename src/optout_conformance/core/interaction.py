@@ -42,20 +42,42 @@ def json_depth(text: str) -> int:
     return max(accumulate(1 if step == "+" else -1 for step in skeleton), default=0)
 
 
+def _value_depth(value: Any, limit: int) -> int:
+    """How deep a parsed value nests (an explicit stack, no recursion); stops past ``limit``."""
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        node, depth = stack.pop()
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth)
+        if deepest > limit:
+            return deepest
+        stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
+
+
 def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses JSON nested deeper than ``max_depth`` with :class:`JsonTooDeep`
     (a ValueError) instead of recursing into a ``RecursionError``; other bad JSON raises
     ``json.JSONDecodeError`` as ``json.loads`` does. Every module that parses JSON a target, a
-    cassette or a client sent should parse it here."""
+    cassette or a client sent should parse it here.
+
+    The C parser goes first (it guards its own recursion with a ``RecursionError``), then the parsed
+    value's depth is measured without recursion: about half the cost of scanning the text before
+    parsing, on every reply of a run. Only a refusal scans the text, for the exact depth it names."""
     if isinstance(text, bytes | bytearray):
         text = bytes(text).decode("utf-8", errors="replace")
-    depth = json_depth(text)
-    if depth > max_depth:
-        raise JsonTooDeep(f"JSON nested {depth} levels deep (at most {max_depth} are read)")
     try:
-        return json.loads(text)
-    except RecursionError:  # unreachable after the scan, kept as a guard
-        raise JsonTooDeep(f"JSON nested too deep (at most {max_depth} levels are read)") from None
+        value = json.loads(text)
+    except RecursionError:
+        value, too_deep = None, True
+    else:
+        too_deep = _value_depth(value, max_depth) > max_depth
+    if too_deep:
+        raise JsonTooDeep(f"JSON nested {json_depth(text)} levels deep (at most {max_depth} are read)")
+    return value
 
 
 @dataclass(frozen=True)
