@@ -382,8 +382,9 @@ def _multipart_fields(content_type: str, body: bytes) -> dict[str, list[str]]:
             name = part.get_param("name", header="content-disposition")
             if not name or part.get_filename():
                 continue
-            payload = part.get_payload(decode=True) or b""
-            fields.setdefault(str(name), []).append(payload.decode("utf-8", errors="replace"))
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+            fields.setdefault(str(name), []).append(text)
         return fields
     except Exception:  # a malformed body carries no arguments the rules can read
         return {}
