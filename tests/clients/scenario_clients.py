@@ -86,3 +86,9 @@ def search_in_the_query_string(base: str, token: str, *, form: dict[str, str] | 
     with httpx.Client(timeout=TIMEOUT) as client:
         return client.post(f"{base}/sms-opt-out/search", params=filters,
                            data={"auth_token": token, **(form or {})})
+
+
+def search_with_a_json_body(base: str, token: str, **filters: str) -> httpx.Response:
+    """A POST search with auth_token in the query string and its filters in a JSON body."""
+    with httpx.Client(timeout=TIMEOUT) as client:
+        return client.post(f"{base}/sms-opt-out/search", params={"auth_token": token}, json=filters)

@@ -39,6 +39,8 @@ POST_SEARCH = f"{COMMUNITY} (Endpoint: POST /sms-opt-out/search) / {OFFICIAL} (H
 POST_INSERT = f"{COMMUNITY} (Endpoint: POST /sms-opt-out/insert)"
 PURPOSE_6080 = f"{COMMUNITY} (6080 The purpose field is mandatory for campaigns of type 'Purpose')"
 CAMPAIGN_INTEGER = f"{BOTH} (campaign_id: 0 global, -1 purpose type, or an id)"
+BODY_SOURCE = (f"{COMMUNITY} (Request Examples: Content-Type: application/x-www-form-urlencoded) / "
+               f"{OFFICIAL} (Example PHP Usage: CURLOPT_POSTFIELDS, http_build_query)")
 NO_PURPOSE = "campaign_id -1 (purpose type) without a purpose"
 QUERY_POINT = (f"registry convoso.request.query-string-parameters: {OFFICIAL} (Query Parameters) / "
                f"{COMMUNITY} (Request Examples)")
@@ -191,4 +193,19 @@ def test_a_name_in_the_query_string_and_the_form_with_different_values_is_refuse
                                                        "form body with different values"}
     assert_exactly(proxied, [
         ("POST", SEARCH, "request", "note", query_note("phone_number"), QUERY_POINT),
+    ])
+
+
+def test_filters_in_a_json_body_under_a_query_string_are_refused_by_the_reference_not_dropped(
+    proxied: Proxied,
+) -> None:
+    reply = clients.search_with_a_json_body(proxied.url, TOKEN, phone_number="2025550101", limit="5000")
+    assert reply.status_code == 400
+    assert reply.json()["success"] is False
+    assert_exactly(proxied, [
+        ("POST", SEARCH, "request", "violation",
+         "body sent as application/json; documented: application/x-www-form-urlencoded", BODY_SOURCE),
+        ("POST", SEARCH, "request", "note", query_note("auth_token"), QUERY_POINT),
+        ("POST", SEARCH, "request", "violation", "limit: 5000 is greater than the maximum of 1000",
+         LIMIT_MAX),
     ])
