@@ -9,9 +9,15 @@ policies to those errors:
   document states (a required argument missing, a wrong type, a value outside a documented
   enumeration, no credentials), so a server must refuse it. Used by the targeted checks and the
   property phase (``checks/requests.py``).
-* :data:`CLIENT_MUST_NOT_SEND` -- what a client must not send: every documented keyword (bounds
-  included, even on a disputed field) is a violation, the spec's own choices (patterns, lengths)
-  are notes. Used by ``validate`` and ``proxy`` (``cassettes/request_rules.py``).
+* :data:`CLIENT_MUST_NOT_SEND` -- what a client must not send: every documented keyword (the
+  stated upper bounds included, even on a disputed field) is a violation, citing the sentence
+  that states it (a bound's sentence is read from the field's registry entries, so it follows the
+  profile the spec is narrowed to); the spec's own choices (patterns, lengths, the minimums no
+  document gives) are notes. Used by ``validate`` and ``proxy`` (``cassettes/request_rules.py``).
+  Every rule runs on every request: how it travelled (method, body encoding, query string) is
+  judged on the request as sent, what its arguments say on the same arguments laid out as the
+  spec documents them (:func:`as_documented`: wherever the client put them -- query string, form,
+  multipart, JSON body); each field is reported once (:func:`merged`).
 
 The vendor-specific part of each policy (form encoding, undocumented fields, numeric fields,
 pages past the end, ...) lives in ``apis/<name>/request_policy.py`` and is reached through the
