@@ -574,7 +574,8 @@ def schema_findings(api: str, spec: dict[str, Any], request: Request,
 
 def transport_findings(api: str, spec: dict[str, Any], request: Request) -> list[Finding]:
     """How the request as sent carries its arguments, judged apart from what they say: a body in
-    an encoding the operation does not document is a violation; a content type without a body,
+    an encoding the operation does not document is a violation (where a sentence gives the
+    encoding: the API policy's ``BODY_SOURCE``, else a note); a content type without a body,
     or a body on an operation that takes none, is a note (the arguments are judged all the same)."""
     methods = documented_methods(spec, request.path)
     method = request.method.upper() if request.method.upper() in methods else (methods or [""])[0]
@@ -593,10 +594,12 @@ def transport_findings(api: str, spec: dict[str, Any], request: Request) -> list
                         f"{request.path}, which documents no body (its arguments judged all the same)",
                         source_of(api))]
     if not any(shapes.media_matches(m, request.content_type) for m in declared):
-        rule = getattr(vendor_policy(api), "BODY_SOURCE", None) or source_of(api)
-        return [Finding("request", VIOLATION,
+        # A violation where the API's policy names the sentences that give the encoding (its
+        # BODY_SOURCE); otherwise the spec's media type is the reference's choice: a note.
+        stated = getattr(vendor_policy(api), "BODY_SOURCE", None)
+        return [Finding("request", VIOLATION if stated else NOTE,
                         f"body sent as {request.content_type or '(no content type)'}; documented: "
-                        f"{', '.join(declared)}", rule)]
+                        f"{', '.join(declared)}", stated or source_of(api))]
     return []
 
 
