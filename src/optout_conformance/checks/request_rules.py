@@ -504,11 +504,6 @@ def vendor_policy(api: str) -> Any:
     return load_reference(reference, api) if reference else None
 
 
-def profile_of(spec: dict[str, Any]) -> str:
-    """The profile a spec is narrowed to (``info.x-profile``; lenient when it is the permissive one)."""
-    return str(spec.get("info", {}).get("x-profile") or "lenient")
-
-
 def _stated_max(bound: Any) -> re.Pattern[str] | None:
     """A pattern for a sentence stating ``bound`` as a maximum ("max 1000", "max 1,000,000",
     "Maximum value: 100"), None when the bound is not a number."""
