@@ -120,3 +120,67 @@ def test_requests_of_the_suite_include_its_deliberate_negative_probes() -> None:
     report = validate_paths([CASSETTES / "convoso" / "community"], "auto")
     assert report.exit_code == 1
     assert "1001 is greater than the maximum of 1000" in report.render()
+
+
+def findings_of(cassette: Path, profile: str = "auto") -> list[tuple[str, str, str]]:
+    """(severity, message, source) of every finding of every interaction, in order."""
+    return [(f.severity, f.message, f.source) for _, found in validate_paths([cassette], profile).results
+            for f in found]
+
+
+def test_every_schema_error_of_a_reply_is_listed_not_only_the_first(tmp_path: Path) -> None:
+    # Under the community profile (000) the paging fields are integers: the string-typed ones of
+    # 001's example are listed with the campaign_name error, not hidden behind it.
+    paging = '"offset": "0", "limit": "10", "total": "1"'
+    reply = OK_SEARCH.replace('"offset": 0, "limit": 10, "total": 1', paging).replace("Global SMS Opt-Out",
+                                                                                      "Everyone")
+    cassette = write(tmp_path / "c.yaml", interaction("POST", SEARCH, "auth_token=t", 200, reply, FORM))
+    [(severity, message, _)] = findings_of(cassette, "community")
+    assert severity == "violation"
+    for error in ("$.records[0].campaign_name: 'Global SMS Opt-Out' was expected",
+                  "$.offset: '0' is not of type 'integer'", "$.limit: '10' is not of type 'integer'",
+                  "$.total: '1' is not of type 'integer'"):
+        assert error in message, message
+
+
+def test_an_undocumented_field_and_a_non_integer_campaign_are_each_reported_once(tmp_path: Path) -> None:
+    body = "auth_token=t&Reason=x&campaign_id=abc"
+    cassette = write(tmp_path / "c.yaml", interaction("POST", SEARCH, body, 200, OK_SEARCH, FORM))
+    messages = [m for _, m, _ in findings_of(cassette)]
+    assert messages == ["undocumented parameter(s): Reason", "campaign_id: 'abc' is not an integer"]
+
+
+def test_a_limit_above_the_maximum_is_reported_in_a_json_body_and_in_a_posts_query_string(
+    tmp_path: Path,
+) -> None:
+    cassette = write(tmp_path / "c.yaml",
+                     interaction("POST", SEARCH, '{"auth_token": "t", "limit": 5000}', 200, OK_SEARCH, JSON),
+                     interaction("POST", SEARCH + "?limit=5000", "auth_token=t", 200, OK_SEARCH, FORM))
+    report = validate_paths([cassette])
+    first, second = ([f.message for f in found] for _, found in report.results)
+    assert "limit: 5000 is greater than the maximum of 1000" in first
+    assert any(m.startswith("body sent as application/json") for m in first)
+    assert "limit: 5000 is greater than the maximum of 1000" in second
+    assert any(m.startswith("parameters in the query string (limit)") for m in second)
+
+
+def test_a_content_type_without_a_body_is_a_note_never_body_sent_as(tmp_path: Path) -> None:
+    cassette = write(tmp_path / "c.yaml",
+                     interaction("POST", SEARCH + "?auth_token=t", "", 200, OK_SEARCH, JSON))
+    found = findings_of(cassette)
+    assert not any("body sent as" in m for _, m, _ in found)
+    assert ("note", "Content-Type application/json sent without a body") in [(s, m) for s, m, _ in found]
+    assert not any(s == "violation" for s, _, _ in found)
+
+
+def test_an_offset_above_the_profiles_maximum_cites_the_document_that_sets_it(tmp_path: Path) -> None:
+    cassette = write(tmp_path / "c.yaml",
+                     interaction("POST", SEARCH, "auth_token=t&offset=200000", 200, OK_SEARCH, FORM),
+                     interaction("POST", SEARCH, "auth_token=t&offset=2000000", 200, OK_SEARCH, FORM))
+    community = [f for f in findings_of(cassette, "community") if f[0] == "violation"]
+    assert community[0] == ("violation", "offset: 200000 is greater than the maximum of 100000",
+                            "000_4120ae5ce1e52dc7.txt (offset: Pagination offset (default 0, max 100000))")
+    lenient = [f for f in findings_of(cassette, "auto") if f[0] == "violation"]
+    assert lenient == [("violation", "offset: 2000000 is greater than the maximum of 1000000",
+                        "001_5cae901d395a1be8.txt (offset: Row offset for pagination (default 0, "
+                        "max 1,000,000))")]

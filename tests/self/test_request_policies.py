@@ -135,3 +135,49 @@ def test_every_built_in_api_names_its_request_policy_and_diff_extractors() -> No
         definition = APIS[name]
         assert definition.request_policy == f"optout_conformance.apis.{name}.request_policy"
         assert definition.diff_extractors == f"optout_conformance.apis.{name}.diff"
+
+
+def test_bounds_no_document_gives_are_notes_for_a_client(convoso: dict[str, Any]) -> None:
+    # No document gives a minimum for limit (000 "max 1000", 001 "max 1000") nor for Avaamo's
+    # per_page (003 "Maximum value: 100"): sending 0 is noted, never a violation.
+    limit = judge("convoso", convoso, convoso_search("auth_token=t&limit=0"), CLIENT_MUST_NOT_SEND)
+    assert [(f.severity, f.message) for f in limit.findings] == [
+        ("note", "limit: 0 is less than the minimum of 1 (no document gives a minimum)")]
+    assert "registry convoso.search.invalid-limit" in limit.findings[0].source
+    avaamo = specs.load_spec("avaamo", "lenient")
+    per_page = judge("avaamo", avaamo, Request("GET", OPT_STATUS, {"per_page": ["0"]}, {"access-token": "t"},
+                                               "", b""), CLIENT_MUST_NOT_SEND)
+    assert [f.severity for f in per_page.findings] == ["note"]
+    assert not per_page.breaks_the_policy
+
+
+def test_a_transport_violation_does_not_stop_the_other_rules(convoso: dict[str, Any]) -> None:
+    query = {"auth_token": ["t"], "phone_number": ["5551234567"], "phone_code": ["1"], "campaign_id": ["-1"],
+             "Reason": ["x"]}
+    request = Request("GET", "/sms-opt-out/insert", query, {"content-type": "application/json"},
+                      "application/json", b"")
+    violations = [f.message for f in judge("convoso", convoso, request, CLIENT_MUST_NOT_SEND).violations]
+    assert violations == ["method GET; every operation is POST", "undocumented parameter(s): Reason",
+                          "campaign_id -1 (purpose type) without a purpose"]
+
+
+def test_arguments_of_a_multipart_body_are_judged_like_form_fields(convoso: dict[str, Any]) -> None:
+    boundary = "b0und4ry"
+    body = "".join(f"--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n"
+                   for name, value in (("auth_token", "t"), ("limit", "5000"))) + f"--{boundary}--\r\n"
+    media = f"multipart/form-data; boundary={boundary}"
+    request = Request("POST", SEARCH, {}, {"content-type": media}, "multipart/form-data", body.encode())
+    messages = [f.message for f in judge("convoso", convoso, request, CLIENT_MUST_NOT_SEND).violations]
+    assert messages[0].startswith("body sent as multipart/form-data")
+    assert messages[1:] == ["limit: 5000 is greater than the maximum of 1000"]
+
+
+def test_query_string_parameters_on_a_post_are_a_note_citing_their_registry_entry(
+    convoso: dict[str, Any],
+) -> None:
+    for profile in ("community", "official", "lenient"):
+        spec = specs.load_spec("convoso", profile)
+        request = Request("POST", SEARCH, {"phone_number": ["5551234567"]}, {}, FORM, b"auth_token=t")
+        found = judge("convoso", spec, request, CLIENT_MUST_NOT_SEND).findings
+        assert [f.severity for f in found] == ["note"], profile
+        assert "convoso.request.query-string-parameters" in found[0].source

@@ -1,11 +1,12 @@
 """``validate``: judge every recorded interaction of any vcrpy cassette against the specs and registry.
 
 Requests are held to :mod:`request_rules` (form encoding, documented parameters, bounds, required
-fields). Replies are held to the response rules the live checks use
-(:func:`optout_conformance.checks.response.reply_violations`: documented shape for the profile,
-WhatCounts SUCCESS/FAILURE text, documented error codes per operation) plus one more: a Convoso
-error that carries a code carries that code's documented message for the operation (or one of the
-documented variants: 6058's text differs between 000 and 001, 6008's between operations).
+fields; every parameter wherever it was sent). Replies are held to the response rules the live
+checks use (:func:`optout_conformance.checks.response.reply_violations`: documented shape for the
+profile with every schema error listed, WhatCounts SUCCESS/FAILURE text, documented error codes
+per operation) plus one more: a Convoso error that carries a code carries that code's documented
+message for the operation (or one of the documented variants: 6058's text differs between 000
+and 001, 6008's between operations).
 
 Profile ``auto`` (the default) and ``lenient`` accept every documented variant: a cassette has no
 probes to fingerprint, so "auto" cannot pin anything and reads as "any documented variant".

@@ -9,9 +9,15 @@ policies to those errors:
   document states (a required argument missing, a wrong type, a value outside a documented
   enumeration, no credentials), so a server must refuse it. Used by the targeted checks and the
   property phase (``checks/requests.py``).
-* :data:`CLIENT_MUST_NOT_SEND` -- what a client must not send: every documented keyword (bounds
-  included, even on a disputed field) is a violation, the spec's own choices (patterns, lengths)
-  are notes. Used by ``validate`` and ``proxy`` (``cassettes/request_rules.py``).
+* :data:`CLIENT_MUST_NOT_SEND` -- what a client must not send: every documented keyword (the
+  stated upper bounds included, even on a disputed field) is a violation, citing the sentence
+  that states it (a bound's sentence is read from the field's registry entries, so it follows the
+  profile the spec is narrowed to); the spec's own choices (patterns, lengths, the minimums no
+  document gives) are notes. Used by ``validate`` and ``proxy`` (``cassettes/request_rules.py``).
+  Every rule runs on every request: how it travelled (method, body encoding, query string) is
+  judged on the request as sent, what its arguments say on the same arguments laid out as the
+  spec documents them (:func:`as_documented`: wherever the client put them -- query string, form,
+  multipart, JSON body); each field is reported once (:func:`merged`).
 
 The vendor-specific part of each policy (form encoding, undocumented fields, numeric fields,
 pages past the end, ...) lives in ``apis/<name>/request_policy.py`` and is reached through the
@@ -22,11 +28,14 @@ definition's ``request_policy`` reference; alias pairs are read from the spec's 
 from __future__ import annotations
 
 import contextlib
+import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
+from email import policy as email_policy
+from email.parser import BytesParser
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError
@@ -34,6 +43,7 @@ from jsonschema.exceptions import ValidationError
 from optout_conformance.checks import shapes
 from optout_conformance.core.apis import APIS, load_reference
 from optout_conformance.core.interaction import parse_json_bounded
+from optout_conformance.registry import get as get_entry
 
 # Keywords whose breach makes a request negative in a way the documents state (a required argument
 # missing, a wrong type, a value outside a documented enumeration, no credentials). Patterns,
@@ -58,6 +68,9 @@ class RequestError:
     disputed: bool = False
     # The JSON Schema keyword broken ("required", "type", "pattern", ...), "security" or "content-type".
     keyword: str = "required"
+    # The field's registry entries (its ``x-discrepancy`` ids) and the keyword's value (the bound).
+    marks: tuple[str, ...] = ()
+    bound: Any = None
 
 
 def _wire_readings(text: str) -> list[Any]:
@@ -92,6 +105,18 @@ def _field_value(values: list[str], schema: dict[str, Any], validator: Draft2020
 def _is_disputed(spec: dict[str, Any], node: Any) -> bool:
     node = shapes.resolve(spec, node)
     return isinstance(node, dict) and "x-discrepancy" in node
+
+
+def _marks(spec: dict[str, Any], *nodes: Any) -> tuple[str, ...]:
+    """The registry ids (``x-discrepancy``) the nodes carry, in order."""
+    found: list[str] = []
+    for node in nodes:
+        node = shapes.resolve(spec, node)
+        mark = node.get("x-discrepancy") if isinstance(node, dict) else None
+        for name in [mark] if isinstance(mark, str) else (mark or []):
+            if str(name) not in found:
+                found.append(str(name))
+    return tuple(found)
 
 
 def _security_errors(spec: dict[str, Any], operation: dict[str, Any], headers: Mapping[str, str],
@@ -189,8 +214,10 @@ def validate_request(
             continue
         validator = validators.at(shapes.follow(spec, parameter_pointers[id(parameter)]) + "/schema")
         value = _field_value(sent, shapes.resolve(spec, schema), validator)
+        marks = _marks(spec, parameter, schema)
         for error in validator.iter_errors(value):
-            errors.append(RequestError(location, name, error.message, disputed, str(error.validator)))
+            errors.append(RequestError(location, name, error.message, disputed, str(error.validator),
+                                       marks, error.validator_value))
     errors += _security_errors(spec, operation, headers, query)
     errors += _alias_errors(operation, query, content_type, body)
     request_body = shapes.resolve(spec, operation.get("requestBody"))
@@ -232,7 +259,14 @@ def validate_request(
         name = _error_field(error)
         prop = body_schema.get("properties", {}).get(name) if name else None
         disputed = _is_disputed(spec, prop) if prop else False
-        errors.append(RequestError("body", name, error.message, disputed, str(error.validator)))
+        if error.validator == "additionalProperties" and isinstance(instance, dict):
+            known = body_schema.get("properties", {})
+            for extra in sorted(str(k) for k in instance if k not in known):
+                errors.append(RequestError("body", extra, f"{extra!r} is not a documented field", False,
+                                           "additionalProperties"))
+            continue
+        errors.append(RequestError("body", name, error.message, disputed, str(error.validator),
+                                   _marks(spec, prop) if prop else (), error.validator_value))
     return errors
 
 
@@ -271,6 +305,22 @@ VIOLATION = "violation"
 NOTE = "note"
 
 
+MULTIPART = "multipart/form-data"
+
+
+def _json_text(value: Any) -> list[str]:
+    """A JSON body's value as the text(s) a form would carry (a list: one per element)."""
+    if isinstance(value, list):
+        return [t for item in value for t in _json_text(item)]
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, bool):
+        return ["true" if value else "false"]
+    if value is None:
+        return [""]
+    return [json.dumps(value, separators=(",", ":"))]
+
+
 @dataclass(frozen=True)
 class Request:
     """A request as it went over the wire: method, spec path, query, headers (lowercase), body."""
@@ -291,14 +341,93 @@ class Request:
         except UnicodeDecodeError:
             return {}
 
-    def sent(self) -> dict[str, list[str]]:
-        """Every argument sent, wherever it travels (query string, then form body)."""
-        arguments = {k: list(v) for k, v in self.query.items()}
+    def body_kind(self) -> str:
+        """What the body is: none, form, multipart, json or other."""
+        if not self.body:
+            return "none"
         if self.content_type.startswith(FORM):
-            for name, values in parse_qs(self.body.decode("utf-8", errors="replace"),
-                                         keep_blank_values=True).items():
-                arguments.setdefault(name, []).extend(values)
+            return "form"
+        if self.content_type.startswith(MULTIPART):
+            return "multipart"
+        if shapes.is_json_media(self.content_type):
+            return "json"
+        return "other"
+
+    def body_arguments(self) -> dict[str, list[str]]:
+        """The arguments the body carries, whatever its encoding: form fields, the text fields of a
+        multipart form, the top-level members of a JSON object (a number as its decimal text)."""
+        kind = self.body_kind()
+        if kind == "form":
+            return parse_qs(self.body.decode("utf-8", errors="replace"), keep_blank_values=True)
+        if kind == "multipart":
+            return _multipart_fields(self.headers.get("content-type", self.content_type), self.body)
+        if kind == "json":
+            try:
+                document = parse_json_bounded(self.body)
+            except ValueError:
+                return {}
+            if isinstance(document, dict):
+                return {str(k): _json_text(v) for k, v in document.items()}
+        return {}
+
+    def sent(self) -> dict[str, list[str]]:
+        """Every argument sent, wherever it travels (query string, then the body)."""
+        arguments = {k: list(v) for k, v in self.query.items()}
+        for name, values in self.body_arguments().items():
+            arguments.setdefault(name, []).extend(values)
         return arguments
+
+
+def _multipart_fields(content_type: str, body: bytes) -> dict[str, list[str]]:
+    """The text fields of a multipart/form-data body ({} when it does not parse)."""
+    try:
+        message = BytesParser(policy=email_policy.HTTP).parsebytes(
+            b"Content-Type: " + content_type.encode("latin-1") + b"\r\n\r\n" + body)
+        fields: dict[str, list[str]] = {}
+        for part in message.iter_parts():
+            name = part.get_param("name", header="content-disposition")
+            if not name or part.get_filename():
+                continue
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", errors="replace") if isinstance(payload, bytes) else ""
+            fields.setdefault(str(name), []).append(text)
+        return fields
+    except Exception:  # a malformed body carries no arguments the rules can read
+        return {}
+
+
+def documented_methods(spec: dict[str, Any], path: str) -> list[str]:
+    """The methods the spec documents for ``path`` (upper case, in the spec's order)."""
+    item = shapes.resolve(spec, spec.get("paths", {}).get(path, {}))
+    return [m.upper() for m in item if m in ("get", "post", "put", "patch", "delete")] if isinstance(
+        item, dict) else []
+
+
+def as_documented(spec: dict[str, Any], request: Request) -> Request:
+    """``request`` laid out as the spec documents it: its method if documented (else the path's
+    first documented one) and every argument, wherever the client put it (query string, form,
+    multipart, JSON), where the operation takes it: query parameters in the query string, the rest
+    in a form body when the operation takes one. What the arguments say is judged on this; where
+    they travelled is judged on the request as sent (:func:`transport_findings`)."""
+    methods = documented_methods(spec, request.path)
+    method = request.method.upper()
+    if methods and method not in methods:
+        method = methods[0]
+    operation = shapes.find_operation(spec, method, request.path)
+    if operation is None:
+        return request
+    arguments = request.sent()
+    body = shapes.resolve(spec, operation.get("requestBody")) or {}
+    if FORM not in body.get("content", {}):
+        return replace(request, method=method, query=arguments, content_type="", body=b"")
+    item = shapes.resolve(spec, spec["paths"][request.path])
+    query_names = {shapes.resolve(spec, p).get("name") for p in
+                   [*item.get("parameters", []), *operation.get("parameters", [])]
+                   if shapes.resolve(spec, p).get("in") == "query"}
+    query = {k: v for k, v in arguments.items() if k in query_names}
+    form = {k: v for k, v in arguments.items() if k not in query_names}
+    return replace(request, method=method, query=query, content_type=FORM,
+                   body=urlencode(form, doseq=True).encode())
 
 
 @dataclass(frozen=True)
@@ -309,6 +438,9 @@ class Finding:
     severity: str  # VIOLATION | NOTE
     message: str
     source: str
+    # The arguments the finding is about: a note on a field a violation already names is dropped
+    # (:func:`merged`), so each field is reported once.
+    fields: tuple[str, ...] = field(default=(), compare=False)
 
     def render(self) -> str:
         mark = "x" if self.severity == VIOLATION else "~"
@@ -333,14 +465,18 @@ class Policy:
 
 SERVER_MUST_REFUSE = Policy("server-must-refuse", DOCUMENTED_NEGATIONS, DISPUTED_NEGATIONS)
 # A client is held to every documented bound even on a disputed field: the disputes are about what
-# a server does with an out-of-bounds value, not about the bound itself. Patterns and lengths in
-# the specs are the reference's choices (see the Convoso spec's header): notes only.
+# a server does with an out-of-bounds value, not about the bound itself. The documents state upper
+# bounds only ("max 1000", "max 100000" / "max 1,000,000", "Maximum value: 100"); no document gives
+# a lower one (limit 0, offset -1, page 0, per_page 0: registry convoso.search.invalid-limit,
+# avaamo.query.page-zero), so the specs' minimums are notes, like their patterns and lengths (the
+# reference's choices, see the Convoso spec's header).
 CLIENT_DOCUMENTED = frozenset(
-    {"required", "type", "enum", "const", "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum",
-     "security", "content-type", "path"}
+    {"required", "type", "enum", "const", "maximum", "exclusiveMaximum", "security", "content-type", "path"}
 )
 CLIENT_MUST_NOT_SEND = Policy("client-must-not-send", CLIENT_DOCUMENTED, CLIENT_DOCUMENTED)
 POLICIES = {p.name: p for p in (SERVER_MUST_REFUSE, CLIENT_MUST_NOT_SEND)}
+LOWER_BOUNDS = frozenset({"minimum", "exclusiveMinimum"})
+UPPER_BOUNDS = frozenset({"maximum", "exclusiveMaximum"})
 
 
 def counts_as_negation(error: RequestError) -> bool:
@@ -368,20 +504,110 @@ def vendor_policy(api: str) -> Any:
     return load_reference(reference, api) if reference else None
 
 
+def _stated_max(bound: Any) -> re.Pattern[str] | None:
+    """A pattern for a sentence stating ``bound`` as a maximum ("max 1000", "max 1,000,000",
+    "Maximum value: 100"), None when the bound is not a number."""
+    if isinstance(bound, bool) or not isinstance(bound, (int, float)):
+        return None
+    number = int(bound) if float(bound).is_integer() else bound
+    spellings = {str(number), f"{number:,}"}
+    alternatives = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+    return re.compile(rf"\bmax(?:imum)?(?: value)?:? ?(?:{alternatives})(?![0-9,])", re.IGNORECASE)
+
+
+def bound_source(error: RequestError) -> str | None:
+    """The sentences stating the bound ``error`` broke, read from the field's registry entries: in
+    a narrowed spec the bound is the profile's (community offset: 000's "max 100000" only), in the
+    permissive one the largest documented (001's "max 1,000,000"). None: no entry quotes it."""
+    pattern = _stated_max(error.bound)
+    if pattern is None or not error.marks:
+        return None
+    stated: dict[str, str] = {}
+    for mark in error.marks:
+        with contextlib.suppress(Exception):
+            for source in get_entry(mark).sources:
+                if pattern.search(source.says):
+                    stated.setdefault(source.file, source.says)
+    return " / ".join(f"{file} ({says})" for file, says in sorted(stated.items())) or None
+
+
+def _is_open_point(mark: str) -> bool:
+    """Whether the registry entry ``mark`` is a point no document fixes (every profile observes)."""
+    try:
+        return bool(get_entry(mark).is_open_point)
+    except Exception:  # an unknown id is test_specs' to report
+        return False
+
+
 def schema_findings(api: str, spec: dict[str, Any], request: Request,
                     policy: Policy = CLIENT_MUST_NOT_SEND) -> list[Finding]:
-    """The spec's errors of ``request`` as findings: a violation where ``policy`` counts them."""
+    """The spec's errors of ``request`` as findings: a violation where ``policy`` counts them.
+
+    A broken upper bound cites the sentences that state it (:func:`bound_source`); a lower bound,
+    a pattern or a length is a note (no document states it)."""
     errors = validate_request(spec, request.method.lower(), request.path, query=request.query,
                               headers=request.headers, content_type=request.content_type, body=request.body)
     findings = []
     for error in errors:
         where = f"{error.field}: " if error.field else ""
         counted = policy.counts(error)
-        findings.append(Finding("request", VIOLATION if counted else NOTE,
-                                f"{where}{error.message}" + ("" if counted else " (reference choice or "
-                                                             "disputed point)"),
-                                source_of(api)))
+        source = (bound_source(error) if error.keyword in UPPER_BOUNDS else None) or source_of(api)
+        if counted:
+            suffix = ""
+        elif error.keyword in LOWER_BOUNDS:
+            suffix = " (no document gives a minimum)"
+            open_points = [m for m in error.marks if _is_open_point(m)]
+            source = source + (f"; registry {', '.join(open_points)}" if open_points else "")
+        elif error.keyword == "additionalProperties":
+            suffix = ""
+        else:
+            suffix = " (reference choice or disputed point)"
+        findings.append(Finding("request", VIOLATION if counted else NOTE, f"{where}{error.message}{suffix}",
+                                source, (error.field,) if error.field else ()))
     return findings
+
+
+def transport_findings(api: str, spec: dict[str, Any], request: Request) -> list[Finding]:
+    """How the request as sent carries its arguments, judged apart from what they say: a body in
+    an encoding the operation does not document is a violation (where a sentence gives the
+    encoding: the API policy's ``BODY_SOURCE``, else a note); a content type without a body,
+    or a body on an operation that takes none, is a note (the arguments are judged all the same)."""
+    methods = documented_methods(spec, request.path)
+    method = request.method.upper() if request.method.upper() in methods else (methods or [""])[0]
+    operation = shapes.find_operation(spec, method, request.path) if method else None
+    if operation is None:
+        return []
+    kind = request.body_kind()
+    declared = list((shapes.resolve(spec, operation.get("requestBody")) or {}).get("content", {}))
+    if kind == "none":
+        if request.content_type:
+            return [Finding("request", NOTE, f"Content-Type {request.content_type} sent without a body",
+                            source_of(api))]
+        return []
+    if not declared:
+        return [Finding("request", NOTE, f"a {request.content_type or 'untyped'} body on {method} "
+                        f"{request.path}, which documents no body (its arguments judged all the same)",
+                        source_of(api))]
+    if not any(shapes.media_matches(m, request.content_type) for m in declared):
+        # A violation where the API's policy names the sentences that give the encoding (its
+        # BODY_SOURCE); otherwise the spec's media type is the reference's choice: a note.
+        stated = getattr(vendor_policy(api), "BODY_SOURCE", None)
+        return [Finding("request", VIOLATION if stated else NOTE,
+                        f"body sent as {request.content_type or '(no content type)'}; documented: "
+                        f"{', '.join(declared)}", stated or source_of(api))]
+    return []
+
+
+def merged(findings: list[Finding]) -> list[Finding]:
+    """Each finding once: exact repeats dropped, and a note dropped when a violation names one of
+    its fields (``Reason``: undocumented; ``campaign_id=abc``: not an integer)."""
+    violated = {name for f in findings if f.severity == VIOLATION for name in f.fields}
+    kept: list[Finding] = []
+    for finding in findings:
+        if finding in kept or (finding.severity == NOTE and violated & set(finding.fields)):
+            continue
+        kept.append(finding)
+    return kept
 
 
 def first(values: Mapping[str, list[str]], name: str) -> str | None:
@@ -476,9 +702,14 @@ def judge(api: str, spec: dict[str, Any], request: Request, policy: Policy, *,
     sent = request.sent()
     disputed = frozenset(disputed_fields(spec, request.method, request.path) & set(sent))
     if policy is CLIENT_MUST_NOT_SEND:
+        # Every rule runs on every request: how it travelled (method, encoding) is judged on the
+        # request as sent, what its arguments say on the same arguments laid out as documented.
+        documented = as_documented(spec, request)
         client = getattr(vendor, "client_findings", None)
-        findings = (client(spec, request) if client is not None
-                    else schema_findings(api, spec, request, policy))
+        findings = transport_findings(api, spec, request) + (
+            client(spec, documented, sent=request) if client is not None
+            else schema_findings(api, spec, documented, policy))
+        findings = merged(findings)
         return Judgement(policy.name, any(f.severity == VIOLATION for f in findings), (), tuple(findings),
                          disputed)
     errors = validate_request(spec, request.method, request.path, query=request.query,

@@ -23,6 +23,7 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import schemathesis
+from jsonschema.exceptions import ValidationError, best_match
 
 from optout_conformance.checks import shapes
 from optout_conformance.checks.judgement import api_of_path, dialect_of, json_or_none, read
@@ -201,6 +202,47 @@ def documented_error_code(reply: Reply, spec: dict[str, Any], let_through: Colle
     )
 
 
+def _branch_errors(error: ValidationError, best: ValidationError | None) -> list[ValidationError]:
+    """Every error of the ``oneOf``/``anyOf`` branch that explains ``error`` (the branch ``best``,
+    the failure's best match, lies in), nested branches expanded alike; any other error is itself."""
+    if error.validator not in ("oneOf", "anyOf") or not error.context:
+        return [error]
+    node = best if best is not None else best_match(error.context)
+    while node is not None and node.parent is not None and node.parent is not error:
+        node = node.parent
+    if node is None or node.parent is not error:  # best lies elsewhere: this node's own best match
+        node = best_match(error.context)
+    branch = node.relative_schema_path[0] if node is not None and node.relative_schema_path else None
+    return [leaf for e in error.context if e.relative_schema_path and e.relative_schema_path[0] == branch
+            for leaf in _branch_errors(e, best)]
+
+
+def every_schema_error(spec: dict[str, Any], reply: Reply) -> list[str]:
+    """Every schema error of a JSON reply under its documented status and media type, the most
+    relevant first ([] when there is none or the reply is not one to read this way): a reply
+    answered as one ``oneOf`` branch lists all that branch's errors, not only the first."""
+    operation = shapes.find_operation(spec, reply.method, reply.path) or {}
+    responses = operation.get("responses", {})
+    status = str(reply.status)
+    key = next((k for k in (status, f"{status[0]}XX", f"{status[0]}xx", "default") if k in responses), None)
+    if key is None:
+        return []
+    content = shapes.resolve(spec, responses[key]).get("content") or {}
+    media = next((m for m in content if shapes.media_matches(m, reply.content_type)), None)
+    if media is None or "schema" not in content[media] or not shapes.is_json_media(reply.content_type):
+        return []
+    instance = reply.json()
+    if instance is None:
+        return []
+    schema_pointer = shapes.pointer("paths", reply.path, reply.method.lower(), "responses", key, "content",
+                                    media, "schema")
+    errors = list(shapes.validators_for(spec).at(schema_pointer).iter_errors(instance))
+    best = best_match(errors)
+    leaves = [leaf for e in errors for leaf in _branch_errors(e, best)]
+    ordered = [best, *(e for e in leaves if e is not best)] if best in leaves else leaves
+    return [f"{shapes.json_path(e)}: {e.message[:300]}" for e in ordered]
+
+
 def profile_shape_conforms(reply: Reply, spec: dict[str, Any]) -> Violation | None:
     """A reply under a documented status matches the profile-narrowed spec (status, type, body).
 
@@ -218,9 +260,10 @@ def profile_shape_conforms(reply: Reply, spec: dict[str, Any]) -> Violation | No
     if errors[0].endswith("is not an operation of the spec"):
         return None  # a method or path no document mentions (coverage phase probes): not judged
     source = source_of(reply.api)
+    listed = (every_schema_error(spec, reply) if errors[0].startswith("$") else None) or errors[:1]
     return Violation(
         f"{reply.method} {reply.path} reply matches the documented shape",
-        received=f"{errors[0]} (HTTP {reply.status} {reply.content_type or 'no content type'})",
+        received=f"{'; '.join(listed)} (HTTP {reply.status} {reply.content_type or 'no content type'})",
         documented=f"the response schema of {reply.method} {reply.path}",
         source=f"{source} (response fields)",
     )

@@ -26,7 +26,15 @@ from optout_conformance.apis.convoso.reference_errors import (
     message_for,
 )
 from optout_conformance.reference.config import GLOBAL, PURPOSE, ReferenceConfig
-from optout_conformance.reference.forms import BodyTooLarge, BodyUndecodable, decimal, read_form
+from optout_conformance.reference.forms import (
+    FORM_URLENCODED,
+    MULTIPART,
+    BodyTooLarge,
+    BodyUndecodable,
+    decimal,
+    media_type,
+    read_form,
+)
 from optout_conformance.reference.store import ConvosoRecord, DuplicateRecord, Store, Where
 
 BLANK = "-BLANK-"
@@ -68,7 +76,7 @@ class ConvosoService:
 
         async def handle(request: Request) -> Response:
             try:
-                fields = await read_form(request, self.config.max_body_bytes)
+                fields = self.read_arguments(request, await read_form(request, self.config.max_body_bytes))
                 self.authenticate(fields)
                 return self.success_response(operation(fields))
             except ConvosoUnauthorized:
@@ -81,6 +89,30 @@ class ConvosoService:
                 return self.bad_request_response(str(exc))
 
         return handle
+
+    def read_arguments(self, request: Request, form: Fields) -> Fields:
+        """The form fields and the query string's parameters, read together (registry
+        ``convoso.request.query-string-parameters``: 001 heads its table "Query Parameters", so
+        they are honoured, never silently dropped). A name in both with different values is
+        refused (HTTP 400 naming it): neither value is dropped without a word. So is a body that
+        carries no form fields (JSON, text) under a query string that does: its fields would be."""
+        fields = dict(form)
+        declared = request.headers.get("content-length", "0").strip()
+        unread = media_type(request) not in (FORM_URLENCODED, MULTIPART) and (
+            not declared.isdigit() or int(declared) > 0)
+        if request.query_params and unread:
+            raise ConvosoBadRequest(f"the {media_type(request) or 'untyped'} body is not read (parameters "
+                                    "travel in a form body or the query string)")
+        query: Fields = {}
+        for name, value in request.query_params.multi_items():
+            query.setdefault(name, value)  # the first value wins, as in a form body
+        for name, value in query.items():
+            if name not in fields:
+                fields[name] = value
+            elif fields[name] != value:
+                raise ConvosoBadRequest(f"{name} given in the query string and the form body with "
+                                        "different values")
+        return fields
 
     def authenticate(self, fields: Fields) -> None:
         """Reject a missing or wrong auth_token (ConvosoUnauthorized)."""

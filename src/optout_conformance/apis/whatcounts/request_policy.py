@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import re
 from typing import Any
-from urllib.parse import parse_qs
 
 from optout_conformance.checks.request_rules import (
-    FORM,
     NOTE,
     VIOLATION,
     Finding,
@@ -30,20 +28,14 @@ DIGITS = re.compile(r"^[0-9]+$")
 
 
 def _arguments(request: Request) -> dict[str, list[str]]:
-    arguments = {k: list(v) for k, v in request.query.items()}
-    if request.method.upper() == "POST" and request.content_type in (FORM, ""):
-        try:
-            form = parse_qs(request.body.decode("utf-8"), keep_blank_values=True)
-        except UnicodeDecodeError:
-            form = {}
-        for name, values in form.items():
-            arguments.setdefault(name, []).extend(values)
-    return arguments
+    """Every argument sent: query string, then the body (form, multipart or JSON)."""
+    return request.sent()
 
 
-def client_findings(spec: dict[str, Any], request: Request) -> list[Finding]:
-    """WhatCounts: alias pairs (one of each), phone numeric, sender_code, the command, nothing else."""
-    method = request.method.upper()
+def client_findings(spec: dict[str, Any], request: Request, *, sent: Request | None = None) -> list[Finding]:
+    """WhatCounts: alias pairs (one of each), phone numeric, sender_code, the command, nothing else
+    (on ``request``: every argument, wherever sent); the method on ``sent`` (the request as sent)."""
+    method = (sent if sent is not None else request).method.upper()
     arguments = _arguments(request)
     findings: list[Finding] = []
     if method not in ("GET", "POST"):
@@ -77,5 +69,5 @@ def client_findings(spec: dict[str, Any], request: Request) -> list[Finding]:
     unknown = sorted(set(arguments) - (operation_fields(spec, "get", request.path) or set()))
     if unknown:
         findings.append(Finding("request", VIOLATION, f"undocumented argument(s): {', '.join(unknown)}",
-                                SOURCE))
+                                SOURCE, tuple(unknown)))
     return findings
