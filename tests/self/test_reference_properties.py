@@ -24,8 +24,8 @@ from optout_conformance.apis.whatcounts.reference import WhatCountsService
 from optout_conformance.checks import properties
 from optout_conformance.checks.judgement import dialect_of
 from optout_conformance.checks.properties import OperationOutcome, PhaseOptions, run_property_phase
+from optout_conformance.checks.registry import load_all
 from optout_conformance.core.apis import APIS
-from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.reference.app import create_app
@@ -113,7 +113,7 @@ def test_odd_input_gets_documented_replies_from_the_reference(api: str, tmp_path
         ctx = RunContext(target=Target(api=api, base_url=url, embedded=True, loopback=True),
                          credentials=credentials(config), profile="lenient",
                          http=HttpClient(url, timeout=5.0))
-        CHECKS[f"{api}.robustness.odd_input_gets_a_documented_reply"].function(ctx)
+        load_all()[f"{api}.robustness.odd_input_gets_a_documented_reply"].function(ctx)
     assert len(ctx.http.exchanges) == len(dialect_of(api).odd_requests(ctx))
 
 
@@ -150,7 +150,7 @@ def test_a_variant_operation_the_target_does_not_serve_is_observed_not_failed(
     config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
     with EmbeddedServer(create_app(config, apis=(api,), **variant)) as server:
         ctx = served_context(server, api, config)
-        CHECKS[f"{api}.properties.generated_requests_follow_the_spec"].function(ctx)
+        load_all()[f"{api}.properties.generated_requests_follow_the_spec"].function(ctx)
     assert [o.discrepancy_id for o in ctx.observations] == [discrepancy_id]
 
 
@@ -159,7 +159,7 @@ def test_read_only_phase_leaves_a_note_for_the_report(tmp_path: Path) -> None:
     with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
         ctx = served_context(server, "convoso", config, loopback=False)
         ctx.max_examples = 1
-        CHECKS["convoso.properties.generated_requests_follow_the_spec"].function(ctx)
+        load_all()["convoso.properties.generated_requests_follow_the_spec"].function(ctx)
     assert len(ctx.notes) == 1 and "read operations only" in ctx.notes[0]
 
 
@@ -183,7 +183,7 @@ def test_remote_target_with_allow_writes_gets_no_generated_writes(tmp_path: Path
     with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
         ctx = served_context(server, "convoso", config, loopback=False)
         ctx.allow_writes, ctx.max_examples = True, 1
-        CHECKS["convoso.properties.generated_requests_follow_the_spec"].function(ctx)
+        load_all()["convoso.properties.generated_requests_follow_the_spec"].function(ctx)
     paths = {e.url.rsplit("/", 1)[-1] for e in ctx.http.exchanges}
     assert paths == {"search"}
     assert len(ctx.notes) == 1 and "nor loopback" in ctx.notes[0] and "fictional" in ctx.notes[0]
