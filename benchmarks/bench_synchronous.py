@@ -19,6 +19,7 @@ from pathlib import Path
 
 import httpx
 
+from optout_conformance.apis.convoso.store import ConvosoStore
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -27,9 +28,10 @@ from optout_conformance.reference.store import Store
 
 def store_rate(db: str, synchronous: str, inserts: int) -> float:
     with Store(db, synchronous=synchronous) as store:
+        records = ConvosoStore(store)
         began = time.perf_counter()
         for n in range(inserts):
-            store.insert_convoso(f"21255{n:05d}", "1", 111, "bench", "", "2026-03-03 12:00:00")
+            records.insert_convoso(f"21255{n:05d}", "1", 111, "bench", "", "2026-03-03 12:00:00")
         return inserts / (time.perf_counter() - began)
 
 

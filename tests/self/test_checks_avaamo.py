@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse, Response
 from optout_conformance.apis.avaamo.checks import S003, to_ms
 from optout_conformance.apis.avaamo.faults import PageHoldsOneEntryTooMany, PageRepeatsAnEntry
 from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
+from optout_conformance.apis.avaamo.store import AvaamoEntry
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
@@ -26,7 +27,6 @@ from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, Che
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.reference.store import AvaamoEntry
 from optout_conformance.runner.context import RunContext
 
 SUBJECT_MODULES = ("optout_conformance.apis.avaamo.checks", "optout_conformance.checks.robustness")

@@ -21,6 +21,7 @@ from optout_conformance.apis.convoso.faithful import InvalidTokenWithHttp422
 from optout_conformance.apis.convoso.faults_data import CampaignFilterIgnored
 from optout_conformance.apis.convoso.reference import ConvosoService
 from optout_conformance.apis.convoso.reference_errors import ConvosoError, ConvosoUnauthorized
+from optout_conformance.apis.convoso.store import ConvosoRecord
 from optout_conformance.checks import fingerprint
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CHECKS, CheckSpec
@@ -30,7 +31,7 @@ from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, Che
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
-from optout_conformance.reference.store import ConvosoRecord, Store, Where
+from optout_conformance.reference.store import Store, Where
 from optout_conformance.runner.context import RunContext
 
 SEED_RECORDS = 150

@@ -19,12 +19,12 @@ from optout_conformance import specs
 from optout_conformance.cassettes.interactions import Interaction as Recorded
 from optout_conformance.cassettes.validate import response_findings
 from optout_conformance.checks import response
+from optout_conformance.checks.coverage import error_code_coverage
 from optout_conformance.checks.judgement import read_reply
 from optout_conformance.checks.robustness import looks_like_a_crash
 from optout_conformance.core.interaction import Exchange
 from optout_conformance.core.reading import ERROR, REJECTION, SUCCESS, UNREADABLE, Reading
-from optout_conformance.core.results import ApiResult
-from optout_conformance.report.coverage import SEEN, error_code_coverage
+from optout_conformance.core.results import SEEN, ApiResult
 
 BASE = "http://127.0.0.1:9"
 SEARCH, INSERT = "/sms-opt-out/search", "/sms-opt-out/insert"

@@ -9,9 +9,12 @@ from pathlib import Path
 
 import pytest
 
+from optout_conformance.apis.avaamo.store import AvaamoStore
+from optout_conformance.apis.convoso.store import ConvosoStore, convoso_rows
+from optout_conformance.apis.whatcounts.store import WhatCountsStore
 from optout_conformance.core.errors import ConfigError, UsageError
 from optout_conformance.reference.config import ReferenceConfig, load_config_file
-from optout_conformance.reference.seed import convoso_rows, fictional_number, seed
+from optout_conformance.reference.seed import fictional_number, seed
 from optout_conformance.reference.store import DuplicateRecord, Store
 
 FIXED_NOW = datetime(2026, 3, 3, 12, 0, 0, tzinfo=UTC)
@@ -19,20 +22,20 @@ CONFIG = ReferenceConfig(now=lambda: FIXED_NOW)
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> Store:
+def store(tmp_path: Path) -> ConvosoStore:
     opened = Store(str(tmp_path / "store.db"))
     seed(opened, CONFIG, 600)
-    return opened
+    return ConvosoStore(opened)
 
 
-def test_a_duplicate_key_is_refused_by_the_database(store: Store) -> None:
+def test_a_duplicate_key_is_refused_by_the_database(store: ConvosoStore) -> None:
     store.insert_convoso("2125550101", "1", 111, "", "", "2026-03-03 12:00:00")
     with pytest.raises(DuplicateRecord):
         store.insert_convoso("2125550101", "1", 111, "x", "y", "2026-03-03 12:00:01")
     store.insert_convoso("2125550101", "1", 222, "", "", "2026-03-03 12:00:00")
 
 
-def test_an_update_onto_an_existing_key_is_refused(store: Store) -> None:
+def test_an_update_onto_an_existing_key_is_refused(store: ConvosoStore) -> None:
     first = store.insert_convoso("2125550102", "1", 111, "", "", "2026-03-03 12:00:00")
     second = store.insert_convoso("2125550103", "1", 111, "", "", "2026-03-03 12:00:00")
     with pytest.raises(DuplicateRecord):
@@ -50,8 +53,8 @@ def test_an_update_onto_an_existing_key_is_refused(store: Store) -> None:
         ("phone_code = ?", ["44"]),
     ],
 )
-def test_pages_equal_a_plain_offset_query(store: Store, where: tuple[str, list[object]]) -> None:
-    plain = sqlite3.connect(store.path)
+def test_pages_equal_a_plain_offset_query(store: ConvosoStore, where: tuple[str, list[object]]) -> None:
+    plain = sqlite3.connect(store.store.path)
     clause = f" WHERE {where[0]}" if where[0] else ""
     for offset in (0, 7, 299, 599):
         expected = [
@@ -63,8 +66,8 @@ def test_pages_equal_a_plain_offset_query(store: Store, where: tuple[str, list[o
         assert [record.id for record in store.page_convoso(where, offset, 50)] == expected
 
 
-def test_unfiltered_pages_stay_right_when_ids_have_gaps(store: Store) -> None:
-    plain = sqlite3.connect(store.path)
+def test_unfiltered_pages_stay_right_when_ids_have_gaps(store: ConvosoStore) -> None:
+    plain = sqlite3.connect(store.store.path)
     plain.execute("DELETE FROM convoso_records WHERE id BETWEEN 10 AND 20")
     plain.commit()
     assert store.count_convoso() == 589
@@ -82,7 +85,7 @@ def test_unfiltered_pages_stay_right_when_ids_have_gaps(store: Store) -> None:
     ]
 
 
-def test_counts_follow_every_write(store: Store) -> None:
+def test_counts_follow_every_write(store: ConvosoStore) -> None:
     before = store.count_convoso(("campaign_id = ?", [111]))
     store.insert_convoso("2125550104", "1", 111, "", "", "2026-03-03 12:00:00")
     assert store.count_convoso(("campaign_id = ?", [111])) == before + 1
@@ -92,12 +95,13 @@ def test_reopening_the_file_keeps_every_record(tmp_path: Path) -> None:
     path = str(tmp_path / "keep.db")
     with Store(path) as first:
         seed(first, CONFIG, 100)
-        first.insert_convoso("2125550105", "1", 0, "", "", "2026-03-03 12:00:00")
-        first.add_whatcounts_stop("12125550105", "120162701555", "reference", "2026-03-03 12:00:00")
+        ConvosoStore(first).insert_convoso("2125550105", "1", 0, "", "", "2026-03-03 12:00:00")
+        WhatCountsStore(first).add_whatcounts_stop("12125550105", "120162701555", "reference",
+                                                   "2026-03-03 12:00:00")
     with Store(path) as second:
-        assert second.count_convoso() == 101
-        assert second.count_avaamo() == 100
-        assert len(second.whatcounts_stops()) == 1
+        assert ConvosoStore(second).count_convoso() == 101
+        assert AvaamoStore(second).count_avaamo() == 100
+        assert len(WhatCountsStore(second).whatcounts_stops()) == 1
         assert sqlite3.connect(path).execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
@@ -139,10 +143,9 @@ def test_config_file_with_an_unknown_key_or_bad_toml_is_refused(tmp_path: Path) 
         load_config_file(tmp_path / "missing.toml")
 
 
-def test_a_file_database_commits_with_synchronous_full(store: Store) -> None:
-    with store._lock:
-        assert store._db.execute("PRAGMA synchronous").fetchone()[0] == 2  # FULL
-        assert store._db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+def test_a_file_database_commits_with_synchronous_full(store: ConvosoStore) -> None:
+    assert store.store.fetchone("PRAGMA synchronous")[0] == 2  # FULL
+    assert store.store.fetchone("PRAGMA journal_mode")[0] == "wal"
 
 
 @pytest.mark.parametrize(("name", "prepare", "message"), [

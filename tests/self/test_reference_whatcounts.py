@@ -53,7 +53,8 @@ def test_stop_is_recorded_once_and_repeats_succeed(server: EmbeddedServer) -> No
     phone = {"phone": "12125550143", "sender_code": "120162701555"}
     assert reply(stop_get(server, **SHORT, **phone)) == SUCCESS
     assert reply(stop_get(server, **SHORT, **phone)) == SUCCESS
-    stops = [stop for stop in server.app.state.store.whatcounts_stops() if stop[0] == "12125550143"]
+    recorded = server.app.state.services["whatcounts"].store.whatcounts_stops()
+    stops = [stop for stop in recorded if stop[0] == "12125550143"]
     assert [stop[:3] for stop in stops] == [("12125550143", "120162701555", "reference")]
 
 

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
+from optout_conformance.checks.coverage import error_code_coverage
 from optout_conformance.core.context import Observation
 from optout_conformance.core.interaction import Exchange
 from optout_conformance.core.results import ApiResult, CheckResult, FingerprintPoint, RunResult
 from optout_conformance.report import html, json_report, junit, terminal
-from optout_conformance.report.coverage import error_code_coverage
 
 SECRET = "tok-123"
 
@@ -57,6 +57,7 @@ def run_result() -> RunResult:
         exchanges=[unknown_campaign, stray, failing],
         duration=1.5,
     )
+    convoso.error_codes = error_code_coverage(convoso)  # as the run computes them
     return RunResult(apis=[convoso], started_at="2026-01-01T00:00:00+00:00", duration=1.6,
                      options={"profile": "auto"})
 

@@ -95,3 +95,49 @@ def test_no_generic_module_decides_by_a_built_in_api_name(module: str) -> None:
     assert _uses(module) == [], f"{module} names an API where it should ask the definition"
 
 
+
+
+def vendor_name_mentions(source: str, filename: str = "<source>") -> list[str]:
+    """``line: text`` for every identifier or string (docstrings aside) containing an API name."""
+    tree = ast.parse(source, filename)
+    docstrings = {
+        id(node.body[0].value) for node in ast.walk(tree)
+        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef))
+        and node.body and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)
+    }
+    found: list[str] = []
+    for node in ast.walk(tree):
+        texts: list[str] = []
+        if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings:
+            texts.append(node.value)
+        elif isinstance(node, ast.Name):
+            texts.append(node.id)
+        elif isinstance(node, ast.Attribute):
+            texts.append(node.attr)
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+            texts.append(node.name)
+        elif isinstance(node, ast.arg):
+            texts.append(node.arg)
+        elif isinstance(node, ast.alias):
+            texts.append(node.asname or node.name)
+        found += [f"{getattr(node, 'lineno', 0)}: {text!r}" for text in texts
+                  if any(name in text.lower() for name in BUILT_IN_NAMES)]
+    return sorted(set(found))
+
+
+def test_a_table_name_in_sql_or_a_vendor_method_is_a_mention() -> None:
+    source = (
+        '"""Stores convoso records."""\n'
+        'SCHEMA = "CREATE TABLE avaamo_entries (id INTEGER)"\n'
+        'def insert_convoso(store): store.add_whatcounts_stop()\n'
+    )
+    assert [m.split(": ", 1)[1] for m in vendor_name_mentions(source)] == [
+        "'CREATE TABLE avaamo_entries (id INTEGER)'", "'add_whatcounts_stop'", "'insert_convoso'"]
+
+
+@pytest.mark.parametrize("module", sorted(
+    path.relative_to(PACKAGE).as_posix() for path in (PACKAGE / "reference").glob("*.py")))
+def test_the_reference_engine_names_no_api_not_even_its_tables(module: str) -> None:
+    """Each API's tables, rows and seed data live in its package (``apis/<name>/store.py``)."""
+    path = PACKAGE / module
+    assert vendor_name_mentions(path.read_text(encoding="utf-8"), str(path)) == []

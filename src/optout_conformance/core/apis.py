@@ -8,6 +8,7 @@ API itself. A definition that fails to load raises ``ApiLoadError`` naming its e
 
 from __future__ import annotations
 
+import inspect
 from importlib.metadata import entry_points
 
 from optout_conformance.core.definition import (
@@ -15,6 +16,8 @@ from optout_conformance.core.definition import (
     ApiInfo,
     ApiLoadError,
     Credential,
+    CredentialField,
+    derive_credentials,
     load_reference,
 )
 from optout_conformance.core.discovery import import_tree
@@ -29,10 +32,13 @@ __all__ = [
     "ApiInfo",
     "ApiLoadError",
     "Credential",
+    "CredentialField",
     "check_profile",
     "definitions",
+    "derive_credentials",
     "discover",
     "import_modules",
+    "is_definition",
     "load_reference",
     "resolve_apis",
 ]
@@ -49,6 +55,20 @@ SERVER_PROFILES = ("community", "official")
 BUILT_IN_ORDER = ("convoso", "whatcounts", "avaamo")
 
 
+# The protocol's members; checked without reading them (``isinstance`` on a runtime protocol reads
+# every attribute on Python 3.11, which would derive the credentials from the spec at discovery).
+_MEMBERS = tuple(sorted(
+    name for name, value in {**dict.fromkeys(ApiDefinition.__annotations__), **vars(ApiDefinition)}.items()
+    if not name.startswith("_") and (value is None or callable(value) or isinstance(value, property))
+))
+
+
+def is_definition(candidate: object) -> bool:
+    """Whether ``candidate`` has every member of ``ApiDefinition`` (none of them evaluated)."""
+    missing = object()
+    return all(inspect.getattr_static(candidate, name, missing) is not missing for name in _MEMBERS)
+
+
 def discover() -> dict[str, ApiDefinition]:
     """Load every entry point of the group: name -> definition (ApiLoadError on any failure)."""
     found: dict[str, ApiDefinition] = {}
@@ -61,7 +81,7 @@ def discover() -> dict[str, ApiDefinition]:
             raise ApiLoadError(
                 f"API entry point {entry.name!r} ({entry.value}) failed to load: {type(exc).__name__}: {exc}"
             ) from None
-        if not isinstance(definition, ApiDefinition):
+        if not is_definition(definition):
             raise ApiLoadError(f"API entry point {entry.name!r} ({entry.value}) is not an ApiDefinition")
         if definition.name != entry.name:
             raise ApiLoadError(

@@ -14,6 +14,8 @@ from optout_conformance.core.errors import EXIT_OK, EXIT_USAGE, EXIT_VIOLATIONS
 from optout_conformance.core.interaction import Exchange
 
 STATUSES = ("passed", "failed", "inconclusive", "skipped", "error")
+# Statuses of a documented error code in the run's coverage table (see CodeCoverage).
+TRIGGERED, SEEN, NOT_SEEN = "triggered", "seen", "not seen"
 # Statuses of a check that ran (skipped ones did not): a run with none of them checked nothing.
 EXECUTED = ("passed", "failed", "inconclusive", "error")
 
@@ -80,6 +82,41 @@ class FingerprintPoint:
         }
 
 
+@dataclass(frozen=True)
+class CodeCoverage:
+    """One documented (operation, code) of an API's error table and whether the run saw it.
+
+    ``status``: *triggered* (a check naming the code got it back; ``check_ids`` are those
+    checks), *seen* (another exchange got it back), or *not seen*. ``excused_by``: the registry
+    entry marking the code as having no documented cause on that operation ("" when none), so
+    that the coverage gate does not require it. The run computes these rows
+    (``checks.coverage``); the reports only render them.
+    """
+
+    operation: str
+    code: int
+    message: str
+    status: str
+    check_ids: tuple[str, ...] = ()
+    excused_by: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "operation": self.operation,
+            "code": self.code,
+            "message": self.message,
+            "status": self.status,
+            "check_ids": list(self.check_ids),
+            "excused_by": self.excused_by or None,
+        }
+
+    @classmethod
+    def from_dict(cls, row: dict[str, Any]) -> CodeCoverage:
+        """A row of the JSON report back (``excused_by`` absent in a report before 1.3: none)."""
+        return cls(str(row["operation"]), int(row["code"]), str(row.get("message", "")), str(row["status"]),
+                   tuple(row.get("check_ids") or ()), str(row.get("excused_by") or ""))
+
+
 @dataclass
 class ApiResult:
     """Everything one API's part of the run produced."""
@@ -97,6 +134,9 @@ class ApiResult:
     # Problems of the run itself on this API (the fingerprint probes crashed, ...).
     notes: list[str] = field(default_factory=list)
     duration: float = 0.0
+    # The documented error codes and whether the run saw each (empty for an API whose replies
+    # carry no numeric codes).
+    error_codes: list[CodeCoverage] = field(default_factory=list)
 
     def count(self, status: str) -> int:
         return sum(1 for c in self.checks if c.status == status)

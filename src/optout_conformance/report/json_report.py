@@ -16,9 +16,8 @@ import jsonschema
 
 from optout_conformance import __version__ as tool_version
 from optout_conformance.core.results import STATUSES, ApiResult, RunResult, jsonable
-from optout_conformance.report.coverage import error_code_coverage
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 SCHEMA_FILE = Path(__file__).with_name("report.schema.json")
 
 
@@ -67,7 +66,7 @@ def api_document(api: ApiResult) -> dict[str, Any]:
             }
             for o in api.observations
         ],
-        "error_codes": [row.to_dict() for row in error_code_coverage(api)],
+        "error_codes": [row.to_dict() for row in api.error_codes],
         "exchange_count": len(api.exchanges),
         "notes": list(api.notes),
         "duration": round(api.duration, 3),

@@ -33,6 +33,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
+from optout_conformance.checks.coverage import error_code_coverage
 from optout_conformance.config import Settings
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
@@ -205,7 +206,7 @@ class ApiSession:
     def api_result(self, results: list[CheckResult]) -> ApiResult:
         """The API's result from ``results`` and what the context gathered so far."""
         ctx = self.ctx
-        return ApiResult(
+        result = ApiResult(
             api=self.target.api,
             base_url=self.target.base_url,
             embedded=self.target.embedded,
@@ -219,6 +220,8 @@ class ApiSession:
             notes=list(ctx.notes),  # what checks noted about the run itself
             duration=time.perf_counter() - self._started,
         )
+        result.error_codes = error_code_coverage(result)  # the reports only render these rows
+        return result
 
 
 def run_api(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optout_conformance.core.definition import ApiInfo, Credential
+from optout_conformance.core.definition import ApiInfo, CredentialField
 
 PACKAGE = __name__
 
@@ -12,7 +12,10 @@ DEFINITION = ApiInfo(
     spec_file="avaamo-sms-opt-status.yaml",
     base_path="/api/v2",
     sources=("003_725be0800b974dd2.txt",),
-    credentials=(Credential("token", ("access-token",), "header", "OPTOUT_CONFORMANCE_TOKEN"),),
+    # Wire name and place from the spec's security scheme (access-token, a header).
+    credential_fields=(
+        CredentialField("token", "#/components/securitySchemes/AccessToken", "OPTOUT_CONFORMANCE_TOKEN"),
+    ),
     check_modules=(f"{PACKAGE}.checks",),
     fault_modules=(f"{PACKAGE}.faults",),
     # Longest suffix first: the mapper tries them in order.

@@ -9,8 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from optout_conformance.apis.avaamo.reference import AvaamoService
+from optout_conformance.apis.avaamo.store import AvaamoEntry
 from optout_conformance.core.faults import fault
-from optout_conformance.reference.store import AvaamoEntry
 from optout_conformance.reference.transport import CRASH_PAGE, InputGate, looks_odd
 
 PAGES = "avaamo.pagination."

@@ -17,9 +17,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from optout_conformance.apis.avaamo import store as tables
+from optout_conformance.apis.avaamo.store import AvaamoEntry, AvaamoStore, AvaamoTables
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.forms import decimal
-from optout_conformance.reference.store import AvaamoEntry, Store, Where
+from optout_conformance.reference.store import Store, Where
 
 DEFAULT_PAGE = 1
 DEFAULT_PER_PAGE = 25
@@ -45,9 +47,13 @@ class AvaamoUnauthorized(Exception):
 class AvaamoService:
     """The opt-status listing over a Store, for one ReferenceConfig."""
 
+    # The store's table and seed entries of this API (apis/avaamo/store.py).
+    TABLES = AvaamoTables
+    seed_store = staticmethod(tables.seed)
+
     def __init__(self, config: ReferenceConfig, store: Store) -> None:
         self.config = config
-        self.store = store
+        self.store = AvaamoStore(store)
 
     def routes(self) -> list[Route]:
         return [

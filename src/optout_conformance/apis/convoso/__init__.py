@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optout_conformance.core.definition import ApiInfo, Credential
+from optout_conformance.core.definition import ApiInfo, CredentialField
 
 PACKAGE = __name__
 
@@ -12,7 +12,10 @@ DEFINITION = ApiInfo(
     spec_file="convoso-sms-opt-out.yaml",
     base_path="/v1",
     sources=("000_4120ae5ce1e52dc7.txt", "001_5cae901d395a1be8.txt"),
-    credentials=(Credential("token", ("auth_token",), "form", "OPTOUT_CONFORMANCE_TOKEN"),),
+    # Wire name from the spec's security scheme (auth_token); it travels in every form body.
+    credential_fields=(
+        CredentialField("token", "#/components/securitySchemes/AuthToken", "OPTOUT_CONFORMANCE_TOKEN"),
+    ),
     server_profiles=("community", "official"),
     check_modules=(f"{PACKAGE}.checks",),
     fault_modules=(f"{PACKAGE}.faults", f"{PACKAGE}.faults_data"),

@@ -13,8 +13,9 @@ from starlette.responses import JSONResponse, Response
 
 from optout_conformance.apis.convoso.reference import MAX_LIMIT, ConvosoService, Fields
 from optout_conformance.apis.convoso.reference_errors import ConvosoError
+from optout_conformance.apis.convoso.store import ConvosoRecord
 from optout_conformance.core.faults import fault
-from optout_conformance.reference.store import ConvosoRecord, Where
+from optout_conformance.reference.store import Where
 from optout_conformance.reference.transport import (
     CRASH_PAGE,
     Headers,

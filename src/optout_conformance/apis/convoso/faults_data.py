@@ -16,6 +16,7 @@ from starlette.responses import Response
 
 from optout_conformance.apis.convoso.reference import BLANK, NOT_BLANK, ConvosoService, Fields
 from optout_conformance.apis.convoso.reference_errors import ConvosoError, ConvosoUnauthorized
+from optout_conformance.apis.convoso.store import ConvosoStore
 from optout_conformance.core.faults import fault
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.store import DuplicateRecord, Store, Where
@@ -118,7 +119,7 @@ class FiltersCombinedWithOr(ConvosoService):
 class _WriteBehindStore:
     """A store whose inserts land in a queue that is never flushed (reads see the old data)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: ConvosoStore) -> None:
         self._store = store
         self._queued: set[tuple[str, str, int]] = set()
 
@@ -144,7 +145,7 @@ class InsertNotVisible(ConvosoService):
 
     def __init__(self, config: ReferenceConfig, store: Store) -> None:
         super().__init__(config, store)
-        self.store = _WriteBehindStore(store)  # type: ignore[assignment]
+        self.store = _WriteBehindStore(self.store)  # type: ignore[assignment]
 
 
 @fault("convoso-update-not-applied", api="convoso", family="state",

@@ -13,7 +13,8 @@ from typing import Any
 
 from optout_conformance.apis.convoso.reference import ConvosoService
 from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, ConvosoError
-from optout_conformance.reference.store import ConvosoRecord, Where
+from optout_conformance.apis.convoso.store import ConvosoRecord
+from optout_conformance.reference.store import Where
 
 # 000's Error Handling table: the texts of errors it documents without a code.
 DOCUMENTED_UNCODED = frozenset({
@@ -134,12 +135,7 @@ class ConvosoUpdateReplacesOther(ConvosoService):
             fields.get("phone_code") or record.phone_code,
             int(fields["campaign_id"]) if fields.get("campaign_id") else record.campaign_id,
         )
-        with self.store._lock:
-            self.store._db.execute(
-                "DELETE FROM convoso_records WHERE phone_number = ? AND phone_code = ? AND campaign_id = ?"
-                " AND id != ?", (*key, record.id),
-            )
-            self.store._wrote()
+        self.store.delete_other_convoso(*key, keep=record.id)
         return super().update(fields)
 
 

@@ -17,6 +17,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from optout_conformance.apis.convoso import store as tables
 from optout_conformance.apis.convoso.reference_errors import (
     COMMUNITY,
     INVALID_TOKEN,
@@ -25,6 +26,7 @@ from optout_conformance.apis.convoso.reference_errors import (
     ConvosoUnauthorized,
     message_for,
 )
+from optout_conformance.apis.convoso.store import ConvosoRecord, ConvosoStore, ConvosoTables
 from optout_conformance.reference.config import GLOBAL, PURPOSE, ReferenceConfig
 from optout_conformance.reference.forms import (
     FORM_URLENCODED,
@@ -35,7 +37,7 @@ from optout_conformance.reference.forms import (
     media_type,
     read_form,
 )
-from optout_conformance.reference.store import ConvosoRecord, DuplicateRecord, Store, Where
+from optout_conformance.reference.store import DuplicateRecord, Store, Where
 
 BLANK = "-BLANK-"
 NOT_BLANK = "-NOTBLANK-"
@@ -54,9 +56,13 @@ Fields = dict[str, str]
 class ConvosoService:
     """The three Convoso operations over a Store, for one ReferenceConfig."""
 
+    # The store's tables and seed rows of this API (apis/convoso/store.py).
+    TABLES = ConvosoTables
+    seed_store = staticmethod(tables.seed)
+
     def __init__(self, config: ReferenceConfig, store: Store) -> None:
         self.config = config
-        self.store = store
+        self.store = ConvosoStore(store)
 
     def routes(self) -> list[Route]:
         """The operations' routes, relative to the app root (``/v1/...``)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from optout_conformance.core.definition import ApiInfo, Credential
+from optout_conformance.core.definition import ApiInfo, CredentialField
 
 PACKAGE = __name__
 
@@ -12,10 +12,13 @@ DEFINITION = ApiInfo(
     spec_file="whatcounts-sms-stop.yaml",
     base_path="/bin",
     sources=("002_b0345f491e7a5826.txt",),
-    credentials=(
-        Credential("realm", ("realm", "r"), "query-or-form", "OPTOUT_CONFORMANCE_REALM"),
-        Credential("password", ("pwd", "p"), "query-or-form", "OPTOUT_CONFORMANCE_PASSWORD"),
-        Credential("sender_code", ("sender_code",), "query-or-form", "OPTOUT_CONFORMANCE_SENDER_CODE"),
+    # Wire names from the spec's security schemes and the operations' x-aliases (realm/r, pwd/p);
+    # sender_code is a plain parameter. Each travels in the query string or a POST form body.
+    credential_fields=(
+        CredentialField("realm", "#/components/securitySchemes/Realm", "OPTOUT_CONFORMANCE_REALM"),
+        CredentialField("password", "#/components/securitySchemes/Password", "OPTOUT_CONFORMANCE_PASSWORD"),
+        CredentialField("sender_code", "#/components/parameters/SenderCode",
+                        "OPTOUT_CONFORMANCE_SENDER_CODE"),
     ),
     check_modules=(f"{PACKAGE}.checks",),
     fault_modules=(f"{PACKAGE}.faults",),

@@ -14,6 +14,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from optout_conformance.apis.whatcounts.store import WhatCountsStore, WhatCountsTables
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.forms import BodyTooLarge, BodyUndecodable, read_form
 from optout_conformance.reference.store import Store
@@ -38,9 +39,12 @@ class StopFailure(Exception):
 class WhatCountsService:
     """The ``api_web`` endpoint over a Store, for one ReferenceConfig."""
 
+    # The store's table of this API (apis/whatcounts/store.py); nothing is seeded.
+    TABLES = WhatCountsTables
+
     def __init__(self, config: ReferenceConfig, store: Store) -> None:
         self.config = config
-        self.store = store
+        self.store = WhatCountsStore(store)
 
     def routes(self) -> list[Route]:
         return [Route("/bin/api_web", self.handle, methods=["GET", "POST"])]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from optout_conformance.core.definition import ApiInfo, Credential
+from optout_conformance.core.definition import ApiInfo, CredentialField
 
 HERE = Path(__file__).resolve().parent
 
@@ -16,7 +16,10 @@ DEFINITION = ApiInfo(
     sources=("fourth_status.txt",),
     spec_dir=HERE / "openapi",
     sources_dir=HERE / "sources",
-    credentials=(Credential("token", ("api_key",), "query", "OPTOUT_CONFORMANCE_TOKEN"),),
+    # api_key, a query parameter, as its spec's security scheme says.
+    credential_fields=(
+        CredentialField("token", "#/components/securitySchemes/ApiKey", "OPTOUT_CONFORMANCE_TOKEN"),
+    ),
     check_modules=(f"{__name__}.checks",),
     fault_modules=(f"{__name__}.faults",),
     operations=(("/status.json", "/status.json"),),
