@@ -23,10 +23,11 @@ from __future__ import annotations
 import contextlib
 import copy as copying
 import json
+import os
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urljoin
@@ -37,24 +38,31 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 from vcr.request import Request as VcrRequest
-from vcr.serialize import serialize
-from vcr.serializers import yamlserializer
+from vcr.serialize import deserialize
+from vcr.serializers import compat, yamlserializer
 
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.interactions import Interaction, identify
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
-from optout_conformance.cassettes.scrub import PLACEHOLDER, Scrubber, credential_values
+from optout_conformance.cassettes.scrub import (
+    PLACEHOLDER,
+    TRUNCATED_HEADER,
+    Scrubber,
+    credential_values,
+    file_leaks,
+)
 from optout_conformance.cassettes.validate import response_findings, spec_for
+from optout_conformance.config import MIN_SECRET_LENGTH, parse_targets
 from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import UsageError
 from optout_conformance.core.http import BoundedReply, async_deadline_client, fetch_bounded
+from optout_conformance.core.interaction import KEPT_OF_TRUNCATED, JsonTooDeep, parse_json_bounded
 from optout_conformance.core.interaction import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
-from optout_conformance.core.interaction import JsonTooDeep, parse_json_bounded
 from optout_conformance.core.urls import TargetUrl, UrlError, parse_url
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer, bind, uvicorn_server
-from optout_conformance.runner.targets import embedded_credentials
+from optout_conformance.runner.targets import embedded_credentials, server_profile
 
 # The largest request body a client may send through the proxy; a bigger one is answered 413.
 MAX_BODY_BYTES = 1024 * 1024
@@ -65,50 +73,168 @@ SKIPPED_RESPONSE_HEADERS = frozenset({"content-length", "connection", "transfer-
                                       "keep-alive", "date", "server"})
 CASSETTE_NAME = "proxy.yaml"
 VIOLATIONS_NAME = "violations.json"
+CASSETTE_HEADER = b"version: 1\ninteractions:"
+EMPTY_INTERACTIONS = b" []\n"
+# The most bytes one interaction adds to the cassette: a request body is at most 1 MiB (larger is
+# answered 413, never read whole) and a reply at most 2 MiB (the transport's cap; larger is 502), but
+# YAML escaping can grow binary bodies several times over; past this both bodies are cut.
+MAX_WRITTEN_PER_INTERACTION = 4 * 1024 * 1024
+# The findings kept in memory (``ProxyLog.recent``): the last few, for tests and the terminal.
+RECENT_FINDINGS = 200
 
 
-@dataclass
 class ProxyLog:
-    """Findings and traffic of a proxy session, written to ``out`` after every request."""
+    """Counts of a proxy session, and its two files under ``out`` written append-only.
 
-    out: Path | None
-    secrets: set[str] = field(default_factory=set)
-    findings: list[dict[str, Any]] = field(default_factory=list)
-    traffic: list[tuple[VcrRequest, dict[str, Any]]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
+    * ``proxy.yaml``: ``version: 1`` then ``interactions:`` and one ``- request: … response: …``
+      item appended per interaction (one ``write``, then flush): a vcrpy cassette at every moment.
+      With no interaction yet it reads ``interactions: []``; the first item replaces the ``[]``.
+    * ``violations.json``: a JSON array, ``[`` … ``]``; each finding is one line written over the
+      closing ``]`` (which is written again after it): a valid array at every moment, O(1) per
+      finding.
+
+    Nothing grows in memory with the traffic: counts, and the last :data:`RECENT_FINDINGS`
+    findings. Every write is scrubbed with every secret known at that moment, see the module
+    docstring for why that is every secret the written text can hold.
+    """
+
+    def __init__(self, out: Path | None, secrets: Iterable[str] = ()) -> None:
+        self.out = out
+        self.secrets: set[str] = {s for s in secrets if s}
+        self.lock = threading.Lock()
+        self.interactions = 0
+        self.finding_count = 0
+        self.violation_count = 0
+        self.rescrubs = 0  # whole-file rewrites for a secret learned after text holding it was written
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT_FINDINGS)
+        self._scrubber = Scrubber(self.secrets)
+        self._cassette_end = 0
+        self._findings_end = 0
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            self.cassette_path.write_bytes(CASSETTE_HEADER + EMPTY_INTERACTIONS)
+            self._cassette_end = len(CASSETTE_HEADER)
+            self.findings_path.write_bytes(b"[\n]\n")
+            self._findings_end = 2
+
+    @property
+    def cassette_path(self) -> Path:
+        return (self.out or Path()) / CASSETTE_NAME
+
+    @property
+    def findings_path(self) -> Path:
+        return (self.out or Path()) / VIOLATIONS_NAME
 
     @property
     def scrubber(self) -> Scrubber:
-        return Scrubber(self.secrets)
+        """A scrubber of every secret known so far (rebuilt only when a secret is learned)."""
+        return self._scrubber
 
-    @property
-    def violations(self) -> list[dict[str, Any]]:
-        return [f for f in self.findings if f["severity"] == VIOLATION]
+    def learn(self, found: Iterable[str]) -> None:
+        """Add credential values; text already written that holds a new one is rewritten scrubbed."""
+        with self.lock:
+            new = {s for s in found if s and s not in self.secrets}
+            if not new:
+                return
+            self.secrets |= new
+            self._scrubber = Scrubber(self.secrets)
+            if self.out is not None and (self.interactions or self.finding_count):
+                self._rescrub(Scrubber(new))
 
     def add(self, method: str, path: str, found: Iterable[Finding], request: VcrRequest,
             response: dict[str, Any]) -> None:
+        """Count and append one interaction and its findings (scrubbed) to the files."""
+        stamp = round(time.time(), 3)
+        entries = [{"time": stamp, "method": method, "path": path, "part": finding.part,
+                    "severity": finding.severity, "message": finding.message, "source": finding.source}
+                   for finding in found]
         with self.lock:
-            for finding in found:
-                self.findings.append({"time": round(time.time(), 3), "method": method, "path": path,
-                                      "part": finding.part, "severity": finding.severity,
-                                      "message": finding.message, "source": finding.source})
-            self.traffic.append((request, response))
-            self._write()
+            self.interactions += 1
+            self.finding_count += len(entries)
+            self.violation_count += sum(1 for e in entries if e["severity"] == VIOLATION)
+            self.recent.extend(entries)
+            if self.out is None:
+                return
+            scrubber = self._scrubber
+            if entries:
+                lines = [scrubber.text(json.dumps(entry, ensure_ascii=False)) for entry in entries]
+                text = ("" if self._findings_end == 2 else ",\n") + ",\n".join(
+                    "  " + line for line in lines)
+                self._findings_end = _write_at(self.findings_path, self._findings_end,
+                                               text.encode("utf-8"), b"\n]\n")
+            item = _cassette_item(scrubber, request, response)
+            if self._cassette_end == len(CASSETTE_HEADER):
+                item = b"\n" + item  # "interactions:" followed by its first item instead of " []"
+            self._cassette_end = _write_at(self.cassette_path, self._cassette_end, item, b"")
 
-    def _write(self) -> None:
-        if self.out is None:
-            return
-        self.out.mkdir(parents=True, exist_ok=True)
-        scrubber = self.scrubber
-        findings = scrubber.text(json.dumps(self.findings, indent=2))
-        (self.out / VIOLATIONS_NAME).write_text(findings + "\n", encoding="utf-8")
-        requests, responses = [], []
-        for request, response in self.traffic:
-            copy = VcrRequest(request.method, request.uri, request.body, dict(request.headers))
-            requests.append(scrubber.before_record_request(copy))
-            responses.append(scrubber.before_record_response(copying.deepcopy(response)))
-        text = serialize({"requests": requests, "responses": responses}, yamlserializer)
-        (self.out / CASSETTE_NAME).write_text(text, encoding="utf-8")
+    def _rescrub(self, new: Scrubber) -> None:
+        """Rewrite the files scrubbed if they hold a newly learned secret (in any encoded form).
+
+        Only a value first seen in a reply and sent as a credential by a later request gets here
+        (see the module docstring): its cost is one read of the files per secret learned late."""
+        cassette = self.cassette_path.read_bytes()
+        if new.contains_secret(cassette) or file_leaks(self.cassette_path, new):
+            requests, responses = deserialize(cassette.decode("utf-8"), yamlserializer)[:2]
+            items = b"".join(_cassette_item(self._scrubber, request, response)
+                             for request, response in zip(requests, responses, strict=True))
+            _replace(self.cassette_path, CASSETTE_HEADER + (b"\n" + items if items else EMPTY_INTERACTIONS))
+            self._cassette_end = len(CASSETTE_HEADER) + (1 + len(items) if items else 0)
+            self.rescrubs += 1
+        findings = self.findings_path.read_bytes()
+        if new.contains_secret(findings):
+            entries = json.loads(findings)
+            lines = [self._scrubber.text(json.dumps(entry, ensure_ascii=False)) for entry in entries]
+            text = "[\n" + ",\n".join("  " + line for line in lines) + ("\n" if lines else "")
+            data = text.encode("utf-8")
+            _replace(self.findings_path, data + b"]\n")
+            self._findings_end = len(data) - (1 if lines else 0)
+            self.rescrubs += 1
+
+
+def _cassette_item(scrubber: Scrubber, request: VcrRequest, response: dict[str, Any]) -> bytes:
+    """One scrubbed ``- request: … response: …`` item of a vcrpy cassette, at most
+    :data:`MAX_WRITTEN_PER_INTERACTION` bytes (larger: both bodies are cut to their first
+    ``KEPT_OF_TRUNCATED`` bytes, marked by the ``TRUNCATED_HEADER`` reply header)."""
+    copy = VcrRequest(request.method, request.uri, request.body, dict(request.headers))
+    scrubbed_request = scrubber.before_record_request(copy)
+    scrubbed_response = scrubber.before_record_response(copying.deepcopy(response))
+    item = _yaml_item(scrubbed_request, scrubbed_response)
+    if len(item) <= MAX_WRITTEN_PER_INTERACTION:
+        return item
+    if isinstance(scrubbed_request.body, bytes | str):
+        scrubbed_request.body = scrubbed_request.body[:KEPT_OF_TRUNCATED]
+    body = scrubbed_response.get("body", {})
+    if isinstance(body.get("string"), bytes | str):
+        body["string"] = body["string"][:KEPT_OF_TRUNCATED]
+    scrubbed_response.setdefault("headers", {})[TRUNCATED_HEADER] = [
+        f"interaction larger than {MAX_WRITTEN_PER_INTERACTION} bytes written; the first "
+        f"{KEPT_OF_TRUNCATED} bytes of each body recorded"]
+    return _yaml_item(scrubbed_request, scrubbed_response)
+
+
+def _yaml_item(request: VcrRequest, response: dict[str, Any]) -> bytes:
+    # vcr.serialize.serialize's conversion of one interaction, dumped as a one-item YAML sequence
+    interaction = {"request": compat.convert_to_unicode(request._to_dict()),
+                   "response": compat.convert_to_unicode(response)}
+    return str(yamlserializer.serialize([interaction])).encode("utf-8")
+
+
+def _write_at(path: Path, offset: int, data: bytes, tail: bytes) -> int:
+    """Write ``data + tail`` at ``offset`` in one write, cut the file there, flush; the offset
+    after ``data`` (where the next write goes, over ``tail``)."""
+    with path.open("r+b") as file:
+        file.seek(offset)
+        file.write(data + tail)
+        file.truncate()
+        file.flush()
+    return offset + len(data)
+
+
+def _replace(path: Path, data: bytes) -> None:
+    """Replace a file's content atomically (a reader sees the old file or the new one)."""
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
 
 
 def _media_type(value: str) -> str:
@@ -123,6 +249,14 @@ def upstream_url(upstream: str) -> TargetUrl:
     except UrlError as exc:
         raise UsageError(f"invalid --upstream URL: {exc}",
                          hint="the API's base URL, e.g. http://127.0.0.1:8000/v1, or `reference`") from None
+
+
+def upstream_base(api: str, upstream: str) -> str:
+    """The upstream's base URL for ``api``: a URL without a path (``http://127.0.0.1:8000``) is the
+    API's host and gets the API's base path (``/v1``, ``/bin``, ``/api/v2``), as ``run --target``
+    does (``config.parse_targets``); a URL with a path is taken as given."""
+    checked = str(upstream_url(upstream))  # the --upstream error message for a bad URL
+    return parse_targets([checked], [api], api)[api]
 
 
 async def _bounded_body(request: Request) -> bytes | None:
@@ -182,8 +316,8 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
     deadline over connect, headers and body (``timeout``), at most 2 MiB of a reply, redirects
     passed on, never followed. ``upstream`` must pass :func:`upstream_url` (UsageError otherwise)."""
     base_path = APIS[api].base_path
-    base = upstream_url(upstream)
-    log = ProxyLog(Path(out) if out is not None else None, secrets={s for s in secrets if s})
+    base = upstream_url(upstream_base(api, upstream))
+    log = ProxyLog(Path(out) if out is not None else None, secrets=[s for s in secrets if s])
     clients: dict[str, httpx.AsyncClient] = {}
 
     @contextlib.asynccontextmanager
@@ -201,7 +335,7 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
         return clients["upstream"]
 
     def say(line: str) -> None:
-        echo(Scrubber(log.secrets).text(line))  # no terminal line shows a credential
+        echo(log.scrubber.text(line))  # no terminal line shows a credential
 
     async def forward(request: Request) -> Response:
         path = request.url.path
@@ -213,8 +347,8 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             return Response(f"request body larger than {MAX_BODY_BYTES} bytes\n", status_code=413,
                             media_type="text/plain", headers={"connection": "close"})
         headers = {k.lower(): v for k, v in request.headers.items()}
-        with log.lock:
-            log.secrets |= credential_values(f"{path}?{query}", headers, body)
+        # learned before anything of this request is written or printed
+        log.learn(credential_values(f"{path}?{query}", headers, body))
         found: list[Finding] = []
         operation = identify(path)
         spec: dict[str, Any] | None = None
@@ -253,16 +387,18 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             reply_headers = httpx.Headers({"content-type": "text/plain"})
             say(f"{request.method} {path}: upstream {target.split('?')[0]} failed: {problem} "
                 f"(answered {status})")
-        item = Interaction(cassette="proxy", index=len(log.traffic), method=request.method,
+        item = Interaction(cassette="proxy", index=log.interactions, method=request.method,
                            uri=str(request.url), request_headers=headers, request_body=body, status=status,
                            response_headers={k.lower(): v for k, v in reply_headers.items()},
                            response_body=content, api=operation[0] if operation else None,
                            spec_path=operation[1] if operation else None)
         if spec is not None and failure is None:
             found += response_findings(item, spec)
-        with log.lock:
-            cookies = {"set-cookie": reply_headers.get_list("set-cookie")}
-            log.secrets |= credential_values("", {}, None, cookies)
+        # credentials a reply hands out (cookies, credential fields of its body), before it is written
+        cookies = {"set-cookie": reply_headers.get_list("set-cookie")}
+        log.learn(credential_values("", {}, None, cookies))
+        if undecodable is None:  # shorter values of a reply's fields named like credentials are words
+            log.learn(v for v in credential_values("", {}, content) if len(v) >= MIN_SECRET_LENGTH)
         for finding in found:
             if finding.severity == VIOLATION or (finding.severity == NOTE and finding.part == "response"):
                 say(f"{request.method} {path}: {finding.render()}")
@@ -287,9 +423,12 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
 
 
 @contextlib.contextmanager
-def reference_upstream(api: str) -> Any:
-    """An embedded reference server on 127.0.0.1 (default settings); yields the API's base URL."""
-    with EmbeddedServer(create_app(ReferenceConfig()), host="127.0.0.1", port=0) as server:
+def reference_upstream(api: str, profile: str = "auto") -> Any:
+    """An embedded reference server on 127.0.0.1 running the profile ``run`` gives it for
+    ``profile`` (``runner.targets.server_profile``: official stays official; auto, lenient and
+    community run community); default credentials. Yields the API's base URL."""
+    config = ReferenceConfig(profile=server_profile(profile))
+    with EmbeddedServer(create_app(config), host="127.0.0.1", port=0) as server:
         yield server.url(api)
 
 
@@ -301,10 +440,10 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
     with contextlib.ExitStack() as stack:
         stack.callback(sock.close)
         if upstream == "reference":
-            upstream = stack.enter_context(reference_upstream(api))
+            upstream = stack.enter_context(reference_upstream(api, profile))
             secrets = [*secrets, *embedded_credentials().secrets()]
         else:
-            upstream = str(upstream_url(upstream))
+            upstream = upstream_base(api, upstream)
         app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo,
                                timeout=timeout)
         bound = sock.getsockname()[1]
