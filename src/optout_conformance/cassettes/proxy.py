@@ -5,25 +5,54 @@ at ``http://127.0.0.1:PORT/v1`` instead of ``https://api.convoso.com/v1``. Every
 by :mod:`request_rules` *before* it is forwarded (limit above 1000, missing auth_token, JSON instead
 of form encoding, non-numeric phone, undocumented parameters, missing required fields, ...);
 every reply by the same response rules as ``validate``. Each finding is printed on the terminal
-and appended to a JSON file (a JSON array, rewritten whole after each request so it is always
-valid JSON), and the traffic is saved as one vcrpy cassette, with every credential value seen in
-a request (or given on the command line) scrubbed.
+(violations, and notes about replies) and appended to ``violations.json``; the traffic is appended
+to ``proxy.yaml``, a vcrpy cassette.
+
+**Recording at constant cost.** Both files are written append-only, one interaction at a time, in
+one ``write`` each, so a request costs the same after 10,000 requests as after one, and both files
+are valid at every moment (after each request, when the proxy stops, on Ctrl-C or SIGTERM, which
+uvicorn turns into a graceful stop that lets a running request finish): the cassette is
+``version: 1`` / ``interactions:`` followed by ``- request: … response: …`` items in vcrpy's own
+YAML (its serializer, one item at a time; ``interactions: []`` before the first), the findings a
+JSON array whose closing ``]`` each new finding overwrites and writes again. Memory does not grow
+with the traffic (:class:`ProxyLog` keeps counts and the last :data:`RECENT_FINDINGS` findings).
+Sizes: a request body over 1 MiB is answered 413 without being read whole, forwarded or written
+(its Content-Length, or counted while it streams in); a reply over 2 MiB is answered 502 (the
+transport reads no more); one interaction adds at most :data:`MAX_WRITTEN_PER_INTERACTION` bytes to
+the cassette.
+
+**Scrubbing, append-only.** Before today's interaction is written, every credential value it
+can hold is known: the values given on the command line (``--token``) or of the embedded reference
+server are known from the start; those a request carries (``credential_values``: auth_token,
+pwd/p, access-token, Authorization, Cookie, in query, form, JSON or multipart) are collected from
+that request before it is judged, printed or written; those a reply hands out (Set-Cookie, and
+fields of its body named like credentials, 8 characters or more) before the reply is written. Each
+write is scrubbed with every value known at that moment, so no text is written holding a value
+known then. What is left is a value first seen in an *earlier* reply, not named as a credential
+there, that a later request sends as a credential (a login reply in a format we do not know):
+when a request teaches a new value after something was written, the files are searched for it
+(every encoded form, ``scrub.file_leaks``) and, only if it occurs, rewritten whole, scrubbed with
+every value known (``ProxyLog.rescrubs`` counts these). That is the guarantee of rewriting the whole
+file after every request, paid for once per credential learned late instead of on every request.
+A client presenting a new credential with every request pays one search of the files per request.
 
 The proxy forwards whatever the client sent, even when it breaks the rules: it reports, it does
 not block, so the client sees what the upstream really answers. Its bounds: ``--upstream`` is
-parsed by ``core/urls.py``; the upstream is reached through the suite's transport
-(``core.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed); an
-upstream that does not answer in time is answered 504 to the client, one that fails otherwise
-(reset, more than 2 MiB, a redirect to another origin, JSON nested past the depth limit) 502,
-each with one terminal line; a client body over 1 MiB is answered 413 and not forwarded.
+parsed by ``core/urls.py``, and a URL without a path is the API's host (the base path is appended
+as for ``run --target``); ``--upstream reference`` starts the reference server with the profile
+``run`` would give it (``--profile official``: official; auto, lenient, community: community). The
+upstream is reached through the suite's transport (``core.http.fetch_bounded``: one deadline, a
+2 MiB reply cap, no redirects followed); an upstream that does not answer in time is answered 504
+to the client, one that fails otherwise (refused, reset, more than 2 MiB, a redirect to another
+origin, JSON nested past the depth limit) 502, each with one terminal line.
 """
-
 from __future__ import annotations
 
 import contextlib
 import copy as copying
 import json
 import os
+import signal
 import threading
 import time
 from collections import deque
@@ -432,6 +461,10 @@ def reference_upstream(api: str, profile: str = "auto") -> Any:
         yield server.url(api)
 
 
+def _stop(signum: int, frame: Any) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, profile: str = "auto",
                 secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print,
                 timeout: float = 10.0) -> None:
@@ -449,6 +482,11 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
         bound = sock.getsockname()[1]
         echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
+        if threading.current_thread() is threading.main_thread():
+            # uvicorn stops gracefully on SIGTERM as on Ctrl-C, then raises the signal again with
+            # the handler it found: this one makes that a quiet stop too ("proxy stopped", exit 0)
+            previous = signal.signal(signal.SIGTERM, _stop)
+            stack.callback(signal.signal, signal.SIGTERM, previous)
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
             uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
     echo("proxy stopped")
