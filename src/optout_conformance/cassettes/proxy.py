@@ -35,6 +35,8 @@ when a request teaches a new value after something was written, the files are se
 every value known (``ProxyLog.rescrubs`` counts these). That is the guarantee of rewriting the whole
 file after every request, paid for once per credential learned late instead of on every request.
 A client presenting a new credential with every request pays one search of the files per request.
+(A terminal line is printed scrubbed with the values known when it is printed; one printed before
+a value became a credential cannot be taken back, as before.)
 
 The proxy forwards whatever the client sent, even when it breaks the rules: it reports, it does
 not block, so the client sees what the upstream really answers. Its bounds: ``--upstream`` is
