@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import signal
@@ -20,18 +21,22 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
-from vcr.serialize import deserialize
+from vcr.request import Request as VcrRequest
+from vcr.serialize import deserialize, serialize
 from vcr.serializers import yamlserializer
 
 from optout_conformance.cassettes.interactions import load_cassette
 from optout_conformance.cassettes.proxy import (
+    CASSETTE_HEADER,
     CASSETTE_NAME,
     MAX_WRITTEN_PER_INTERACTION,
     RECENT_FINDINGS,
     VIOLATIONS_NAME,
+    QuickScrubber,
+    _yaml_item,
     create_proxy_app,
 )
-from optout_conformance.cassettes.scrub import TRUNCATED_HEADER
+from optout_conformance.cassettes.scrub import TRUNCATED_HEADER, Scrubber
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -374,3 +379,59 @@ def test_a_busy_port_is_a_usage_error_before_any_banner() -> None:
     assert done.stdout == ""
     assert done.stderr.splitlines()[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")
     assert "proxy for" not in done.stderr
+
+
+TRICKY_TEXTS = [
+    "plain", "", " leading and trailing ", "tab\there", "line\nbreak\r\ncrlf", 'quote " and \\ backslash',
+    "# not a comment: {a: [b]}", "nul \x00 bell \x07 esc \x1b del \x7f", "c1 \x80 \x85 \x9f nbsp \xa0",
+    "separators \u2028 \u2029", "bom \ufeff nonchar \ufffe \uffff", "é ü 漢字 🙂", "- dash", "null", "true",
+    "0x1F", "'single'", "@at `tick` |pipe >fold", "%25 percent", "\\u0041 literal",
+]
+
+
+def read_back(text: str | bytes) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A cassette's interactions as vcrpy's deserializer reads them (requests as dicts)."""
+    decoded = text if isinstance(text, str) else text.decode("utf-8")
+    requests, responses = deserialize(decoded, yamlserializer)[:2]
+    return [request._to_dict() for request in requests], responses
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_an_interaction_written_as_json_reads_back_as_vcrpys_own_yaml_does(text: str, tmp_path: Path) -> None:
+    request = VcrRequest("POST", f"http://127.0.0.1:1/v1/x?q={text}", text.encode("utf-8", "surrogatepass"),
+                         {"x-header": text, "content-type": "text/plain"})
+    response = {"status": {"code": 200, "message": text}, "headers": {"x-reply": [text, "second"]},
+                "body": {"string": text.encode("utf-8", "surrogatepass")}}
+    ours = CASSETTE_HEADER + b"\n" + _yaml_item(request, response)
+    vcrs = serialize({"requests": [request], "responses": [response]}, yamlserializer)
+    assert read_back(ours) == read_back(vcrs)
+    assert ours.startswith(CASSETTE_HEADER + b"\n- {")  # the fast path was taken
+    (tmp_path / "c.yaml").write_bytes(ours)
+    (item,) = load_cassette(tmp_path / "c.yaml")
+    assert item.response_body == text.encode()
+
+
+def test_what_json_cannot_carry_is_written_by_vcrpys_serializer(tmp_path: Path) -> None:
+    binary = bytes(range(256))
+    for request, response in [
+        (VcrRequest("POST", "http://127.0.0.1:1/v1/x", binary, {}),
+         {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": binary}}),
+        (VcrRequest("GET", "http://127.0.0.1:1/v1/x", None, {"x" * 2000: "long header name"}),
+         {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": b"ok"}}),
+    ]:
+        ours = CASSETTE_HEADER + b"\n" + _yaml_item(request, response)
+        assert b"- {" not in ours
+        vcrs = serialize({"requests": [request], "responses": [response]}, yamlserializer)
+        assert read_back(ours) == read_back(vcrs)
+
+
+@pytest.mark.parametrize("spelling", ["{s}", "%{h}", "{q}", "{u}", "Basic {b}", "{p}", "a\\/{s}", "none"])
+def test_the_quick_scrubber_scrubs_exactly_what_the_scrubber_does(spelling: str) -> None:
+    secret = "s3cret tok/en-42"
+    forms = {"s": secret, "h": "".join(f"%{byte:02X}" for byte in secret.encode()),
+             "q": secret.replace(" ", "+"), "u": "".join(f"\\u{ord(c):04x}" for c in secret),
+             "b": base64.b64encode(f"user:{secret}".encode()).decode(), "p": json.dumps(secret)[1:-1]}
+    for text in (spelling.format(**forms), json.dumps({"k": spelling.format(**forms)}),
+                 '{"k": "' + spelling.format(**forms) + '"}'):
+        assert QuickScrubber([secret]).text(text) == Scrubber([secret]).text(text), text
+        assert QuickScrubber([secret]).data(text.encode()) == Scrubber([secret]).data(text.encode()), text
