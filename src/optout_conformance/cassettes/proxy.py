@@ -89,7 +89,12 @@ from optout_conformance.config import MIN_SECRET_LENGTH, parse_targets
 from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import UsageError
 from optout_conformance.core.http import BoundedReply, async_deadline_client, fetch_bounded
-from optout_conformance.core.interaction import KEPT_OF_TRUNCATED, JsonTooDeep, parse_json_bounded
+from optout_conformance.core.interaction import (
+    KEPT_OF_TRUNCATED,
+    MAX_JSON_DEPTH,
+    JsonTooDeep,
+    parse_json_bounded,
+)
 from optout_conformance.core.interaction import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
 from optout_conformance.core.redact import base64_cores
 from optout_conformance.core.urls import TargetUrl, UrlError, parse_url
@@ -407,6 +412,8 @@ def _too_deep(content: bytes, headers: httpx.Headers) -> str | None:
     """Why a JSON reply is not read (nested past the depth limit), or None."""
     if "json" not in headers.get("content-type", "").lower():
         return None
+    if content.count(b"[") + content.count(b"{") <= MAX_JSON_DEPTH:
+        return None  # too few brackets to nest that deep: not parsed twice (the judgement parses it)
     try:
         parse_json_bounded(content)
     except JsonTooDeep as exc:
