@@ -4,11 +4,12 @@ A script that prints figures, not a test. It starts the reference server (``serv
 the proxy in front of it (``proxy --upstream <reference host root> --port 0 --out <temp dir>``),
 each as the installed command in its own process, both on 127.0.0.1, then sends ``--requests``
 sequential Convoso searches of ten records (default 10,000; every tenth one also sends an
-undocumented ``colour`` parameter, a violation, so the findings file grows too), each once through the proxy and once directly (alternating
-which goes first), over keep-alive connections. The added latency of a request is its time
-through the proxy minus its direct time; the figures are the p50 and p99 of that over the first
-and the last thousand requests and the whole run's p50, and the proxy process's resident memory
-(VmRSS from /proc, sampled after every request): its peak over the first and the last thousand.
+undocumented ``colour`` parameter, a violation, so the findings file grows too), each once
+through the proxy and once directly (alternating which goes first), over keep-alive connections.
+The added latency of a request is its time through the proxy minus its direct time; the
+figures are the p50 and p99 of that over the first and the last thousand requests and the whole
+run's p50, and the proxy process's resident memory (VmRSS from /proc, sampled after every
+request): its peak over the first and the last thousand.
 
 Goals (issue 12): added p50 <= 3 ms; the last thousand's p50 within 20 % of the first's (or
 within 0.5 ms: a fraction of a millisecond is noise on a shared machine); peak memory flat (the
@@ -29,7 +30,9 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from collections import deque
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -63,6 +66,8 @@ def started(args: list[str], ready: str) -> Iterator[tuple[subprocess.Popen[str]
             line = child.stdout.readline()
             if not line or time.monotonic() > deadline:
                 raise SystemExit(f"{' '.join(args[:1])} did not start: {line.strip()!r}")
+        # keep reading what it prints (a full pipe would block it); the last lines are kept
+        threading.Thread(target=deque, args=(child.stdout, 20), daemon=True).start()
         yield child, line.strip()
     finally:
         if child.poll() is None:
@@ -119,7 +124,10 @@ def main() -> int:
                 for name in (("proxy", "direct") if n % 2 else ("direct", "proxy")):
                     client, url = (via_proxy, proxied_url) if name == "proxy" else (direct, direct_url)
                     begin = time.perf_counter()
-                    reply = client.post(url, data=form)
+                    try:
+                        reply = client.post(url, data=form)
+                    except httpx.HTTPError as exc:
+                        raise SystemExit(f"request {n} via {name}: {type(exc).__name__}: {exc}") from None
                     times[name] = (time.perf_counter() - begin) * 1000
                     if reply.status_code != 200:
                         raise SystemExit(f"request {n} via {name}: HTTP {reply.status_code}: "
