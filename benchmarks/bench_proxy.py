@@ -137,7 +137,7 @@ def main() -> int:
                 memory.append(rss_kib(proxy.pid))
             elapsed = time.monotonic() - started_at
         written = {p.name: p.stat().st_size for p in out.iterdir()}
-        recorded = (out / "proxy.yaml").read_text().count("\n- request:")
+        recorded = (out / "proxy.yaml").read_text().count("\n- ")  # one item per interaction
 
     done = len(added)
     if done < 2 * WINDOW:

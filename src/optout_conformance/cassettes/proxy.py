@@ -61,7 +61,7 @@ import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urljoin
 
 import httpx
@@ -185,12 +185,42 @@ class ProxyLog:
         self._scrubber: Scrubber = QuickScrubber(self.secrets)
         self._cassette_end = 0
         self._findings_end = 0
+        # unbuffered: each write is one system call, seen by readers at once
+        self._files: dict[Path, BinaryIO] = {}
         if out is not None:
             out.mkdir(parents=True, exist_ok=True)
-            self.cassette_path.write_bytes(CASSETTE_HEADER + EMPTY_INTERACTIONS)
+            self._reopen(self.cassette_path, CASSETTE_HEADER + EMPTY_INTERACTIONS)
             self._cassette_end = len(CASSETTE_HEADER)
-            self.findings_path.write_bytes(b"[\n]\n")
+            self._reopen(self.findings_path, b"[\n]\n")
             self._findings_end = 2
+
+    def _reopen(self, path: Path, content: bytes) -> None:
+        """Give ``path`` this content (atomically: a reader sees the old file or the new one) and
+        keep it open for the appends."""
+        temporary = path.with_name(path.name + ".tmp")
+        temporary.write_bytes(content)
+        os.replace(temporary, path)
+        if path in self._files:
+            self._files.pop(path).close()
+        self._files[path] = path.open("r+b", buffering=0)
+
+    def close(self) -> None:
+        """Close the files (valid as they are; a later interaction opens them again)."""
+        with self.lock:
+            for file in self._files.values():
+                file.close()
+            self._files.clear()
+
+    def _write_at(self, path: Path, offset: int, data: bytes, tail: bytes) -> int:
+        """Write ``data + tail`` at ``offset`` in one write and cut the file there; the offset
+        after ``data`` (where the next write goes, over ``tail``)."""
+        file = self._files.get(path)
+        if file is None:  # closed when the server stopped, and served again
+            file = self._files[path] = path.open("r+b", buffering=0)
+        file.seek(offset)
+        file.write(data + tail)
+        file.truncate()
+        return offset + len(data)
 
     @property
     def cassette_path(self) -> Path:
@@ -235,12 +265,12 @@ class ProxyLog:
                 lines = [scrubber.text(json.dumps(entry, ensure_ascii=False)) for entry in entries]
                 text = ("" if self._findings_end == 2 else ",\n") + ",\n".join(
                     "  " + line for line in lines)
-                self._findings_end = _write_at(self.findings_path, self._findings_end,
-                                               text.encode("utf-8"), b"\n]\n")
+                self._findings_end = self._write_at(self.findings_path, self._findings_end,
+                                                    text.encode("utf-8"), b"\n]\n")
             item = _cassette_item(scrubber, request, response)
             if self._cassette_end == len(CASSETTE_HEADER):
                 item = b"\n" + item  # "interactions:" followed by its first item instead of " []"
-            self._cassette_end = _write_at(self.cassette_path, self._cassette_end, item, b"")
+            self._cassette_end = self._write_at(self.cassette_path, self._cassette_end, item, b"")
 
     def _rescrub(self, new: Scrubber) -> None:
         """Rewrite the files scrubbed if they hold a newly learned secret (in any encoded form).
@@ -252,7 +282,8 @@ class ProxyLog:
             requests, responses = deserialize(cassette.decode("utf-8"), yamlserializer)[:2]
             items = b"".join(_cassette_item(self._scrubber, request, response)
                              for request, response in zip(requests, responses, strict=True))
-            _replace(self.cassette_path, CASSETTE_HEADER + (b"\n" + items if items else EMPTY_INTERACTIONS))
+            rewritten = CASSETTE_HEADER + (b"\n" + items if items else EMPTY_INTERACTIONS)
+            self._reopen(self.cassette_path, rewritten)
             self._cassette_end = len(CASSETTE_HEADER) + (1 + len(items) if items else 0)
             self.rescrubs += 1
         findings = self.findings_path.read_bytes()
@@ -261,7 +292,7 @@ class ProxyLog:
             lines = [self._scrubber.text(json.dumps(entry, ensure_ascii=False)) for entry in entries]
             text = "[\n" + ",\n".join("  " + line for line in lines) + ("\n" if lines else "")
             data = text.encode("utf-8")
-            _replace(self.findings_path, data + b"]\n")
+            self._reopen(self.findings_path, data + b"]\n")
             self._findings_end = len(data) - (1 if lines else 0)
             self.rescrubs += 1
 
@@ -321,34 +352,19 @@ def _unicode_escape(match: re.Match[str]) -> str:
     return f"\\u{ord(match.group(0)):04x}"
 
 
-def _write_at(path: Path, offset: int, data: bytes, tail: bytes) -> int:
-    """Write ``data + tail`` at ``offset`` in one write, cut the file there, flush; the offset
-    after ``data`` (where the next write goes, over ``tail``)."""
-    with path.open("r+b") as file:
-        file.seek(offset)
-        file.write(data + tail)
-        file.truncate()
-        file.flush()
-    return offset + len(data)
-
-
-def _replace(path: Path, data: bytes) -> None:
-    """Replace a file's content atomically (a reader sees the old file or the new one)."""
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
-
-
-# A reply body in which no credential field name occurs (any case; a JSON-escaped name starts with a
-# backslash) hands out no credential: credential_values' linear scan is skipped for it.
-_CREDENTIAL_NAME = re.compile(
-    rb"\\|" + b"|".join(re.escape(name.encode()) for name in sorted(CREDENTIAL_FIELDS, key=len, reverse=True)
-                         if len(name) > 2)
-    + rb"|(?:^|[\"&?;\s])pw?d?[\"=\s]", re.IGNORECASE)
+# A reply body in which no credential field name occurs (any case; a JSON-escaped name holds a
+# backslash, a percent-encoded one a %) hands out no credential: credential_values' linear scan is
+# skipped for it. The short names (``p``, ``pwd``) count only as a JSON key or a form field.
+_LONG_CREDENTIAL_NAMES = tuple(name.encode() for name in CREDENTIAL_FIELDS if len(name) > 3)
+_SHORT_CREDENTIAL_NAMES = tuple(name.encode() for name in CREDENTIAL_FIELDS if len(name) <= 3)
 
 
 def _may_name_a_credential(content: bytes) -> bool:
-    return _CREDENTIAL_NAME.search(content) is not None
+    lowered = content.lower()
+    if b"\\" in lowered or b"%" in lowered or any(name in lowered for name in _LONG_CREDENTIAL_NAMES):
+        return True
+    return any(b'"' + name + b'"' in lowered or b"&" + name + b"=" in lowered
+               or lowered.startswith(name + b"=") for name in _SHORT_CREDENTIAL_NAMES)
 
 
 def _media_type(value: str) -> str:
@@ -444,6 +460,7 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
         finally:
             if "upstream" in clients:
                 await clients.pop("upstream").aclose()
+            log.close()
 
     def upstream_client() -> httpx.AsyncClient:
         """One client per proxy, made on first use (servers may run the app without lifespan)."""
