@@ -12,8 +12,9 @@ to ``proxy.yaml``, a vcrpy cassette.
 one ``write`` each, so a request costs the same after 10,000 requests as after one, and both files
 are valid at every moment (after each request, when the proxy stops, on Ctrl-C or SIGTERM, which
 uvicorn turns into a graceful stop that lets a running request finish): the cassette is
-``version: 1`` / ``interactions:`` followed by ``- request: … response: …`` items in vcrpy's own
-YAML (its serializer, one item at a time; ``interactions: []`` before the first), the findings a
+``version: 1`` / ``interactions:`` followed by one ``- {"request": …, "response": …}`` item per
+interaction (what vcrpy's serializer holds for it, written as JSON, which YAML reads as a flow
+mapping: see :func:`_yaml_item`; ``interactions: []`` before the first), the findings a
 JSON array whose closing ``]`` each new finding overwrites and writes again. Memory does not grow
 with the traffic (:class:`ProxyLog` keeps counts and the last :data:`RECENT_FINDINGS` findings).
 Sizes: a request body over 1 MiB is answered 413 without being read whole, forwarded or written
@@ -161,8 +162,8 @@ class QuickScrubber(Scrubber):
 class ProxyLog:
     """Counts of a proxy session, and its two files under ``out`` written append-only.
 
-    * ``proxy.yaml``: ``version: 1`` then ``interactions:`` and one ``- request: … response: …``
-      item appended per interaction (one ``write``, then flush): a vcrpy cassette at every moment.
+    * ``proxy.yaml``: ``version: 1`` then ``interactions:`` and one ``- {"request": …}``
+      item appended per interaction (one unbuffered ``write``): a vcrpy cassette at every moment.
       With no interaction yet it reads ``interactions: []``; the first item replaces the ``[]``.
     * ``violations.json``: a JSON array, ``[`` … ``]``; each finding is one line written over the
       closing ``]`` (which is written again after it): a valid array at every moment, O(1) per
@@ -298,7 +299,7 @@ class ProxyLog:
 
 
 def _cassette_item(scrubber: Scrubber, request: VcrRequest, response: dict[str, Any]) -> bytes:
-    """One scrubbed ``- request: … response: …`` item of a vcrpy cassette, at most
+    """One scrubbed interaction item of a vcrpy cassette (:func:`_yaml_item`), at most
     :data:`MAX_WRITTEN_PER_INTERACTION` bytes (larger: both bodies are cut to their first
     ``KEPT_OF_TRUNCATED`` bytes, marked by the ``TRUNCATED_HEADER`` reply header)."""
     copy = VcrRequest(request.method, request.uri, request.body, dict(request.headers))
