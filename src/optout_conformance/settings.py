@@ -301,13 +301,15 @@ TABLE: tuple[Setting, ...] = (
     # proxy
     Setting("api", ("--api",), "The API the client talks to.", ("proxy",), choices="one_api",
             required=True, row="proxy.api"),
-    Setting("upstream", ("--upstream",), "The API's base URL (…/v1, …/bin, …/api/v2), or `reference` for "
-            "an embedded reference server.", ("proxy",), metavar="URL|reference", required=True),
+    Setting("upstream", ("--upstream",), "The API's base URL (…/v1, …/bin, …/api/v2; a host root gets the "
+            "API's base path), or `reference` for an embedded reference server.", ("proxy",),
+            metavar="URL|reference", required=True),
     Setting("port", ("--port",), "Port on 127.0.0.1.", ("proxy",), type=ValueType("int", 0, 65535),
             default=8080, show_default=True, row="proxy.port"),
     Setting("out", ("--out",), "Write violations.json and the traffic as a vcrpy cassette (proxy.yaml) "
             "here.", ("proxy",), metavar="DIR", row="proxy.out"),
-    Setting("profile", ("--profile",), "Variant replies are held to (auto: any documented variant).",
+    Setting("profile", ("--profile",), "Variant replies are held to (auto: any documented variant); "
+            "with `--upstream reference` also the server's profile (official, else community).",
             ("proxy",), default="auto", show_default=True, choices="profile", row="proxy.profile"),
     Setting("token", ("--token",), "A credential to scrub from the cassette even if no request carries "
             "it (credentials seen in requests are always scrubbed).", ("proxy",), secret=True,

@@ -2,19 +2,41 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import os
+import signal
+import socket
 import subprocess
 import sys
+import tracemalloc
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
 import vcr
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import PlainTextResponse
+from starlette.routing import Route
+from vcr.request import Request as VcrRequest
+from vcr.serialize import deserialize, serialize
+from vcr.serializers import yamlserializer
 
 from optout_conformance.cassettes.interactions import load_cassette
-from optout_conformance.cassettes.proxy import CASSETTE_NAME, VIOLATIONS_NAME, create_proxy_app
+from optout_conformance.cassettes.proxy import (
+    CASSETTE_HEADER,
+    CASSETTE_NAME,
+    MAX_WRITTEN_PER_INTERACTION,
+    RECENT_FINDINGS,
+    VIOLATIONS_NAME,
+    QuickScrubber,
+    _yaml_item,
+    create_proxy_app,
+)
+from optout_conformance.cassettes.scrub import TRUNCATED_HEADER, Scrubber
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -151,3 +173,265 @@ def test_a_client_body_of_json_nested_past_the_depth_limit_is_judged_and_forward
     assert reply.status_code < 500
     assert any("body sent as application/json" in line for line in printed), printed
     assert all(TOKEN not in file.read_text() for file in out.iterdir())
+
+
+# recording ---------------------------------------------------------------------------------------
+
+CLI = str(Path(sys.executable).with_name("optout-conformance"))
+
+
+def loads_as_a_cassette(path: Path) -> int:
+    """The number of interactions, read by vcrpy's own deserializer and by this project's loader."""
+    requests, responses = deserialize(path.read_text(), yamlserializer)[:2]
+    assert len(requests) == len(responses) == len(load_cassette(path))
+    return len(requests)
+
+
+def test_both_files_are_valid_before_the_first_request_and_after_every_request(
+    proxied: tuple[str, Path, list[str]],
+) -> None:
+    url, out, _ = proxied
+    assert loads_as_a_cassette(out / CASSETTE_NAME) == 0
+    assert json.loads((out / VIOLATIONS_NAME).read_text()) == []
+    before = b""
+    with httpx.Client(timeout=10) as client:
+        for n in range(1, 6):
+            client.post(url + "/sms-opt-out/search", data={"auth_token": TOKEN, "limit": str(999 + n)})
+            assert loads_as_a_cassette(out / CASSETTE_NAME) == n
+            findings = json.loads((out / VIOLATIONS_NAME).read_text())
+            assert len(findings) >= n - 1  # limit 1001.. are violations; 1000 is not
+            assert all(set(f) == {"time", "method", "path", "part", "severity", "message", "source"}
+                       for f in findings)
+            text = (out / CASSETTE_NAME).read_bytes()
+            if n > 1:  # append-only: what was written stays byte for byte
+                assert text.startswith(before)
+            before = text
+
+
+def test_the_log_keeps_counts_and_a_bounded_window_not_the_traffic(
+    reference: EmbeddedServer, tmp_path: Path,
+) -> None:
+    app = create_proxy_app("convoso", reference.url("convoso"), out=tmp_path, echo=lambda _: None)
+    log = app.state.proxy_log
+    requests = RECENT_FINDINGS + 20
+    with EmbeddedServer(app) as proxy, httpx.Client(timeout=10) as client:
+        for _ in range(requests):
+            client.post(proxy.url("convoso") + "/sms-opt-out/search",
+                        data={"auth_token": TOKEN, "limit": "1001"})
+    assert not any(isinstance(value, list) for value in vars(log).values())
+    assert log.interactions == requests
+    assert log.violation_count == requests and log.finding_count >= requests
+    assert len(log.recent) == RECENT_FINDINGS
+    assert len(json.loads((tmp_path / VIOLATIONS_NAME).read_text())) == log.finding_count
+    assert loads_as_a_cassette(tmp_path / CASSETTE_NAME) == requests
+
+
+@contextmanager
+def proxy_command(*args: str) -> Iterator[tuple[str, subprocess.Popen[str], str]]:
+    """The installed ``proxy`` command on an ephemeral port; yields (its base URL, the process,
+    its banner line)."""
+    child = subprocess.Popen([CLI, "proxy", "--port", "0", *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True)
+    try:
+        assert child.stdout is not None
+        banner = child.stdout.readline()
+        assert banner.startswith("proxy for "), banner
+        yield banner.split(" on ", 1)[1].split(" ", 1)[0], child, banner
+    finally:
+        if child.poll() is None:
+            child.send_signal(signal.SIGINT)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
+
+
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM])
+def test_the_cassette_is_valid_when_the_proxy_is_stopped_and_validate_agrees_with_it(
+    stop: signal.Signals, tmp_path: Path,
+) -> None:
+    out = tmp_path / "proxy"
+    with proxy_command("--api", "convoso", "--upstream", "reference", "--out", str(out)) as (url, child, _), \
+            httpx.Client(timeout=10) as client:
+        for limit in ("10", "1001", "20"):
+            client.post(url + "/sms-opt-out/search", data={"auth_token": "reference-token", "limit": limit})
+        child.send_signal(stop)
+        output, _ = child.communicate(timeout=30)
+    assert child.returncode == 0, output
+    assert output.splitlines()[-1] == "proxy stopped", output
+    assert "Traceback" not in output
+    assert loads_as_a_cassette(out / CASSETTE_NAME) == 3
+    assert "reference-token" not in (out / CASSETTE_NAME).read_text()
+    violations_seen = violations(out)
+    assert [v["message"] for v in violations_seen] == ["limit: 1001 is greater than the maximum of 1000"]
+    validated = subprocess.run([CLI, "validate", str(out / CASSETTE_NAME)], capture_output=True, text=True,
+                               timeout=60)
+    assert validated.returncode == 1, validated.stdout + validated.stderr
+    assert "1001 is greater than the maximum of 1000" in validated.stdout
+
+
+def test_an_interaction_too_large_to_write_whole_is_cut_and_the_cassette_stays_small(tmp_path: Path) -> None:
+    # 1.5 MiB of control characters: each is written as a 4-character YAML escape
+    reply = "\x01" * (1536 * 1024)
+
+    async def control_characters(request: Request) -> PlainTextResponse:
+        return PlainTextResponse(reply)
+
+    upstream = Starlette(routes=[Route("/v1/sms-opt-out/search", control_characters, methods=["POST"])])
+    with EmbeddedServer(upstream) as server:
+        app = create_proxy_app("convoso", server.url("convoso"), out=tmp_path, echo=lambda _: None)
+        with EmbeddedServer(app) as proxy, httpx.Client(timeout=30) as client:
+            answered = client.post(proxy.url("convoso") + "/sms-opt-out/search", data={"auth_token": TOKEN})
+    assert answered.text == reply  # the client gets it whole
+    assert (tmp_path / CASSETTE_NAME).stat().st_size <= MAX_WRITTEN_PER_INTERACTION
+    (item,) = load_cassette(tmp_path / CASSETTE_NAME)
+    assert TRUNCATED_HEADER in item.response_headers
+    assert len(item.response_body) <= 64 * 1024
+
+
+def test_a_100_mb_body_is_refused_413_without_being_held_forwarded_or_written(
+    proxied: tuple[str, Path, list[str]],
+) -> None:
+    url, out, printed = proxied
+    chunk = b"x" * (1024 * 1024)
+
+    def hundred_megabytes() -> Iterator[bytes]:
+        yield b"auth_token=" + TOKEN.encode() + b"&reason="
+        for _ in range(100):
+            yield chunk
+
+    tracemalloc.start()
+    try:
+        with httpx.Client(timeout=30) as client:
+            try:
+                form = {"content-type": "application/x-www-form-urlencoded"}
+                status = client.post(url + "/sms-opt-out/insert", content=hundred_megabytes(),
+                                     headers=form).status_code
+            except httpx.TransportError:  # the proxy answered and closed before the upload ended
+                status = 413
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert status == 413
+    assert peak < 16 * 1024 * 1024, peak  # client, proxy and upstream together: nothing held whole
+    assert loads_as_a_cassette(out / CASSETTE_NAME) == 0
+    assert sum(p.stat().st_size for p in out.iterdir()) < 1024
+    assert any("answered 413" in line for line in printed), printed
+
+
+# operations --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("profile", "limit"), [("official", "100"), ("community", 1000), ("auto", 1000)])
+def test_the_embedded_upstream_runs_the_profile_given(profile: str, limit: object) -> None:
+    with proxy_command("--api", "convoso", "--upstream", "reference", "--profile", profile) as (url, *_), \
+            httpx.Client(timeout=10) as client:
+        reply = client.post(url + "/sms-opt-out/search", data={"auth_token": "reference-token"}).json()
+    assert reply["limit"] == limit  # official: 001's default of 100, as strings; community: 000's 1000
+
+
+def test_a_host_root_upstream_gets_the_api_base_path(reference: EmbeddedServer, tmp_path: Path) -> None:
+    upstream = reference.base_url  # http://127.0.0.1:PORT, no path
+    with proxy_command("--api", "convoso", "--upstream", upstream, "--token", TOKEN) as (url, _, banner), \
+            httpx.Client(timeout=10) as client:
+        reply = client.post(url + "/sms-opt-out/search", data={"auth_token": TOKEN, "limit": "2"})
+    assert f"-> {upstream}/v1 (Ctrl-C stops)" in banner, banner
+    assert reply.status_code == 200 and reply.json()["success"] is True  # the reference serves /v1 only
+
+
+def test_an_unreachable_upstream_is_one_terminal_line_per_request() -> None:
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    with proxy_command("--api", "convoso", "--upstream", f"http://127.0.0.1:{port}/v1") as (url, child, _), \
+            httpx.Client(timeout=10) as client:
+        replies = [client.post(url + "/sms-opt-out/search", data={"auth_token": TOKEN}) for _ in range(2)]
+        child.send_signal(signal.SIGINT)
+        output, _ = child.communicate(timeout=30)
+    assert [r.status_code for r in replies] == [502, 502]
+    failures = [line for line in output.splitlines() if "failed" in line]
+    assert len(failures) == 2, output
+    assert all(f"upstream http://127.0.0.1:{port}/v1/sms-opt-out/search failed" in line
+               and line.endswith("(answered 502)") for line in failures), failures
+    assert TOKEN not in output
+
+
+@pytest.mark.parametrize("upstream", ["notaurl", "ftp://x"])
+def test_an_upstream_that_is_not_an_http_url_is_a_usage_error_before_any_banner(upstream: str) -> None:
+    done = subprocess.run([CLI, "proxy", "--api", "convoso", "--upstream", upstream, "--port", "0"],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    first, *rest = done.stderr.strip().splitlines()
+    assert first == f"error: invalid --upstream URL: not an http(s) URL: '{upstream}'"
+    assert all(line.startswith("hint: ") for line in rest) and len(rest) <= 1
+
+
+def test_a_busy_port_is_a_usage_error_before_any_banner() -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        done = subprocess.run([CLI, "proxy", "--api", "convoso", "--upstream", "http://127.0.0.1:9/v1",
+                               "--port", port], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2
+    assert done.stdout == ""
+    assert done.stderr.splitlines()[0].startswith(f"error: cannot listen on 127.0.0.1:{port}")
+    assert "proxy for" not in done.stderr
+
+
+TRICKY_TEXTS = [
+    "plain", "", " leading and trailing ", "tab\there", "line\nbreak\r\ncrlf", 'quote " and \\ backslash',
+    "# not a comment: {a: [b]}", "nul \x00 bell \x07 esc \x1b del \x7f", "c1 \x80 \x85 \x9f nbsp \xa0",
+    "separators \u2028 \u2029", "bom \ufeff nonchar \ufffe \uffff", "é ü 漢字 🙂", "- dash", "null", "true",
+    "0x1F", "'single'", "@at `tick` |pipe >fold", "%25 percent", "\\u0041 literal",
+]
+
+
+def read_back(text: str | bytes) -> tuple[list[dict[str, object]], list[dict[str, object]]]:
+    """A cassette's interactions as vcrpy's deserializer reads them (requests as dicts)."""
+    decoded = text if isinstance(text, str) else text.decode("utf-8")
+    requests, responses = deserialize(decoded, yamlserializer)[:2]
+    return [request._to_dict() for request in requests], responses
+
+
+@pytest.mark.parametrize("text", TRICKY_TEXTS)
+def test_an_interaction_written_as_json_reads_back_as_vcrpys_own_yaml_does(text: str, tmp_path: Path) -> None:
+    request = VcrRequest("POST", f"http://127.0.0.1:1/v1/x?q={text}", text.encode("utf-8", "surrogatepass"),
+                         {"x-header": text, "content-type": "text/plain"})
+    response = {"status": {"code": 200, "message": text}, "headers": {"x-reply": [text, "second"]},
+                "body": {"string": text.encode("utf-8", "surrogatepass")}}
+    ours = CASSETTE_HEADER + b"\n" + _yaml_item(request, response)
+    vcrs = serialize({"requests": [request], "responses": [response]}, yamlserializer)
+    assert read_back(ours) == read_back(vcrs)
+    assert ours.startswith(CASSETTE_HEADER + b"\n- {")  # the fast path was taken
+    (tmp_path / "c.yaml").write_bytes(ours)
+    (item,) = load_cassette(tmp_path / "c.yaml")
+    assert item.response_body == text.encode()
+
+
+def test_what_json_cannot_carry_is_written_by_vcrpys_serializer(tmp_path: Path) -> None:
+    binary = bytes(range(256))
+    for request, response in [
+        (VcrRequest("POST", "http://127.0.0.1:1/v1/x", binary, {}),
+         {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": binary}}),
+        (VcrRequest("GET", "http://127.0.0.1:1/v1/x", None, {"x" * 2000: "long header name"}),
+         {"status": {"code": 200, "message": "OK"}, "headers": {}, "body": {"string": b"ok"}}),
+    ]:
+        ours = CASSETTE_HEADER + b"\n" + _yaml_item(request, response)
+        assert b"- {" not in ours
+        vcrs = serialize({"requests": [request], "responses": [response]}, yamlserializer)
+        assert read_back(ours) == read_back(vcrs)
+
+
+@pytest.mark.parametrize("spelling", ["{s}", "%{h}", "{q}", "{u}", "Basic {b}", "{p}", "a\\/{s}", "none"])
+def test_the_quick_scrubber_scrubs_exactly_what_the_scrubber_does(spelling: str) -> None:
+    secret = "s3cret tok/en-42"
+    forms = {"s": secret, "h": "".join(f"%{byte:02X}" for byte in secret.encode()),
+             "q": secret.replace(" ", "+"), "u": "".join(f"\\u{ord(c):04x}" for c in secret),
+             "b": base64.b64encode(f"user:{secret}".encode()).decode(), "p": json.dumps(secret)[1:-1]}
+    for text in (spelling.format(**forms), json.dumps({"k": spelling.format(**forms)}),
+                 '{"k": "' + spelling.format(**forms) + '"}'):
+        assert QuickScrubber([secret]).text(text) == Scrubber([secret]).text(text), text
+        assert QuickScrubber([secret]).data(text.encode()) == Scrubber([secret]).data(text.encode()), text

@@ -90,7 +90,7 @@ def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, tok
           timeout: float) -> None:
     """A validating proxy on 127.0.0.1: judges each request, forwards it, records the traffic."""
     # deferred: start-up speed (only the command that runs loads this)
-    from optout_conformance.cassettes.proxy import serve_proxy, upstream_url
+    from optout_conformance.cassettes.proxy import serve_proxy, upstream_base
 
     apis = resolve_apis(api)
     if len(apis) != 1:
@@ -101,7 +101,7 @@ def proxy(api: str, upstream: str, port: int, out: str | None, profile: str, tok
     if token is not None:
         check_secret("token", token)
     if upstream != "reference":
-        upstream_url(upstream)  # a bad URL is one line and exit 2, before the port is bound
+        upstream_base(apis[0], upstream)  # a bad URL is one line and exit 2, before the port is bound
     serve_proxy(apis[0], upstream, port, out=out, profile=profile, secrets=[token], echo=click.echo,
                 timeout=timeout)
 
