@@ -15,8 +15,9 @@ with their current contents) next to a link to ``../shared``, imported through `
 the working tree is never mutated and an interrupted run leaves nothing behind (``--keep`` keeps
 the copy and the cosmic-ray session for ``cr-report``).
 
-What kills a mutant: a test of ``--tests`` (default ``tests/self`` and ``tests/detection``, in
-pytest's default selection, i.e. the detection matrix's CI subset) that fails or errors, or a
+What kills a mutant: a test of ``--tests`` (default ``tests/self``, ``tests/detection`` in
+pytest's default selection, i.e. the detection matrix's CI subset, and the client scenarios
+``tests/clients``) that fails or errors, or a
 test run that exceeds the per-mutant timeout. One run of those tests on the unmutated copy under
 coverage (with the test's node id as the coverage context) must pass first; it tells which tests
 execute each line of ``checks/``. A mutant then runs only the tests that execute its line (in
@@ -57,7 +58,7 @@ CHECKS = Path("src/optout_conformance/checks")
 PACKAGE = Path("src/optout_conformance")
 # The rules: the generic check modules and every API package's checks (a module or a package).
 CHECK_GLOBS = ("checks/*.py", "apis/*/checks.py", "apis/*/checks/*.py")
-DEFAULT_TESTS = ("tests/self", "tests/detection")
+DEFAULT_TESTS = ("tests/self", "tests/detection", "tests/clients")
 # Extra pytest arguments of the baseline and of every mutant's run (``-m EXPR`` from --markers).
 EXTRA_PYTEST_ARGS: list[str] = []
 
@@ -581,7 +582,7 @@ def main(argv: list[str] | None = None) -> int:
         nargs="+",
         metavar="PATH",
         default=list(DEFAULT_TESTS),
-        help="the killing tests, pytest paths in the repository (default: tests/self tests/detection)",
+        help="the killing tests, pytest paths in the repository (default: " + " ".join(DEFAULT_TESTS) + ")",
     )
     parser.add_argument(
         "--timeout",
