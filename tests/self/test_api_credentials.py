@@ -20,15 +20,17 @@ from optout_conformance.core.apis import (
     derive_credentials,
     is_definition,
 )
+from optout_conformance.core.context import Credentials
 from optout_conformance.core.definition import ApiLoadError, project_openapi_dir
 
 # What the three built-in definitions declared by hand before the fields were read from the specs.
 DECLARED_BEFORE = {
     "convoso": (Credential("token", ("auth_token",), "form", "OPTOUT_CONFORMANCE_TOKEN"),),
     "whatcounts": (
-        Credential("realm", ("realm", "r"), "query-or-form", "OPTOUT_CONFORMANCE_REALM"),
+        Credential("realm", ("realm", "r"), "query-or-form", "OPTOUT_CONFORMANCE_REALM", secret=False),
         Credential("password", ("pwd", "p"), "query-or-form", "OPTOUT_CONFORMANCE_PASSWORD"),
-        Credential("sender_code", ("sender_code",), "query-or-form", "OPTOUT_CONFORMANCE_SENDER_CODE"),
+        Credential("sender_code", ("sender_code",), "query-or-form", "OPTOUT_CONFORMANCE_SENDER_CODE",
+                   secret=False),
     ),
     "avaamo": (Credential("token", ("access-token",), "header", "OPTOUT_CONFORMANCE_TOKEN"),),
 }
@@ -131,3 +133,12 @@ def test_discovery_reads_no_spec_and_a_missing_spec_fails_when_credentials_are_r
     assert is_definition(definition)
     with pytest.raises(ApiLoadError, match="cannot read its spec"):
         _ = definition.credentials
+
+
+def test_the_values_scrubbed_are_those_of_the_fields_a_definition_marks_secret() -> None:
+    credentials = Credentials(token="tok-1", realm="acme", password="pw-1", sender_code="1201")
+    assert credentials.secrets() == {"tok-1": "$OPTOUT_CONFORMANCE_TOKEN",
+                                     "pw-1": "$OPTOUT_CONFORMANCE_PASSWORD"}
+    secret = {item.key for definition in APIS.values() for item in definition.credential_fields
+              if item.secret}
+    assert secret == {"token", "password"}

@@ -9,6 +9,7 @@ import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
+from optout_conformance.core.apis import APIS
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckSkipped
 
@@ -26,12 +27,16 @@ class Credentials:
     sender_code: str | None = None
 
     def secrets(self) -> dict[str, str]:
-        """secret value -> environment variable a curl command should show instead."""
-        pairs = {
-            self.token: "$OPTOUT_CONFORMANCE_TOKEN",
-            self.password: "$OPTOUT_CONFORMANCE_PASSWORD",
-        }
-        return {k: v for k, v in pairs.items() if k}
+        """secret value -> environment variable a curl command should show instead: the value of
+        every credential field an API definition marks secret (``CredentialField.secret``; the
+        token and the password of the built-in APIs), whichever API it belongs to."""
+        pairs: dict[str, str] = {}
+        for definition in APIS.values():
+            for item in getattr(definition, "credential_fields", ()):
+                value = getattr(self, item.key, None)
+                if item.secret and isinstance(value, str) and value:
+                    pairs.setdefault(value, f"${item.env}")
+        return pairs
 
 
 @dataclass(frozen=True)

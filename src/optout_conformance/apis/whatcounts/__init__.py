@@ -14,11 +14,15 @@ DEFINITION = ApiInfo(
     sources=("002_b0345f491e7a5826.txt",),
     # Wire names from the spec's security schemes and the operations' x-aliases (realm/r, pwd/p);
     # sender_code is a plain parameter. Each travels in the query string or a POST form body.
+    # Only the password is secret (scrubbed from recordings, reports and curl lines): the realm
+    # names the account and the sender code the sending number; recordings keep both so a replay
+    # sends what the recording did (the settings table shows neither as a secret either).
     credential_fields=(
-        CredentialField("realm", "#/components/securitySchemes/Realm", "OPTOUT_CONFORMANCE_REALM"),
+        CredentialField("realm", "#/components/securitySchemes/Realm", "OPTOUT_CONFORMANCE_REALM",
+                        secret=False),
         CredentialField("password", "#/components/securitySchemes/Password", "OPTOUT_CONFORMANCE_PASSWORD"),
         CredentialField("sender_code", "#/components/parameters/SenderCode",
-                        "OPTOUT_CONFORMANCE_SENDER_CODE"),
+                        "OPTOUT_CONFORMANCE_SENDER_CODE", secret=False),
     ),
     check_modules=(f"{PACKAGE}.checks",),
     fault_modules=(f"{PACKAGE}.faults",),
