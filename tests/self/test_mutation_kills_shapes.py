@@ -74,6 +74,20 @@ def test_a_media_range_covers_exactly_its_types(
     assert (not any("content type" in e for e in result)) is covered, result
 
 
+@pytest.mark.parametrize(("declared", "actual", "covered"), [
+    ("text/plain", "text/plain", True),
+    ("*/*", "application/json", True),
+    ("text/*", "text/html", True),
+    ("text/html", "text/plain", False),  # a concrete subtype covers only itself
+    ("text/plain", "text/*", False),
+    ("application/*", "text/plain", False),
+])
+def test_a_declared_media_type_covers_itself_and_a_range_covers_its_major_type_only(
+    declared: str, actual: str, covered: bool
+) -> None:
+    assert shapes.media_matches(declared, actual) is covered
+
+
 def test_the_error_names_the_json_path_of_the_offending_value() -> None:
     body = json.dumps({"records": [{"id": "1"}, {"id": 2}]})
     assert errors("/a/b", 200, "application/json", body) == ["$.records[1].id: 2 is not of type 'string'"]
