@@ -90,3 +90,16 @@ def test_only_an_avaamo_page_beyond_the_first_may_lie_past_the_end(
 ) -> None:
     api = request_rules.api_of_spec_path(path) or ""
     assert request_rules.server_undecided(api, path, {"page": pages} if pages else {}) is may_be_past_the_end
+
+
+@pytest.mark.parametrize(("body", "breaks"), [
+    (b"auth_token=t&limit=5", False),
+    (b"auth_token=t&limit=5000", True),  # limit above 1000: both documents' maximum
+])
+def test_a_client_judgement_breaks_the_policy_exactly_when_it_holds_a_violation(
+    convoso: dict, body: bytes, breaks: bool
+) -> None:
+    request = request_rules.Request("POST", SEARCH, {}, {"content-type": FORM}, FORM, body)
+    judgement = request_rules.judge("convoso", convoso, request, request_rules.CLIENT_MUST_NOT_SEND)
+    assert judgement.negative is breaks
+    assert bool(judgement.violations) is breaks
