@@ -103,3 +103,8 @@ def test_a_client_judgement_breaks_the_policy_exactly_when_it_holds_a_violation(
     judgement = request_rules.judge("convoso", convoso, request, request_rules.CLIENT_MUST_NOT_SEND)
     assert judgement.negative is breaks
     assert bool(judgement.violations) is breaks
+
+
+def test_a_finding_renders_x_for_a_violation_and_a_tilde_for_a_note() -> None:
+    assert request_rules.Finding("request", request_rules.VIOLATION, "m", "s").render() == "x request: m (s)"
+    assert request_rules.Finding("response", request_rules.NOTE, "m", "s").render() == "~ response: m (s)"
