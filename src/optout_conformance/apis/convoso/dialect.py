@@ -56,13 +56,8 @@ def read(status: int, content_type: str, text: str, body: Any) -> Reading:
     return Reading(SUCCESS, code, message)
 
 
-# Robustness (checks/robustness.py): the odd requests sent to this API, the credentials they need.
-def odd_input_credentials(ctx: CheckContext) -> bool:
-    return bool(ctx.credentials.token)
-
-
-def odd_input_note(ctx: CheckContext) -> str | None:
-    return None
+# Robustness (checks/robustness.py): the odd requests sent to this API (they need the definition's
+# required credentials, the token; no note).
 
 def odd_requests(ctx: CheckContext) -> list[OddRequest]:
     token = ctx.credentials.token or ""
