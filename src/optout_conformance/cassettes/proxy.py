@@ -92,8 +92,8 @@ from optout_conformance.core.errors import UsageError
 from optout_conformance.core.http import BoundedReply, async_deadline_client, fetch_bounded
 from optout_conformance.core.interaction import (
     KEPT_OF_TRUNCATED,
-    MAX_JSON_DEPTH,
     JsonTooDeep,
+    may_nest_deeper,
     parse_json_bounded,
 )
 from optout_conformance.core.interaction import MAX_BODY_BYTES as HTTP_MAX_BODY_BYTES
@@ -429,7 +429,7 @@ def _too_deep(content: bytes, headers: httpx.Headers) -> str | None:
     """Why a JSON reply is not read (nested past the depth limit), or None."""
     if "json" not in headers.get("content-type", "").lower():
         return None
-    if content.count(b"[") + content.count(b"{") <= MAX_JSON_DEPTH:
+    if not may_nest_deeper(content):
         return None  # too few brackets to nest that deep: not parsed twice (the judgement parses it)
     try:
         parse_json_bounded(content)

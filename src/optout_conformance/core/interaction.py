@@ -58,6 +58,14 @@ def _value_depth(value: Any, limit: int) -> int:
     return deepest
 
 
+def may_nest_deeper(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> bool:
+    """Whether ``text`` holds enough brackets to nest deeper than ``max_depth`` (a cheap count;
+    False means no depth check is needed)."""
+    if isinstance(text, str):
+        return text.count("[") + text.count("{") > max_depth
+    return text.count(b"[") + text.count(b"{") > max_depth
+
+
 def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> Any:
     """``json.loads`` that refuses JSON nested deeper than ``max_depth`` with :class:`JsonTooDeep`
     (a ValueError) instead of recursing into a ``RecursionError``; other bad JSON raises
@@ -74,7 +82,7 @@ def parse_json_bounded(text: str | bytes, max_depth: int = MAX_JSON_DEPTH) -> An
     except RecursionError:
         value, too_deep = None, True
     else:
-        too_deep = _value_depth(value, max_depth) > max_depth
+        too_deep = may_nest_deeper(text, max_depth) and _value_depth(value, max_depth) > max_depth
     if too_deep:
         raise JsonTooDeep(f"JSON nested {json_depth(text)} levels deep (at most {max_depth} are read)")
     return value
