@@ -57,6 +57,7 @@ REPOSITORY = Path(__file__).resolve().parents[1]
 CHECKS = Path("src/optout_conformance/checks")
 PACKAGE = Path("src/optout_conformance")
 # The rules: the generic check modules and every API package's checks (a module or a package).
+EQUIVALENT = REPOSITORY / "benchmarks" / "mutation-equivalent.toml"
 CHECK_GLOBS = ("checks/*.py", "apis/*/checks.py", "apis/*/checks/*.py")
 DEFAULT_TESTS = ("tests/self", "tests/detection", "tests/clients")
 # Extra pytest arguments of the baseline and of every mutant's run (``-m EXPR`` from --markers).
@@ -255,6 +256,70 @@ def enumerate_mutants(copy: Path, modules: list[Path], session: Path) -> tuple[l
     # job ids are random: order by what the mutant is, so a seed always draws the same sample.
     mutants.sort(key=lambda m: (m.path, m.line, m.column, m.operator, m.occurrence))
     return mutants, excluded
+
+
+@dataclass(frozen=True)
+class Equivalent:
+    """A mutant declared equivalent: the mutated program means the same as the original."""
+
+    file: str  # relative to the repository
+    operator: str  # cosmic-ray's operator name, e.g. core/ReplaceComparisonOperator_Eq_Is
+    original: str  # the line before the mutation, stripped
+    mutated: str  # the same line after it, stripped
+    reason: str  # why no test can tell them apart
+
+
+def load_equivalents(path: Path) -> list[Equivalent]:
+    """The declared equivalent mutants of ``path`` (TOML, ``[[equivalent]]`` tables)."""
+    import tomllib
+
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--equivalent: {path} does not exist") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise UsageError(f"--equivalent: {path} is not valid TOML ({exc})") from None
+    entries = []
+    for number, table in enumerate(data.get("equivalent", []), start=1):
+        keys = ("file", "operator", "original", "mutated", "reason")
+        missing = [k for k in keys if not isinstance(table.get(k), str) or not table[k].strip()]
+        if missing:
+            raise UsageError(f"--equivalent: entry {number} of {path} lacks {', '.join(missing)}")
+        entries.append(Equivalent(*(table[k].strip() for k in keys)))
+    return entries
+
+
+def split_equivalents(
+    mutants: list[Mutant], equivalents: list[Equivalent], copy: Path, modules: list[Path]
+) -> tuple[list[Mutant], list[Mutant], list[Equivalent]]:
+    """(mutants to test, mutants declared equivalent, declarations of a chosen module matching none).
+
+    A declaration matches a mutant of the same file and operator whose line reads ``original``
+    before the mutation and ``mutated`` after it (both stripped), so a declaration never outlives
+    the line it was written for: an edited line makes it stale (listed), never silently broader."""
+    if not equivalents:
+        return mutants, [], []
+    lines = {str(m.relative_to(copy)): m.read_text(encoding="utf-8").splitlines() for m in modules}
+    keep, declared, used = [], [], set()
+    for mutant in mutants:
+        source_line = lines[mutant.path][mutant.line - 1].strip()
+        candidates = [
+            e for e in equivalents
+            if e.file == mutant.path and e.operator == mutant.operator and e.original == source_line
+        ]
+        match = None
+        if candidates:
+            mutated = _mutated_source(mutant)
+            after = mutated.splitlines()[mutant.line - 1].strip() if mutated else None
+            match = next((e for e in candidates if e.mutated == after), None)
+        if match is None:
+            keep.append(mutant)
+        else:
+            used.add(match)
+            mutant.status, mutant.note = "equivalent", match.reason
+            declared.append(mutant)
+    stale = [e for e in equivalents if e not in used and e.file in lines]
+    return keep, declared, stale
 
 
 def environment(copy: Path, workdir: Path) -> dict[str, str]:
@@ -496,16 +561,22 @@ def _stop_test_runs() -> None:
                     os.kill(pid, signal.SIGKILL)
 
 
-def _diff_only(mutant: Mutant) -> str:
-    """The mutant's diff without running it (cosmic-ray's mutation on a string)."""
-    import difflib
-
+def _mutated_source(mutant: Mutant) -> str | None:
+    """The mutant's module text after its mutation (cosmic-ray's mutation on a string)."""
     import cosmic_ray.plugins
     from cosmic_ray.mutating import mutate_code
 
     source = Path(mutant.spec.module_path).read_text(encoding="utf-8")
     operator = cosmic_ray.plugins.get_operator(mutant.spec.operator_name)(**(mutant.spec.operator_args or {}))
-    mutated = mutate_code(source, operator, mutant.occurrence)
+    return mutate_code(source, operator, mutant.occurrence)
+
+
+def _diff_only(mutant: Mutant) -> str:
+    """The mutant's diff without running it (cosmic-ray's mutation on a string)."""
+    import difflib
+
+    source = Path(mutant.spec.module_path).read_text(encoding="utf-8")
+    mutated = _mutated_source(mutant)
     if mutated is None:
         return ""
     return "".join(
@@ -618,6 +689,21 @@ def main(argv: list[str] | None = None) -> int:
         "'detection' with --tests tests/detection is the full matrix)",
     )
     parser.add_argument(
+        "--equivalent",
+        type=Path,
+        default=EQUIVALENT,
+        metavar="PATH",
+        help="the declared equivalent mutants, excluded before sampling (default: "
+        "benchmarks/mutation-equivalent.toml)",
+    )
+    parser.add_argument(
+        "--no-equivalent",
+        dest="equivalent",
+        action="store_const",
+        const=None,
+        help="exclude no declared equivalent mutant (they are then tested like any other)",
+    )
+    parser.add_argument(
         "--no-select",
         action="store_true",
         help="run every mutant against all the killing tests, not only those that execute its line "
@@ -664,12 +750,20 @@ def _main(args: argparse.Namespace) -> int:
         session = workdir / "session.sqlite"
         mutants, excluded = enumerate_mutants(copy, modules, session)
         generated = len(mutants) + excluded
+        equivalents = [] if args.equivalent is None else load_equivalents(args.equivalent)
+        mutants, declared, stale = split_equivalents(mutants, equivalents, copy, modules)
+        for entry in stale:
+            print(
+                f"stale declaration in {args.equivalent}: {entry.file} {entry.operator} "
+                f"{entry.original!r} matches no mutant (the line changed?)",
+                flush=True,
+            )
         chosen = mutants
         if args.sample is not None and args.sample < len(mutants):
             chosen = random.Random(args.seed).sample(mutants, args.sample)
         print(
             f"cosmic-ray: {generated} mutants in {len(modules)} check module(s), {excluded} in type "
-            f"annotations excluded; testing {len(chosen)}"
+            f"annotations and {len(declared)} declared equivalent excluded; testing {len(chosen)}"
             + (f" (sample, seed {args.seed})" if chosen is not mutants else ""),
             flush=True,
         )
@@ -690,7 +784,9 @@ def _main(args: argparse.Namespace) -> int:
             not args.quiet,
             select=not args.no_select,
         )
-        return report(args, chosen, generated, excluded, len(mutants), baseline, time.monotonic() - wall)
+        return report(
+            args, chosen, generated, excluded, declared, stale, len(mutants), baseline, time.monotonic() - wall
+        )
     finally:
         _stop_test_runs()
         if args.keep:
@@ -704,6 +800,8 @@ def report(
     chosen: list[Mutant],
     generated: int,
     excluded: int,
+    declared: list[Mutant],
+    stale: list[Equivalent],
     eligible: int,
     baseline: float,
     wall: float,
@@ -714,7 +812,12 @@ def report(
     judged = killed + survived
     sampled = len(chosen) < eligible
     print()
-    print(f"mutants generated   {generated}  ({excluded} in type annotations excluded, {eligible} eligible)")
+    print(
+        f"mutants generated   {generated}  ({excluded} in type annotations and {len(declared)} declared "
+        f"equivalent excluded, {eligible} eligible)"
+    )
+    if stale:
+        print(f"stale declarations  {len(stale)} (match no mutant; see above)")
     print(f"sampled             {len(chosen)}" + (f"  (seed {args.seed})" if sampled else "  (all)"))
     ran = judged + counts["error"] - counts["uncovered"]
     print(
@@ -757,6 +860,11 @@ def report(
                     "markers": args.markers,
                     "generated": generated,
                     "excluded_annotations": excluded,
+                    "declared_equivalent": [
+                        {"path": m.path, "line": m.line, "operator": m.operator, "reason": m.note}
+                        for m in declared
+                    ],
+                    "stale_declarations": [e.__dict__ for e in stale],
                     "eligible": eligible,
                     "sampled": len(chosen),
                     "seed": args.seed if sampled else None,
