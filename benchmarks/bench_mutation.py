@@ -167,8 +167,9 @@ def select_modules(copy: Path, files: list[str] | None) -> list[Path]:
         wanted = name.removesuffix(".py").replace("/", ".").removeprefix("src.optout_conformance.")
         matches = [key for key in available if key == wanted or key.endswith("." + wanted)]
         if len(matches) != 1:
-            raise UsageError(f"--files: {name!r} names {len(matches)} check modules "
-                             f"(have: {', '.join(available)})")
+            raise UsageError(
+                f"--files: {name!r} names {len(matches)} check modules (have: {', '.join(available)})"
+            )
         chosen.append(available[matches[0]])
     return chosen
 
@@ -304,7 +305,8 @@ def split_equivalents(
     for mutant in mutants:
         source_line = lines[mutant.path][mutant.line - 1].strip()
         candidates = [
-            e for e in equivalents
+            e
+            for e in equivalents
             if e.file == mutant.path and e.operator == mutant.operator and e.original == source_line
         ]
         match = None
@@ -785,7 +787,15 @@ def _main(args: argparse.Namespace) -> int:
             select=not args.no_select,
         )
         return report(
-            args, chosen, generated, excluded, declared, stale, len(mutants), baseline, time.monotonic() - wall
+            args,
+            chosen,
+            generated,
+            excluded,
+            declared,
+            stale,
+            len(mutants),
+            baseline,
+            time.monotonic() - wall,
         )
     finally:
         _stop_test_runs()
