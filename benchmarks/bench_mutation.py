@@ -165,7 +165,8 @@ def select_modules(copy: Path, files: list[str] | None) -> list[Path]:
     chosen = []
     for name in files:
         wanted = name.removesuffix(".py").replace("/", ".").removeprefix("src.optout_conformance.")
-        matches = [key for key in available if key == wanted or key.endswith("." + wanted)]
+        # An exact dotted name (or path) wins: checks.shapes is not also apis.convoso.checks.shapes.
+        matches = [wanted] if wanted in available else [k for k in available if k.endswith("." + wanted)]
         if len(matches) != 1:
             raise UsageError(
                 f"--files: {name!r} names {len(matches)} check modules (have: {', '.join(available)})"
