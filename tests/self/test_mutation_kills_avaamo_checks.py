@@ -1,0 +1,175 @@
+"""The Avaamo checks (apis/avaamo/checks.py) against one-behaviour variants of the reference.
+
+003's rules these tests state: the page defaults to 1 and per_page to 25 ("Default: 1",
+"Default: 25"); "Number of entries in the array = Number specified in per_page parameter", so a
+walk over every page finds each page full but the last, and the last one holding the rest of
+total_entries; a page says which page it is (current_page). Where 003 is silent the checks observe
+(seconds or milliseconds in created_at), and the observation a known target gets is asserted.
+Every test runs the check over real HTTP against the embedded reference on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from optout_conformance.apis.avaamo.checks import S003
+from optout_conformance.apis.avaamo.open_points import AvaamoCreatedAtMilliseconds
+from optout_conformance.apis.avaamo.reference import AvaamoService
+from optout_conformance.apis.avaamo.store import AvaamoEntry
+from optout_conformance.checks.registry import checks_for
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.context import RunContext
+
+DEFAULTS = "avaamo.pagination.defaults_are_page_1_and_25_per_page"
+WALK = "avaamo.pagination.pages_are_disjoint_and_complete"
+FILTERS = "avaamo.filters.every_filter_is_honoured"
+
+
+def context(server: EmbeddedServer) -> RunContext:
+    url = server.url("avaamo")
+    return RunContext(
+        target=Target(api="avaamo", base_url=url, embedded=True, loopback=True),
+        credentials=Credentials(token=ReferenceConfig().token),
+        profile="lenient",
+        http=HttpClient(url, timeout=5.0),
+    )
+
+
+def spec_of(check_id: str) -> CheckSpec:
+    return next(c for c in checks_for("avaamo") if c.id == check_id)
+
+
+def serve(tmp: Path, service: type[AvaamoService] = AvaamoService, seed: int = 150) -> EmbeddedServer:
+    config = ReferenceConfig(db=str(tmp / f"{service.__name__}-{seed}.db"), seed_records=seed)
+    return EmbeddedServer(create_app(config, avaamo=service, apis=("avaamo",)))
+
+
+def run(tmp: Path, check_id: str, service: type[AvaamoService] = AvaamoService,
+        seed: int = 150) -> tuple[str, RunContext, CheckFailed | None]:
+    """The check's outcome against ``service`` seeded with ``seed`` entries, its context, its failure."""
+    with serve(tmp, service, seed) as server:
+        ctx = context(server)
+        ctx.current_check = check_id
+        try:
+            spec_of(check_id).function(ctx)
+        except CheckFailed as failure:
+            return f"failed: {failure.message}", ctx, failure
+        except CheckSkipped as skip:
+            return f"skipped: {skip.reason}", ctx, None
+        except CheckInconclusive as missing:
+            return f"inconclusive: {missing.reason}", ctx, None
+        return "passed", ctx, None
+
+
+def observed(ctx: RunContext, discrepancy_id: str) -> list[Any]:
+    return [o.observed for o in ctx.observations if o.discrepancy_id == discrepancy_id]
+
+
+class CreatedAtMixedUnits(AvaamoService):
+    """created_at in milliseconds for entries of odd id, in seconds for the others."""
+
+    def format_entry(self, entry: AvaamoEntry) -> dict[str, Any]:
+        body = super().format_entry(entry)
+        return {**body, "created_at": entry.created_at * 1000} if entry.id % 2 else body
+
+
+@pytest.mark.parametrize(("service", "units"), [
+    (AvaamoService, "seconds"),
+    (AvaamoCreatedAtMilliseconds, "milliseconds"),
+    (CreatedAtMixedUnits, "milliseconds and seconds"),
+], ids=lambda value: getattr(value, "__name__", value))
+def test_the_unit_of_created_at_is_observed_over_every_sampled_entry(
+    tmp_path: Path, service: type[AvaamoService], units: str
+) -> None:
+    _, ctx, _ = run(tmp_path, FILTERS, service)
+    assert observed(ctx, "avaamo.entry.created_at-units") == [units]
+
+
+def rewriting(rewrite: Callable[[dict[str, str], dict[str, Any]], dict[str, Any]], name: str
+              ) -> type[AvaamoService]:
+    """The reference with every served page passed through ``rewrite(query, body)``."""
+
+    def list_entries(self: AvaamoService, query: dict[str, str]) -> dict[str, Any]:
+        return rewrite(query, AvaamoService.list_entries(self, query))
+
+    return type(name, (AvaamoService,), {"list_entries": list_entries, "__doc__": name})
+
+
+# Faulty: each breaks one sentence of 003 and serves everything else like the reference.
+CURRENT_PAGE_STUCK_AT_ONE = rewriting(lambda q, b: {**b, "current_page": 1}, "CurrentPageStuckAtOne")
+CURRENT_PAGE_ONE_TOO_HIGH = rewriting(lambda q, b: {**b, "current_page": b["current_page"] + 1},
+                                      "CurrentPageOneTooHigh")
+PER_PAGE_REPORTED_AS_THE_MAXIMUM = rewriting(lambda q, b: {**b, "per_page": 100},
+                                             "PerPageReportedAsTheMaximum")
+PER_PAGE_TEN_WHEN_NOT_ASKED = rewriting(
+    lambda q, b: b if q.get("per_page") else {**b, "per_page": 10}, "PerPageTenWhenNotAsked")
+DEFAULT_PAGE_LOSES_ITS_LAST_ENTRY = rewriting(
+    lambda q, b: b if q.get("per_page") else {**b, "entries": b["entries"][:-1]},
+    "DefaultPageLosesItsLastEntry")
+
+
+def default_page_with_one_more(service: AvaamoService, query: dict[str, str]) -> dict[str, Any]:
+    body = AvaamoService.list_entries(service, query)
+    if query.get("per_page"):
+        return body
+    return {**body, "entries": AvaamoService.list_entries(service, {**query, "per_page": "26"})["entries"]}
+
+
+DEFAULT_PAGE_HOLDS_ONE_MORE = type("DefaultPageHoldsOneMore", (AvaamoService,),
+                                   {"list_entries": default_page_with_one_more})
+
+
+@pytest.mark.parametrize(("service", "received"), [
+    (CURRENT_PAGE_ONE_TOO_HIGH, "current_page 2, per_page 25, 25 entries"),
+    (PER_PAGE_REPORTED_AS_THE_MAXIMUM, "current_page 1, per_page 100, 25 entries"),
+    (PER_PAGE_TEN_WHEN_NOT_ASKED, "current_page 1, per_page 10, 25 entries"),
+    (DEFAULT_PAGE_LOSES_ITS_LAST_ENTRY, "current_page 1, per_page 25, 24 entries"),
+    (DEFAULT_PAGE_HOLDS_ONE_MORE, "current_page 1, per_page 25, 26 entries"),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_a_default_page_that_is_not_page_1_of_25_entries_fails_the_defaults_rule(
+    tmp_path: Path, service: type[AvaamoService], received: str
+) -> None:
+    result, _, failure = run(tmp_path, DEFAULTS, service)
+    assert failure is not None, result
+    assert failure.received == f"{received} of 150" and failure.source.startswith(S003)
+    assert failure.documented == "current_page 1, per_page 25, 25 entries"
+
+
+def test_a_walk_whose_last_page_holds_the_rest_passes(tmp_path: Path) -> None:
+    # 151 entries: pages of 16, the tenth holds the last 7.
+    assert run(tmp_path, WALK, seed=151)[0] == "passed"
+
+
+LAST_PAGE_LOSES_ITS_LAST_ENTRY = rewriting(
+    lambda q, b: {**b, "entries": b["entries"][:-1]} if 0 < len(b["entries"]) < int(q.get("per_page", 25))
+    else b, "LastPageLosesItsLastEntry")
+
+
+def test_a_walk_whose_last_page_lacks_an_entry_fails_completeness(tmp_path: Path) -> None:
+    result, _, failure = run(tmp_path, WALK, LAST_PAGE_LOSES_ITS_LAST_ENTRY, seed=151)
+    assert failure is not None, result
+    assert failure.received == "page 10: current_page 10, 6 entries"
+    assert failure.documented == "current_page 10, 7 entries"
+
+
+@pytest.mark.parametrize(("service", "received", "number"), [
+    (CURRENT_PAGE_STUCK_AT_ONE, "page 2: current_page 1, 15 entries", 2),
+    (CURRENT_PAGE_ONE_TOO_HIGH, "page 1: current_page 2, 15 entries", 1),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_a_page_that_names_another_page_than_the_one_asked_fails_the_walk(
+    tmp_path: Path, service: type[AvaamoService], received: str, number: int
+) -> None:
+    # current_page below 1 is a schema violation of its own; these name a valid, wrong page.
+    result, _, failure = run(tmp_path, WALK, service)
+    assert failure is not None, result
+    assert failure.received == received and failure.documented == f"current_page {number}, 15 entries"

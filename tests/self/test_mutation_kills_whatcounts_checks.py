@@ -1,0 +1,104 @@
+"""The WhatCounts checks (apis/whatcounts/checks.py): what each one sends and what makes it fail.
+
+002 "Phone": "Numeric phone number for the contacts. Do not include special characters (such as
+parenthesis or dash)." The probes of that rule must differ from a valid stop by the special
+characters only, so that a refusal can concern nothing else. 002 "Arguments" gives two names to
+command, realm and password: a wrong value under either name must give the same outcome. Each test
+runs a check against the embedded reference (or a one-behaviour variant of it) over real HTTP.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
+from optout_conformance.checks.registry import checks_for
+from optout_conformance.core.checks import CheckSpec
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.runner.context import RunContext
+
+NON_NUMERIC = "whatcounts.errors.non_numeric_phone_fails"
+NAMES = "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"
+
+
+def context(server: EmbeddedServer) -> RunContext:
+    config = ReferenceConfig()
+    url = server.url("whatcounts")
+    return RunContext(
+        target=Target(api="whatcounts", base_url=url, embedded=True, loopback=True),
+        credentials=Credentials(realm=config.realm, password=config.password,
+                                sender_code=config.sender_codes[0]),
+        profile="lenient",
+        http=HttpClient(url, timeout=5.0),
+    )
+
+
+def spec_of(check_id: str) -> CheckSpec:
+    return next(c for c in checks_for("whatcounts") if c.id == check_id)
+
+
+def outcome(ctx: RunContext, check_id: str) -> str:
+    ctx.current_check = check_id
+    try:
+        spec_of(check_id).function(ctx)
+    except CheckFailed as failure:
+        return f"failed: {failure.message}"
+    except CheckSkipped as skip:
+        return f"skipped: {skip.reason}"
+    except CheckInconclusive as missing:
+        return f"inconclusive: {missing.reason}"
+    return "passed"
+
+
+def serve(tmp: Path, service: type[WhatCountsService] = WhatCountsService) -> EmbeddedServer:
+    config = ReferenceConfig(db=str(tmp / f"{service.__name__}.db"), seed_records=0)
+    return EmbeddedServer(create_app(config, whatcounts=service, apis=("whatcounts",)))
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
+    with serve(tmp_path_factory.mktemp("wc-kills")) as server:
+        yield server
+
+
+def test_each_non_numeric_phone_probe_is_the_valid_stops_phone_with_special_characters_added(
+    reference: EmbeddedServer,
+) -> None:
+    ctx = context(reference)
+    assert outcome(ctx, NON_NUMERIC) == "passed"
+    control, *probes = [e.params["phone"] for e in ctx.http.exchanges]
+    assert control.isdigit() and len(probes) == 2, (control, probes)
+    for probe in probes:
+        assert not probe.isdigit() and re.sub(r"[^0-9]", "", probe) == control, (control, probe)
+    assert "-" in probes[0] and {"(", ")"} <= set(probes[1]), probes
+
+
+class ElevenDigitsParenthesesRemoved(WhatCountsService):
+    """Faulty: parentheses and spaces are removed from the phone instead of refusing it (a dash is
+    still refused); a phone must have the eleven digits of 002's example 12065551212."""
+
+    def check_phone(self, phone: str) -> str:
+        if "-" in phone:
+            raise StopFailure("Invalid phone number")
+        digits = re.sub(r"[() ]", "", phone)
+        if len(digits) != len("12065551212"):
+            raise StopFailure("Invalid phone number")
+        return super().check_phone(digits)
+
+
+def test_a_target_that_removes_parentheses_from_a_phone_fails_the_non_numeric_phone_rule(
+    tmp_path: Path,
+) -> None:
+    # The parenthesised probe carries the same eleven digits as the valid stop: only the special
+    # characters can explain a refusal, and a target that takes them out serves it.
+    with serve(tmp_path, ElevenDigitsParenthesesRemoved) as server:
+        assert outcome(context(server), NON_NUMERIC).startswith("failed: a non-numeric phone fails")
