@@ -102,3 +102,34 @@ def test_a_target_that_removes_parentheses_from_a_phone_fails_the_non_numeric_ph
     # characters can explain a refusal, and a target that takes them out serves it.
     with serve(tmp_path, ElevenDigitsParenthesesRemoved) as server:
         assert outcome(context(server), NON_NUMERIC).startswith("failed: a non-numeric phone fails")
+
+
+MISSING = "whatcounts.errors.missing_command_realm_or_password_fails"
+
+
+class StopsWithoutACommand(WhatCountsService):
+    """Faulty: a stop without the command argument runs the stop command anyway."""
+
+    def check_command(self, command: str) -> None:
+        super().check_command(command or "smsstopsubscribersend")
+
+
+def test_a_target_that_stops_a_phone_sent_without_the_command_fails_when_writes_are_allowed(
+    tmp_path: Path,
+) -> None:
+    # 002: "The command requires the following arguments: Command, Realm, Password, ..."
+    with serve(tmp_path, StopsWithoutACommand) as server:
+        assert outcome(context(server), MISSING).startswith("failed: a stop without the command argument fails")
+
+
+def test_without_writes_no_stop_leaves_out_the_command_and_no_valid_stop_is_sent(tmp_path: Path) -> None:
+    # A stop without the command might still stop the phone on a faulty target: a read-only run
+    # sends only stops that cannot change anything (no realm, or no password).
+    with serve(tmp_path) as server:
+        ctx = context(server)
+        ctx.target = Target(api="whatcounts", base_url=ctx.target.base_url, embedded=False, loopback=False)
+        assert not ctx.writes_allowed
+        assert outcome(ctx, MISSING) == "passed"
+    sent = [e.params for e in ctx.http.exchanges]
+    assert len(sent) == 2 and all("c" in p for p in sent), sent
+    assert [("r" in p, "p" in p) for p in sent] == [(False, True), (True, False)]
