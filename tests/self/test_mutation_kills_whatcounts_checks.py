@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 
+from optout_conformance.apis.whatcounts.open_points import WhatCountsNeverSubscribedFails
 from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
@@ -133,3 +134,31 @@ def test_without_writes_no_stop_leaves_out_the_command_and_no_valid_stop_is_sent
     sent = [e.params for e in ctx.http.exchanges]
     assert len(sent) == 2 and all("c" in p for p in sent), sent
     assert [("r" in p, "p" in p) for p in sent] == [(False, True), (True, False)]
+
+
+class NeverSubscribedLongPasswordUnchecked(WhatCountsNeverSubscribedFails):
+    """Faulty: fails a never-subscribed phone (a documented reading), but a password sent under its
+    long name pwd is never compared with the realm's."""
+
+    def run(self, arguments: dict[str, str]) -> None:
+        if "pwd" in arguments:
+            arguments = {**arguments, "pwd": self.config.password}
+        super().run(arguments)
+
+
+def failure_of(server: EmbeddedServer, check_id: str) -> CheckFailed:
+    ctx = context(server)
+    ctx.current_check = check_id
+    with pytest.raises(CheckFailed) as failed:
+        spec_of(check_id).function(ctx)
+    return failed.value
+
+
+def test_a_wrong_password_refused_under_one_name_only_fails_the_argument_names_rule(tmp_path: Path) -> None:
+    # Valid stops get the same FAILURE under both names (no subscription), so the names are judged
+    # on wrong values: a wrong p is refused for the password, a wrong pwd for the subscription.
+    with serve(tmp_path, NeverSubscribedLongPasswordUnchecked) as server:
+        failed = failure_of(server, NAMES)
+    assert failed.received.startswith("a wrong password: short names: 'FAILURE: Realm and password do not "
+                                      "match'; long names: 'FAILURE: "), failed.received
+    assert failed.documented == "the same outcome for both names"
