@@ -28,6 +28,7 @@ from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, Che
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
+from optout_conformance.reference.store import Store
 from optout_conformance.runner.context import RunContext
 
 DEFAULTS = "avaamo.pagination.defaults_are_page_1_and_25_per_page"
@@ -173,3 +174,22 @@ def test_a_page_that_names_another_page_than_the_one_asked_fails_the_walk(
     result, _, failure = run(tmp_path, WALK, service)
     assert failure is not None, result
     assert failure.received == received and failure.documented == f"current_page {number}, 15 entries"
+
+
+class FourEntriesOneSecondApart(AvaamoService):
+    """The reference with four more entries of one pair, created one second apart a minute ago
+    (newer than every seeded entry)."""
+
+    def __init__(self, config: ReferenceConfig, store: Store) -> None:
+        super().__init__(config, store)
+        latest = int(config.now().timestamp()) - 60
+        self.store.bulk_insert_avaamo(
+            [("+15555550142", "+15555550100", latest - second, "opt-out") for second in range(4)])
+
+
+def test_entries_created_exactly_at_start_time_or_end_time_are_inside_the_window(tmp_path: Path) -> None:
+    # 003: start_time is the "Timestamp from which", end_time the one "until which" the records are
+    # fetched. The window (one second either side) is put around the third newest of the four: the
+    # newest lies after it, the seeded ones before it, and the second and fourth newest lie exactly
+    # at end_time and at start_time, inside the window.
+    assert run(tmp_path, FILTERS, FourEntriesOneSecondApart)[0] == "passed"

@@ -120,7 +120,8 @@ def test_a_target_that_stops_a_phone_sent_without_the_command_fails_when_writes_
 ) -> None:
     # 002: "The command requires the following arguments: Command, Realm, Password, ..."
     with serve(tmp_path, StopsWithoutACommand) as server:
-        assert outcome(context(server), MISSING).startswith("failed: a stop without the command argument fails")
+        result = outcome(context(server), MISSING)
+    assert result.startswith("failed: a stop without the command argument fails"), result
 
 
 def test_without_writes_no_stop_leaves_out_the_command_and_no_valid_stop_is_sent(tmp_path: Path) -> None:
@@ -162,3 +163,14 @@ def test_a_wrong_password_refused_under_one_name_only_fails_the_argument_names_r
     assert failed.received.startswith("a wrong password: short names: 'FAILURE: Realm and password do not "
                                       "match'; long names: 'FAILURE: "), failed.received
     assert failed.documented == "the same outcome for both names"
+
+
+def test_post_is_probed_once_with_the_arguments_in_the_query_string_and_once_in_a_form_body(
+    reference: EmbeddedServer,
+) -> None:
+    # 002 documents GET only (registry whatcounts.http-method): both ways of POSTing are observed.
+    ctx = context(reference)
+    assert outcome(ctx, NAMES) == "passed"
+    posts = [e for e in ctx.http.exchanges if e.method == "POST"]
+    assert [(bool(e.params), e.data is not None) for e in posts] == [(True, False), (False, True)]
+    assert all(set(e.params or e.data or {}) == {"c", "r", "p", "phone", "sender_code"} for e in posts)
