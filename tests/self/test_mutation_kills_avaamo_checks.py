@@ -19,7 +19,7 @@ import pytest
 from optout_conformance.apis.avaamo.checks import S003
 from optout_conformance.apis.avaamo.open_points import AvaamoCreatedAtMilliseconds
 from optout_conformance.apis.avaamo.reference import AvaamoService
-from optout_conformance.apis.avaamo.store import AvaamoEntry
+from optout_conformance.apis.avaamo.store import COLUMNS, AvaamoEntry
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
@@ -193,3 +193,57 @@ def test_entries_created_exactly_at_start_time_or_end_time_are_inside_the_window
     # newest lies after it, the seeded ones before it, and the second and fourth newest lie exactly
     # at end_time and at start_time, inside the window.
     assert run(tmp_path, FILTERS, FourEntriesOneSecondApart)[0] == "passed"
+
+
+TOTAL_PAGES_ONE_MORE = rewriting(lambda q, b: {**b, "total_pages": b["total_pages"] + 1}, "TotalPagesOneMore")
+
+
+def test_total_pages_above_the_ceiling_are_observed_as_given(tmp_path: Path) -> None:
+    # 003 contradicts itself on total_pages (registry avaamo.response.total-pages-arithmetic): any
+    # value is observed, and one that is neither ceil nor floor is shown as it came.
+    result, ctx, _ = run(tmp_path, "avaamo.pagination.no_page_holds_more_than_per_page_entries",
+                         TOTAL_PAGES_ONE_MORE)
+    assert result == "passed"
+    assert observed(ctx, "avaamo.response.total-pages-arithmetic") == [
+        {1: "151 of 150", 7: "23 of 150", 25: "7 of 150", 100: "3 of 150"}]
+
+
+class ListsOptOutsFirst(AvaamoService):
+    """Faithful (003 fixes no order; registry avaamo.order): entries listed by status, opt-out first."""
+
+    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
+        page = self.parse_page(query.get("page", ""))
+        per_page = self.parse_per_page(query.get("per_page", ""))
+        sql, params = self.build_filter(query)
+        total = self.store.count_avaamo((sql, params))
+        rows = self.store.store.fetchall(
+            f"SELECT {COLUMNS} FROM avaamo_entries WHERE {sql} ORDER BY status DESC, created_at DESC, id DESC"
+            " LIMIT ? OFFSET ?", (*params, per_page, (page - 1) * per_page))
+        return self.format_response(page, per_page, total, list(map(AvaamoEntry._make, rows)))
+
+
+def test_the_filter_sample_spans_the_last_page_whatever_the_order_of_entries(tmp_path: Path) -> None:
+    # 300 entries, 200 of them opt-out: listed opt-out first, the first two pages of 100 hold no
+    # opt-in entry; the last one does, so the status filter has an entry it must leave out.
+    assert run(tmp_path, FILTERS, ListsOptOutsFirst, seed=300)[0] == "passed"
+
+
+def one_more_from_another_number(service: AvaamoService, query: dict[str, str]) -> dict[str, Any]:
+    body = AvaamoService.list_entries(service, query)
+    if "to_phone" not in query:
+        return body
+    everything = AvaamoService.list_entries(service, {"per_page": "100"})["entries"]
+    intruder = next(e for e in everything if e["to_phone"] != query["to_phone"])
+    return {**body, "entries": [*body["entries"], intruder]}
+
+
+TO_PHONE_LETS_ONE_OTHER_NUMBER_IN = type("ToPhoneLetsOneOtherNumberIn", (AvaamoService,),
+                                         {"list_entries": one_more_from_another_number})
+
+
+def test_a_filter_letting_one_other_entry_in_fails_and_the_failure_names_that_entry(tmp_path: Path) -> None:
+    result, _, failure = run(tmp_path, FILTERS, TO_PHONE_LETS_ONE_OTHER_NUMBER_IN)
+    assert failure is not None, result
+    assert failure.rule == "the to_phone filter is honoured"
+    assert failure.received.startswith("1 of ") and "with another to_phone (first: {'to_phone': " in \
+        failure.received, failure.received
