@@ -49,7 +49,8 @@ def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Embedd
         yield server, config
 
 
-def requests_sent(server: EmbeddedServer, config: ReferenceConfig, seed: int | None) -> list[tuple[object, ...]]:
+def requests_sent(server: EmbeddedServer, config: ReferenceConfig, seed: int | None
+                  ) -> list[tuple[object, ...]]:
     """The requests one phase run sends (method, path, query, form), in order."""
     ctx = context(server, config)
     options = PhaseOptions(writes=True, max_examples=4, seed=seed, coverage=False, http=ctx.http)
@@ -108,6 +109,6 @@ def test_a_phase_that_can_exercise_no_operation_is_skipped_with_the_reason(
     # WhatCounts has only a stop, a write: a read-only run generates nothing.
     server, config = reference
     ctx = context(server, config, loopback=False)
-    with pytest.raises(CheckSkipped, match="^writes are not allowed on this target$"):
+    with pytest.raises(CheckSkipped, match=r"^writes are not allowed on this target$"):
         load_all()[PHASE].function(ctx)
     assert ctx.http.exchanges == []
