@@ -247,3 +247,14 @@ def test_a_filter_letting_one_other_entry_in_fails_and_the_failure_names_that_en
     assert failure.rule == "the to_phone filter is honoured"
     assert failure.received.startswith("1 of ") and "with another to_phone (first: {'to_phone': " in \
         failure.received, failure.received
+
+
+def test_a_walk_over_more_than_12_pages_of_100_is_inconclusive_and_one_of_12_pages_passes(
+    tmp_path: Path,
+) -> None:
+    # A walk reads at most 12 pages (bounded load on a live target): 1200 entries fit, 1201 do not,
+    # and then completeness was not seen (inconclusive, never passed).
+    assert run(tmp_path, WALK, seed=1200)[0] == "passed"
+    result = run(tmp_path, WALK, seed=1201)[0]
+    assert result == "inconclusive: 1201 entries need 13 pages of 100; a walk reads at most 12, so " \
+        "completeness could not be seen", result
