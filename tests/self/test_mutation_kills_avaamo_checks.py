@@ -258,3 +258,15 @@ def test_a_walk_over_more_than_12_pages_of_100_is_inconclusive_and_one_of_12_pag
     result = run(tmp_path, WALK, seed=1201)[0]
     assert result == "inconclusive: 1201 entries need 13 pages of 100; a walk reads at most 12, so " \
         "completeness could not be seen", result
+
+
+@pytest.mark.parametrize(("check_id", "discrepancy_id", "value"), [
+    ("avaamo.auth.no_entries_without_a_valid_access_token", "avaamo.auth.failure-response",
+     {"missing": 401, "invalid": 401}),
+    ("avaamo.shapes.json_path_serves_the_documented_page", "avaamo.path.json-suffix", {"without .json": 200}),
+])
+def test_the_reference_is_observed_with_what_it_answers_where_003_is_silent(
+    tmp_path: Path, check_id: str, discrepancy_id: str, value: Any
+) -> None:
+    result, ctx, _ = run(tmp_path, check_id)
+    assert result == "passed" and observed(ctx, discrepancy_id) == [value]
