@@ -8,6 +8,7 @@ one of the table's messages or variants (compared without case or surrounding bl
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
@@ -155,3 +156,18 @@ def test_a_request_without_a_complete_reply_fails_as_unanswered(status: int | No
     with pytest.raises(CheckFailed) as failed:
         response.assert_reply(ctx, unanswered, "GET", STOP)
     assert failed.value.rule == "GET /api_web answers" and failed.value.received == error
+
+
+LONG = "FAILURE " + "x" * 400
+
+
+@pytest.mark.parametrize("judge", [
+    lambda: response.text_reply_conforms(reply(STOP, LONG, 200, "text/plain")).received,
+    lambda: response.body_level_rejection(reply(OPT_STATUS, {"error": "y" * 400}, 400), {}, False).received,
+    lambda: response.body_level_rejection(reply(STOP, "SUCCESS: " + "x" * 400, 200, "text/plain"), {},
+                                          True).received,
+], ids=["unreadable result line", "refused valid request", "accepted negative request"])
+def test_a_violation_quotes_the_first_200_characters_of_the_reply_the_report_shows(judge: Any) -> None:
+    received = judge()
+    quoted = received[received.index("'"):]
+    assert len(ast.literal_eval(quoted)) == 200, received  # the repr of the reply's first 200 characters
