@@ -174,3 +174,14 @@ def test_post_is_probed_once_with_the_arguments_in_the_query_string_and_once_in_
     posts = [e for e in ctx.http.exchanges if e.method == "POST"]
     assert [(bool(e.params), e.data is not None) for e in posts] == [(True, False), (False, True)]
     assert all(set(e.params or e.data or {}) == {"c", "r", "p", "phone", "sender_code"} for e in posts)
+
+
+def test_only_failures_are_observed_for_the_http_status_of_a_failure(reference: EmbeddedServer) -> None:
+    # Registry whatcounts.failure-http-status: the status a FAILURE line comes with (002 gives none).
+    ctx = context(reference)
+    assert outcome(ctx, NAMES) == "passed"  # valid stops only: every reply is SUCCESS
+    assert [o for o in ctx.observations if o.discrepancy_id == "whatcounts.failure-http-status"] == []
+    ctx = context(reference)
+    assert outcome(ctx, "whatcounts.errors.wrong_realm_fails") == "passed"
+    statuses = [o.observed for o in ctx.observations if o.discrepancy_id == "whatcounts.failure-http-status"]
+    assert statuses == [200]
