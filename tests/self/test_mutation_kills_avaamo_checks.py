@@ -270,3 +270,34 @@ def test_the_reference_is_observed_with_what_it_answers_where_003_is_silent(
 ) -> None:
     result, ctx, _ = run(tmp_path, check_id)
     assert result == "passed" and observed(ctx, discrepancy_id) == [value]
+
+
+def total_counts_everything(filters: tuple[str, ...]) -> Callable[[dict[str, str], dict[str, Any]], Any]:
+    """A page whose total_entries counts every entry (of 300) when the query holds one of ``filters``."""
+
+    def rewrite(query: dict[str, str], body: dict[str, Any]) -> dict[str, Any]:
+        if not set(query) & set(filters):
+            return body
+        return {**body, "total_entries": 300}
+
+    return rewrite
+
+
+FILTERED_TOTAL_COUNTS_EVERYTHING = rewriting(
+    total_counts_everything(("to_phone", "from_phone", "status", "current_status")),
+    "FilteredTotalCountsEverything")
+WINDOW_TOTAL_COUNTS_EVERYTHING = rewriting(total_counts_everything(("start_time",)),
+                                           "WindowTotalCountsEverything")
+
+
+@pytest.mark.parametrize(("service", "rule"), [
+    (FILTERED_TOTAL_COUNTS_EVERYTHING, "the to_phone filter is honoured"),
+    (WINDOW_TOTAL_COUNTS_EVERYTHING, "start_time and end_time select the entries created in the window"),
+], ids=lambda value: getattr(value, "__name__", None))
+def test_a_filtered_total_equal_to_every_entry_fails_on_a_target_of_hundreds_of_entries(
+    tmp_path: Path, service: type[AvaamoService], rule: str
+) -> None:
+    # 300 entries: total_entries is compared by value (CPython shares only integers up to 256).
+    result, _, failure = run(tmp_path, FILTERS, service, seed=300)
+    assert failure is not None and failure.rule == rule, result
+    assert failure.received.endswith("total_entries 300 of 300"), failure.received
