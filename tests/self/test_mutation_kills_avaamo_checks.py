@@ -301,3 +301,21 @@ def test_a_filtered_total_equal_to_every_entry_fails_on_a_target_of_hundreds_of_
     result, _, failure = run(tmp_path, FILTERS, service, seed=300)
     assert failure is not None and failure.rule == rule, result
     assert failure.received.endswith("total_entries 300 of 300"), failure.received
+
+
+def last_page_again(service: AvaamoService, query: dict[str, str]) -> dict[str, Any]:
+    body = AvaamoService.list_entries(service, query)
+    if body["entries"] or body["current_page"] == 1:
+        return body
+    return AvaamoService.list_entries(service, {**query, "page": str(body["total_pages"])})
+
+
+SERVES_PAST_THE_END = type("ServesPastTheEnd", (AvaamoService,), {"list_entries": last_page_again})
+
+
+def test_entries_on_the_page_after_the_last_fail_naming_that_page(tmp_path: Path) -> None:
+    # 150 entries walked in 10 pages of 15: page 11 must hold none (003: total_entries).
+    result, _, failure = run(tmp_path, WALK, SERVES_PAST_THE_END)
+    assert failure is not None, result
+    assert failure.received == "15 entries on page 11 after all 150 entries were listed"
+    assert failure.documented == "none: total_entries is 150"

@@ -185,3 +185,16 @@ def test_only_failures_are_observed_for_the_http_status_of_a_failure(reference: 
     assert outcome(ctx, "whatcounts.errors.wrong_realm_fails") == "passed"
     statuses = [o.observed for o in ctx.observations if o.discrepancy_id == "whatcounts.failure-http-status"]
     assert statuses == [200]
+
+
+def test_exactly_the_checks_declared_as_writing_are_skipped_on_a_read_only_target(
+    reference: EmbeddedServer,
+) -> None:
+    # A run without --allow-writes on a live target lists the writing checks as skipped, not run.
+    for spec in checks_for("whatcounts"):
+        if spec.function.__module__ != "optout_conformance.apis.whatcounts.checks":
+            continue
+        ctx = context(reference)
+        ctx.target = Target(api="whatcounts", base_url=ctx.target.base_url)
+        result = outcome(ctx, spec.id)
+        assert result.startswith("skipped:") is spec.writes, (spec.id, result)
