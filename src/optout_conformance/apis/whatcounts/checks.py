@@ -125,8 +125,9 @@ def _stop_outcome(ctx: CheckContext, ex: Exchange, rule: str) -> str:
     """
     kind = outcome(ctx, ex, rule)
     ctx.observe("whatcounts.stop.subscription-required", kind)
+    # The realm's reason after the 8-character "FAILURE:" (the SUCCESS line's tail is never it).
     reason = ex.text.strip()[len("FAILURE:"):].strip()
-    if kind == "FAILURE" and reason.lower() == REALM_FAILURE.lower():
+    if reason.lower() == REALM_FAILURE.lower():
         raise CheckFailed(rule, received=ex.summary(), documented="SUCCESS, or a FAILURE for a documented "
                           "cause (no subscription, phone not found, invalid argument): the realm and "
                           "password sent match", source=f"{S002} (Failure; Realm); seeds README public "
