@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from starlette.requests import Request
 
 from optout_conformance.apis.whatcounts.open_points import WhatCountsNeverSubscribedFails
 from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
@@ -24,6 +25,7 @@ from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.forms import read_form
 from optout_conformance.reference.server import EmbeddedServer
 from optout_conformance.runner.context import RunContext
 
@@ -198,3 +200,21 @@ def test_exactly_the_checks_declared_as_writing_are_skipped_on_a_read_only_targe
         ctx.target = Target(api="whatcounts", base_url=ctx.target.base_url)
         result = outcome(ctx, spec.id)
         assert result.startswith("skipped:") is spec.writes, (spec.id, result)
+
+
+class PostReadsTheFormOnly(WhatCountsService):
+    """Faithful (002 documents GET only): a POST's arguments are read from its form body alone."""
+
+    async def arguments(self, request: Request) -> dict[str, str]:
+        if request.method == "POST":
+            return dict(await read_form(request, self.config.max_body_bytes))
+        return await super().arguments(request)
+
+
+def test_each_way_of_posting_is_observed_under_its_own_name(tmp_path: Path) -> None:
+    with serve(tmp_path, PostReadsTheFormOnly) as server:
+        ctx = context(server)
+        assert outcome(ctx, NAMES) == "passed"
+    posts = [o.observed["POST"] for o in ctx.observations if o.discrepancy_id == "whatcounts.http-method"]
+    assert posts == [{"query string": "HTTP 200 'FAILURE: Unable to determine customer account (realm)'",
+                      "form body": "HTTP 200 'SUCCESS: Stopping message to phone was successful'"}]
