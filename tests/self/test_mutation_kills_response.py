@@ -8,6 +8,7 @@ one of the table's messages or variants (compared without case or surrounding bl
 
 from __future__ import annotations
 
+import ast
 import json
 from typing import Any
 
@@ -16,6 +17,11 @@ import pytest
 from optout_conformance.apis.whatcounts.dialect import SUCCESS_LINE
 from optout_conformance.checks import response
 from optout_conformance.checks.response import Rejection, Reply
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.runner.context import RunContext
 
 SEARCH = "/sms-opt-out/search"
 STOP = "/api_web"
@@ -85,3 +91,83 @@ def test_a_refusal_is_documented_by_its_code_or_else_by_its_message(
 
 def test_a_code_the_registry_lets_through_is_documented() -> None:
     assert response._documented(Rejection("body", 6006, None), ERRORS, let_through={6006})
+
+
+@pytest.mark.parametrize(("api", "document"), [
+    ("convoso", "seeds README public fact"),
+    ("whatcounts", "002_b0345f491e7a5826.txt"),
+    ("avaamo", "003_725be0800b974dd2.txt"),
+])
+def test_a_server_error_is_failed_on_the_sentence_of_the_apis_own_document(api: str, document: str) -> None:
+    assert document in response.server_error_source(api)
+
+
+@pytest.mark.parametrize("status", [500, 502, 503])
+def test_a_server_error_page_is_left_to_the_server_error_rule_not_read_as_a_result_line(status: int) -> None:
+    page = reply(STOP, "<html><body><h1>Service Unavailable</h1></body></html>", status, "text/html")
+    assert response.text_reply_conforms(page) is None
+    assert response.text_reply_conforms(reply(STOP, page.text, 499, "text/html")) is not None
+
+
+NO_DEFAULT = {"openapi": "3.1.0", "paths": {OPT_STATUS: {"get": {"responses": {
+    "200": {"content": {"application/json": {"schema": {"type": "object"}}}}}}}}}
+
+
+@pytest.mark.parametrize(("status", "judged"), [(400, False), (404, False), (302, True), (204, True)])
+def test_an_error_status_a_spec_does_not_list_is_left_to_the_registry_any_other_is_a_violation(
+    status: int, judged: bool
+) -> None:
+    # No seed document gives error statuses: from 400 up an unlisted status is observed, not failed.
+    violation = response.profile_shape_conforms(reply(OPT_STATUS, {"error": "x"}, status), NO_DEFAULT)
+    assert (violation is not None) is judged, violation
+    if violation is not None:
+        assert violation.received.startswith(f"HTTP status {status} is not documented for GET {OPT_STATUS}")
+
+
+def test_a_coded_refusal_of_a_valid_request_carrying_a_disputed_field_is_judged_by_its_code() -> None:
+    # Only an uncoded refusal of a disputed field's value escapes judgement: a code must be one of
+    # the operation's table whatever was sent.
+    operation = {"responses": {"200": {}}, "x-error-codes": ERRORS}
+    spec = {"openapi": "3.1.0", "paths": {SEARCH: {"post": operation}}}
+    coded = reply(SEARCH, {"success": False, "code": 6099, "text": "Bad request"})
+    violation = response.body_level_rejection(coded, spec, False, disputed_sent={"insert_date"})
+    assert violation is not None and violation.received.startswith("rejected: HTTP 200")
+    uncoded = reply(SEARCH, {"success": False, "text": "Bad request"})
+    assert response.body_level_rejection(uncoded, spec, False, disputed_sent={"insert_date"}) is None
+
+
+def test_a_result_line_under_an_error_status_is_read_like_any_other_and_a_page_is_not_one() -> None:
+    # 002 gives no HTTP status: a FAILURE line under 4xx is a documented reply, an HTML page is not.
+    assert response.text_reply_conforms(reply(STOP, "FAILURE: Invalid phone", 400, "text/plain")) is None
+    violation = response.text_reply_conforms(reply(STOP, "<html>Not Found</html>", 404, "text/html"))
+    assert violation is not None and "002_b0345f491e7a5826.txt" in violation.source
+
+
+@pytest.mark.parametrize(("status", "error"), [
+    (None, "ConnectError: connection refused"),
+    (200, "no complete answer within 1 s (timeout)"),  # the headers came, the body never completed
+])
+def test_a_request_without_a_complete_reply_fails_as_unanswered(status: int | None, error: str) -> None:
+    ctx = RunContext(target=Target(api="whatcounts", base_url="http://127.0.0.1:9/bin"),
+                     credentials=Credentials(), profile="lenient",
+                     http=HttpClient("http://127.0.0.1:9/bin", timeout=1.0))
+    unanswered = Exchange(method="GET", url="http://127.0.0.1:9/bin/api_web", status=status, error=error,
+                          text="SUCCESS: Stopping message to phone was successful" if status else "")
+    with pytest.raises(CheckFailed) as failed:
+        response.assert_reply(ctx, unanswered, "GET", STOP)
+    assert failed.value.rule == "GET /api_web answers" and failed.value.received == error
+
+
+LONG = "FAILURE " + "x" * 400
+
+
+@pytest.mark.parametrize("judge", [
+    lambda: response.text_reply_conforms(reply(STOP, LONG, 200, "text/plain")).received,
+    lambda: response.body_level_rejection(reply(OPT_STATUS, {"error": "y" * 400}, 400), {}, False).received,
+    lambda: response.body_level_rejection(reply(STOP, "SUCCESS: " + "x" * 400, 200, "text/plain"), {},
+                                          True).received,
+], ids=["unreadable result line", "refused valid request", "accepted negative request"])
+def test_a_violation_quotes_the_first_200_characters_of_the_reply_the_report_shows(judge: Any) -> None:
+    received = judge()
+    quoted = received[received.index("'"):]
+    assert len(ast.literal_eval(quoted)) == 200, received  # the repr of the reply's first 200 characters

@@ -13,6 +13,11 @@ from typing import Any
 import pytest
 
 from optout_conformance.checks import shapes
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.core.interaction import Exchange
+from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.runner.context import RunContext
 
 OBJECT = {"type": "object", "required": ["id"], "properties": {"id": {"type": "string"}}}
 SPEC: dict[str, Any] = {
@@ -119,3 +124,63 @@ def test_a_ref_cycle_is_an_error_not_a_hang() -> None:
         shapes.resolve(SPEC, loop)
     with pytest.raises(ValueError, match="cycle"):
         shapes.follow(SPEC, "/components/schemas/Loop")
+
+
+LISTED = {
+    "components": {"schemas": {"Either": {"oneOf": [{"type": "string"},
+                                                    {"$ref": "#/components/schemas/N"}]},
+                               "N": {"type": "integer"},
+                               "First": {"$ref": "#/components/schemas/Either/oneOf/0"}}},
+}
+
+
+def test_a_json_pointer_steps_into_arrays_by_index() -> None:
+    assert shapes.resolve(LISTED, {"$ref": "#/components/schemas/Either/oneOf/1"}) == {"type": "integer"}
+    assert shapes.node_at(LISTED, "/components/schemas/Either/oneOf/0") == {"type": "string"}
+    assert shapes.follow(LISTED, "/components/schemas/Either/oneOf/1") == "/components/schemas/N"
+    assert shapes.resolve(LISTED, {"$ref": "#/components/schemas/First"}) == {"type": "string"}
+
+
+def test_a_specs_validators_are_built_once_and_belong_to_that_spec() -> None:
+    first, other = {"openapi": "3.1.0"}, {"openapi": "3.1.0"}
+    assert shapes.validators_for(first) is shapes.validators_for(first)
+    assert shapes.validators_for(first).spec is first and shapes.validators_for(other).spec is other
+
+
+def test_json_nested_past_the_limit_is_refused_with_a_reason_not_a_crash() -> None:
+    deep = "[" * 100 + "]" * 100
+    result = errors("/a/b", 200, "application/json", deep)
+    assert len(result) == 1 and result[0].startswith("$: body is not JSON the suite reads ("), result
+
+
+def test_a_reply_without_a_content_type_is_named_as_such() -> None:
+    assert errors("/c", 200, "", "text") == [
+        "content type '(none)' is not documented for HTTP 200 (documented: text/*)"]
+
+
+def context() -> RunContext:
+    url = "http://127.0.0.1:9/api/v2"
+    return RunContext(target=Target(api="avaamo", base_url=url), credentials=Credentials(), profile="lenient",
+                      http=HttpClient(url, timeout=1.0))
+
+
+def test_a_check_fails_a_reply_off_the_spec_naming_the_first_error_and_how_many_there_are() -> None:
+    reply = Exchange(method="GET", url="http://127.0.0.1:9/api/v2/sms/opt-status.json", status=200,
+                     response_headers={"content-type": "application/json"}, text='{"entries": 3}')
+    with pytest.raises(CheckFailed) as failed:
+        shapes.assert_conforms(context(), reply, "get", "/sms/opt-status.json")
+    assert failed.value.rule == "GET /sms/opt-status.json reply conforms to the lenient spec"
+    # Five required fields missing and entries not an array: six errors, the most relevant first.
+    assert failed.value.received == "$: 'current_page' is a required property (HTTP 200 application/json; " \
+        "6 error(s))", failed.value.received
+    assert failed.value.source == "openapi spec of avaamo, profile lenient"
+
+
+def test_a_check_fails_a_request_that_got_no_reply() -> None:
+    lost = Exchange(method="GET", url="http://127.0.0.1:9/api/v2/sms/opt-status.json",
+                    error="ConnectError: refused")
+    with pytest.raises(CheckFailed) as failed:
+        shapes.assert_conforms(context(), lost, "GET", "/sms/opt-status.json")
+    assert failed.value.rule == "GET /sms/opt-status.json answers"
+    assert failed.value.received == "ConnectError: refused"
+    assert failed.value.source == "spec avaamo"

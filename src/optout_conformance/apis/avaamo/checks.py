@@ -332,8 +332,9 @@ def every_filter_is_honoured(ctx: CheckContext) -> None:
 
 def _time_window(ctx: CheckContext, entries: list[dict[str, Any]], total: int, missing: list[str]) -> None:
     """start_time and end_time (ms) around one entry's created_at select it and leave others out."""
-    units = "milliseconds" if float(entries[0]["created_at"]) > 1e11 else "seconds"
-    ctx.observe("avaamo.entry.created_at-units", units)
+    # Every sampled entry's unit: a target mixing seconds and milliseconds is observed as such.
+    units = {"milliseconds" if float(e["created_at"]) > 1e11 else "seconds" for e in entries}
+    ctx.observe("avaamo.entry.created_at-units", " and ".join(sorted(units)))
     # The window is put around an entry with entries created both before and after it when there is
     # one, so that ignoring start_time and ignoring end_time both let an outside entry in.
     def window(entry: dict[str, Any]) -> tuple[int, int]:
