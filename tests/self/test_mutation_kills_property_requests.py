@@ -10,12 +10,19 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
+import schemathesis
+from schemathesis.core.failures import Severity
+from schemathesis.openapi import from_dict
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from optout_conformance import specs
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
-from optout_conformance.checks.property_requests import unserved_variants
+from optout_conformance.checks.property_requests import judge_reply, unserved_variants
+from optout_conformance.checks.schemathesis_checks import DocumentedRuleBroken
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.reference.app import create_app
@@ -64,3 +71,28 @@ def test_a_post_variant_answering_not_here_is_observed_as_not_served(tmp_path: P
 def test_a_post_variant_answering_anything_else_is_served_and_judged(tmp_path: Path, status: int) -> None:
     unserved, ctx = probe(tmp_path, status)
     assert unserved == {} and ctx.observations == []
+
+
+def test_a_reply_breaking_two_rules_is_headed_by_the_failure_listed_first(tmp_path: Path) -> None:
+    def documented_rule(ctx: object, response: object, case: object) -> None:
+        raise DocumentedRuleBroken(operation="POST /sms-opt-out/search", title="a documented rule",
+                                   message="Received: {}", severity=Severity.HIGH)
+
+    def bare_assertion(ctx: object, response: object, case: object) -> None:
+        raise AssertionError("a bare assertion")
+
+    async def empty_object(request: Request) -> Response:
+        return Response("{}", media_type="application/json")
+
+    schema = from_dict(specs.load_spec("convoso", "community"))
+    case = schema["/sms-opt-out/search"]["POST"].Case(body={"auth_token": "t"},
+                                                       media_type="application/x-www-form-urlencoded")
+    with EmbeddedServer(Starlette(routes=[Route("/", empty_object)])) as server:
+        served = requests.get(server.base_url + "/", timeout=5)
+    reply = schemathesis.Response.from_requests(served, verify=False)
+    for checks in ([documented_rule, bare_assertion], [bare_assertion, documented_rule]):
+        text = judge_reply(case, reply, checks=checks, http=None, check_id=None)
+        assert text is not None and "2 distinct failures" in text
+        listed = [line[len("- ST990 "):] if line.startswith("- ST990 ") else line[len("- ST901 "):]
+                  for line in text.splitlines() if line.startswith(("- ST990 ", "- ST901 "))]
+        assert text.splitlines()[0] == listed[0]

@@ -18,6 +18,7 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from optout_conformance.apis.avaamo.reference import AvaamoService
+from optout_conformance.apis.whatcounts.reference import WhatCountsService
 from optout_conformance.checks.robustness import looks_like_a_crash
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
@@ -94,3 +95,34 @@ def test_odd_input_without_a_token_that_gets_entries_fails_the_robustness_check(
     failure: Any = failed.value
     assert failure.documented == "no entries without a valid access-token"
     assert "avaamo.auth.failure-response" in failure.source
+
+
+LONG_REASON = "FAILURE: " + "the request method POST is not accepted by this endpoint; " * 5
+
+
+class PostAnswersALongFailure(WhatCountsService):
+    """Faithful (no document gives POST; registry whatcounts.http-method): POST answers a long
+    FAILURE line, GET as the reference."""
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "POST":
+            return Response(LONG_REASON, media_type="text/plain")
+        return await super().handle(request)
+
+
+def test_a_reply_to_an_observed_only_method_shows_its_first_120_characters_in_the_observation(
+    tmp_path: Path,
+) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=0)
+    app = create_app(config, apis=("whatcounts",), whatcounts=PostAnswersALongFailure)
+    with EmbeddedServer(app) as server:
+        url = server.url("whatcounts")
+        ctx = RunContext(target=Target(api="whatcounts", base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(realm=config.realm, password=config.password,
+                                                 sender_code=config.sender_codes[0]),
+                         profile="lenient", http=HttpClient(url, timeout=5.0))
+        ctx.current_check = "whatcounts.robustness.odd_input_gets_a_documented_reply"
+        CHECKS[ctx.current_check].function(ctx)  # passes: POST is only observed
+    posts = [o.observed["POST"] for o in ctx.observations if o.discrepancy_id == "whatcounts.http-method"]
+    assert posts == [{"a form body with non-UTF-8 bytes and no query":
+                      f"HTTP 200 text/plain: {LONG_REASON[:120]}…"}]
