@@ -226,3 +226,43 @@ def test_an_integer_of_more_than_15_digits_leaves_the_server_unjudged(
 ) -> None:
     judgement = judge("avaamo", avaamo, opt_status({"start_time": value}), SERVER_MUST_REFUSE)
     assert judgement.negative is (False if valid else None)
+
+
+# -- what the arguments say ----------------------------------------------------------------------
+
+@pytest.mark.parametrize(("body", "violated"), [
+    (b"auth_token=t&limit=5&limit=5000", True),
+    (b"auth_token=t&limit=5000&limit=5", False),
+])
+def test_a_field_sent_twice_is_judged_by_the_last_value_a_server_reads(
+    convoso: dict[str, Any], body: bytes, violated: bool
+) -> None:
+    judgement = judge("convoso", convoso, Request("POST", SEARCH, {}, {}, FORM, body), CLIENT_MUST_NOT_SEND)
+    assert [f.message for f in judgement.violations] == (
+        ["limit: 5000 is greater than the maximum of 1000"] if violated else [])
+
+
+def test_a_blank_form_field_is_still_an_argument_sent() -> None:
+    request = Request("POST", SEARCH, {"phone_number": [""]}, {}, FORM, b"auth_token=t&reason=")
+    assert request.sent() == {"phone_number": [""], "auth_token": ["t"], "reason": [""]}
+
+
+def test_a_pattern_of_the_spec_is_a_note_naming_it_a_reference_choice(convoso: dict[str, Any]) -> None:
+    judgement = judge("convoso", convoso, Request("POST", SEARCH, {}, {}, FORM, b"auth_token=t&id=x"),
+                      CLIENT_MUST_NOT_SEND)
+    assert [(f.severity, f.message) for f in judgement.findings] == [
+        (NOTE, "id: 'x' does not match '^[0-9]+$' (reference choice or disputed point)")]
+
+
+def test_an_undocumented_form_field_is_a_spec_note_without_a_reference_choice_suffix(
+    whatcounts: dict[str, Any],
+) -> None:
+    body = b"cmd=smsstopsubscribersend&realm=r&pwd=p&sender_code=1&phone=5551234567&zz=1"
+    found = request_rules.schema_findings("whatcounts", whatcounts, Request("POST", STOP, {}, {}, FORM, body))
+    assert [(f.severity, f.message, f.source, f.fields) for f in found] == [
+        (NOTE, "zz: 'zz' is not a documented field", S002, ("zz",))]
+
+
+def test_findings_are_values_equal_findings_collapse_in_a_set() -> None:
+    one = Finding("request", NOTE, "m", "s", ("a",))
+    assert {one, Finding("request", NOTE, "m", "s", ("b",))} == {one}
