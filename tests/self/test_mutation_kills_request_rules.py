@@ -266,3 +266,17 @@ def test_an_undocumented_form_field_is_a_spec_note_without_a_reference_choice_su
 def test_findings_are_values_equal_findings_collapse_in_a_set() -> None:
     one = Finding("request", NOTE, "m", "s", ("a",))
     assert {one, Finding("request", NOTE, "m", "s", ("b",))} == {one}
+
+
+def test_the_only_documented_whatcounts_command_is_read_from_the_named_parameters_enum(
+    whatcounts: dict[str, Any],
+) -> None:
+    assert request_rules.parameter_enum(whatcounts, "get", STOP, "cmd") == ["smsstopsubscribersend"]
+    assert request_rules.parameter_enum(whatcounts, "get", STOP, "realm") == []
+    assert request_rules.parameter_enum(whatcounts, "get", "/nowhere", "cmd") == []
+    query = {"cmd": ["unsubscribe"], "realm": ["r"], "pwd": ["p"], "sender_code": ["1"],
+             "phone": ["5551234567"]}
+    request = Request("GET", STOP, query, {}, "", b"")
+    judgement = judge("whatcounts", whatcounts, request, CLIENT_MUST_NOT_SEND)
+    assert [(f.severity, f.message, f.source) for f in judgement.findings] == [
+        (VIOLATION, "command 'unsubscribe' is not smsstopsubscribersend", S002)]
