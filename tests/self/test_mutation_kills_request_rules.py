@@ -280,3 +280,40 @@ def test_the_only_documented_whatcounts_command_is_read_from_the_named_parameter
     judgement = judge("whatcounts", whatcounts, request, CLIENT_MUST_NOT_SEND)
     assert [(f.severity, f.message, f.source) for f in judgement.findings] == [
         (VIOLATION, "command 'unsubscribe' is not smsstopsubscribersend", S002)]
+
+
+# -- a JSON body (an API whose spec documents one: a plugin's) -------------------------------------
+
+JSON_SPEC: dict[str, Any] = {
+    "openapi": "3.1.0", "info": {"title": "things", "version": "1"},
+    "paths": {"/things": {"post": {
+        "requestBody": {"required": True, "content": {"application/json": {"schema": {
+            "type": "object", "required": ["name"], "additionalProperties": False,
+            "properties": {"name": {"type": "string"}, "count": {"type": "integer", "maximum": 5}}}}}},
+        "responses": {"200": {"description": "ok"}}}}},
+}
+
+
+@pytest.mark.parametrize(("body", "errors"), [
+    (b'{"name": "x", "count": 5}', []),
+    (b'{"count": 9, "extra": 1}',
+     [("name", "required"), ("extra", "additionalProperties"), ("count", "maximum")]),
+    (b"not json", [(None, "type")]),
+])
+def test_a_json_body_is_judged_as_json_against_its_schema(
+    body: bytes, errors: list[tuple[str | None, str]]
+) -> None:
+    found = validate_request(JSON_SPEC, "POST", "/things", query={}, headers={},
+                             content_type="application/json", body=body)
+    assert [(e.field, e.keyword) for e in found] == errors
+
+
+def test_a_json_body_that_does_not_parse_carries_no_arguments() -> None:
+    request = Request("POST", "/things", {"q": ["1"]}, {}, "application/json", b"{not json")
+    assert request.sent() == {"q": ["1"]}
+
+
+def test_a_json_bodys_members_are_arguments_in_their_wire_text() -> None:
+    body = b'{"a": [1, true, null, "s"], "b": {"c": 1}}'
+    request = Request("POST", "/things", {}, {}, "application/json", body)
+    assert request.sent() == {"a": ["1", "true", "", "s"], "b": ['{"c":1}']}
