@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from optout_conformance.apis.convoso.checks import classify
-from optout_conformance.checks.fingerprint import LABELS, PROBE, S000, S001, describe, pin
+from optout_conformance.checks.fingerprint import LABELS, PROBE, S000, S001, describe, json_type, pin
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.runner.context import RunContext
@@ -105,3 +105,11 @@ def test_only_the_answer_naming_a_document_shows_the_profile_it_pinned() -> None
     first, second = describe(ctx)
     assert first.endswith(f"-> {S001} (official)")
     assert second.endswith(": no page served -> no document decides")
+
+
+@pytest.mark.parametrize(("value", "name"), [
+    (None, "null"), (True, "boolean"), (False, "boolean"), (0, "integer"), (7, "integer"), (1.5, "number"),
+    ("", "string"), ("7", "string"), ([], "array"), ([1], "array"), ({}, "object"), ({"a": 1}, "object"),
+])
+def test_every_json_value_is_named_by_its_json_type(value: Any, name: str) -> None:
+    assert json_type(value) == name
