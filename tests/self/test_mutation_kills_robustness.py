@@ -24,7 +24,7 @@ from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.interaction import Exchange
-from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -126,3 +126,49 @@ def test_a_reply_to_an_observed_only_method_shows_its_first_120_characters_in_th
     posts = [o.observed["POST"] for o in ctx.observations if o.discrepancy_id == "whatcounts.http-method"]
     assert posts == [{"a form body with non-UTF-8 bytes and no query":
                       f"HTTP 200 text/plain: {LONG_REASON[:120]}…"}]
+
+
+CRASH_PAGES = {
+    "html-500": ("<!doctype html><html><body><h1>Internal Server Error</h1></body></html>", "text/html", 500),
+    "traceback-200": ('Traceback (most recent call last):\n  File "app.py", line 1', "application/json", 200),
+}
+
+
+@pytest.fixture(scope="module")
+def crashing() -> Iterator[str]:
+    async def crash(request: Request) -> Response:
+        body, media_type, status = CRASH_PAGES[request.path_params["kind"]]
+        return Response(body, status_code=status, media_type=media_type)
+
+    routes = [Route("/{kind}/{rest:path}", crash, methods=["GET", "POST"])]
+    with EmbeddedServer(Starlette(routes=routes)) as server:
+        yield server.base_url
+
+
+def convoso_context(base_url: str, token: str | None) -> RunContext:
+    ctx = RunContext(target=Target(api="convoso", base_url=base_url, embedded=True, loopback=True),
+                     credentials=Credentials(token=token), profile="lenient",
+                     http=HttpClient(base_url, timeout=5.0))
+    ctx.current_check = "convoso.robustness.odd_input_gets_a_documented_reply"
+    return ctx
+
+
+@pytest.mark.parametrize("kind", sorted(CRASH_PAGES))
+def test_a_crash_page_in_reply_to_odd_input_fails_citing_the_robustness_source(
+    crashing: str, kind: str
+) -> None:
+    ctx = convoso_context(f"{crashing}/{kind}", "t")
+    with pytest.raises(CheckFailed) as failed:
+        CHECKS[ctx.current_check].function(ctx)
+    failure: Any = failed.value
+    assert failure.rule == "a 10,000-digit phone_number filter gets a documented reply"
+    assert failure.documented == "a documented reply, not an HTML page or a traceback"
+    assert failure.source == CHECKS[ctx.current_check].source
+    assert failure.received.startswith(f"HTTP {CRASH_PAGES[kind][2]} {CRASH_PAGES[kind][1]}")
+
+
+def test_odd_input_is_not_sent_without_the_credentials_the_api_requires(crashing: str) -> None:
+    ctx = convoso_context(f"{crashing}/html-500", None)
+    with pytest.raises(CheckSkipped, match="credentials for convoso are needed"):
+        CHECKS[ctx.current_check].function(ctx)
+    assert ctx.http.exchanges == []
