@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import requests
 import schemathesis
+from schemathesis.core.failures import Severity
 from schemathesis.openapi import from_dict
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -22,7 +23,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from optout_conformance import specs
-from optout_conformance.checks.schemathesis_checks import DocumentedRuleBroken, inserted_number_is_listed
+from optout_conformance.checks.property_requests import coverage_cases, load_schema, send_case
+from optout_conformance.checks.schemathesis_checks import (
+    DocumentedRuleBroken,
+    inserted_number_is_listed,
+    response_checks,
+)
+from optout_conformance.core.context import Credentials
+from optout_conformance.core.http import HttpClient
 from optout_conformance.reference.server import EmbeddedServer
 
 NUMBER = "5550100123"
@@ -134,3 +142,80 @@ def test_a_search_for_another_number_is_not_judged(schema: Any, served: str) -> 
 
 def test_an_insert_without_a_phone_number_is_not_judged(schema: Any, served: str) -> None:
     assert judged(schema, served, "inserted", "empty-page", insert_case=insert(schema, None)) is None
+
+
+# -- the response rules as Schemathesis checks, on generated cases sent over loopback ---------------
+
+ANSWER: dict[str, tuple[str, str]] = {}
+
+
+@pytest.fixture(scope="module")
+def answering() -> Iterator[str]:
+    """A target answering every request with ANSWER["now"] (body, content type)."""
+    async def answer(request: Request) -> Response:
+        body, media_type = ANSWER["now"]
+        return Response(body, media_type=media_type)
+
+    with EmbeddedServer(Starlette(routes=[Route("/{path:path}", answer, methods=["GET", "POST"])])) as server:
+        yield server.base_url
+
+
+def sent(base_url: str, api: str, path: str, method: str, *, negative: bool, body: str,
+         media_type: str = "application/json") -> tuple[Any, Any]:
+    spec = specs.load_spec(api, "lenient")
+    schema = load_schema(spec, api, Credentials(token="t"), base_url=base_url, app=None)
+    cases = coverage_cases(schema, schema[path][method], 80)
+    if negative:  # the negation is the missing auth_token
+        case = next(c for c in cases if c.meta.generation.mode.is_negative and isinstance(c.body, dict)
+                    and "auth_token" not in c.body)
+    else:
+        case = next(c for c in cases if not c.meta.generation.mode.is_negative)
+    ANSWER["now"] = (body, media_type)
+    response, unanswered = send_case(case, in_process=False, http=HttpClient(base_url, timeout=5.0))
+    assert unanswered is None
+    return case, response
+
+
+def failures(checks: tuple[Any, ...], case: Any, response: Any) -> dict[str, DocumentedRuleBroken]:
+    found = {}
+    for rule in checks:
+        try:
+            rule(None, response, case)
+        except DocumentedRuleBroken as broken:
+            found[rule.__name__] = broken
+    return found
+
+
+def test_every_response_rule_has_its_schemathesis_form() -> None:
+    assert [c.__name__ for c in response_checks()] == [
+        "check_body_level_rejection", "check_text_reply_conforms", "check_profile_shape_conforms",
+        "check_documented_error_code"]
+
+
+def test_another_operations_code_fails_valid_data_unless_the_profile_leaves_the_code_open(
+    answering: str,
+) -> None:
+    case, response = sent(answering, "convoso", "/sms-opt-out/insert", "POST", negative=False,
+                          body=json.dumps({"success": False, "code": 6004, "message": "Unknown Campaign ID"}))
+    pinned = failures(response_checks(), case, response)  # every registry entry pinned
+    assert sorted(pinned) == ["check_body_level_rejection", "check_documented_error_code"]
+    broken = pinned["check_documented_error_code"]
+    assert broken.operation == "POST /sms-opt-out/insert" and broken.severity == Severity.HIGH
+    assert broken.message.startswith("Received: code 6004 (Unknown Campaign ID)\nDocumented: one of 6006, ")
+    assert "000_4120ae5ce1e52dc7.txt" in broken.message.split("\nDocumented: ")[1]
+    assert failures(response_checks(lambda entry_id: None), case, response) == {}  # no variant pinned
+
+
+def test_negative_data_accepted_fails_the_body_level_rule_naming_the_negation(answering: str) -> None:
+    case, response = sent(answering, "convoso", "/sms-opt-out/insert", "POST", negative=True,
+                          body=json.dumps({"success": True, "data": {"id": 1}}))
+    found = failures(response_checks(), case, response)
+    assert list(found) == ["check_body_level_rejection"]
+    message = found["check_body_level_rejection"].message
+    assert "body auth_token: 'auth_token' is a required property" in message
+
+
+def test_a_text_reply_neither_success_nor_failure_breaks_the_text_rule(answering: str) -> None:
+    case, response = sent(answering, "whatcounts", "/api_web", "GET", negative=False, body="OK done",
+                          media_type="text/plain")
+    assert "check_text_reply_conforms" in failures(response_checks(), case, response)
