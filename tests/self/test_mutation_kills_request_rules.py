@@ -317,3 +317,12 @@ def test_a_json_bodys_members_are_arguments_in_their_wire_text() -> None:
     body = b'{"a": [1, true, null, "s"], "b": {"c": 1}}'
     request = Request("POST", "/things", {}, {}, "application/json", body)
     assert request.sent() == {"a": ["1", "true", "", "s"], "b": ['{"c":1}']}
+
+
+def test_a_body_sent_with_an_undocumented_method_is_judged_against_the_documented_operations_body(
+    convoso: dict[str, Any],
+) -> None:
+    request = Request("GET", SEARCH, {}, {}, "application/json", b'{"auth_token": "t"}')
+    [found] = transport_findings("convoso", convoso, request)
+    assert found.severity == VIOLATION
+    assert found.message == f"body sent as application/json; documented: {FORM}"
