@@ -19,6 +19,7 @@ from starlette.routing import Route
 
 from optout_conformance.apis.avaamo.reference import AvaamoService
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
+from optout_conformance.checks.judgement import dialect_of
 from optout_conformance.checks.robustness import looks_like_a_crash
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
@@ -172,3 +173,19 @@ def test_odd_input_is_not_sent_without_the_credentials_the_api_requires(crashing
     with pytest.raises(CheckSkipped, match="credentials for convoso are needed"):
         CHECKS[ctx.current_check].function(ctx)
     assert ctx.http.exchanges == []
+
+
+def test_the_long_phone_has_10000_digits_and_only_avaamos_tokenless_odd_request_is_unauthenticated() -> None:
+    url = "http://127.0.0.1:9"
+    odd: dict[str, list[Any]] = {}
+    for api in ("convoso", "avaamo"):
+        ctx = RunContext(target=Target(api=api, base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(token="t"), profile="lenient",
+                         http=HttpClient(url, timeout=1.0))
+        dialect: Any = dialect_of(api)
+        odd[api] = dialect.odd_requests(ctx)
+    long_phone = next(o for o in odd["convoso"] if o.label == "a 10,000-digit phone_number filter")
+    assert long_phone.body is not None and b"phone_number=" + b"5" * 10_000 in long_phone.body
+    assert b"5" * 10_001 not in long_phone.body
+    assert not any(o.unauthenticated for o in odd["convoso"])
+    assert [o.unauthenticated for o in odd["avaamo"]].count(True) == 1
