@@ -75,11 +75,16 @@ def context(api: str) -> RunContext:
 def test_the_description_lists_the_probes_answers_only_never_a_checks_observation() -> None:
     for api, check_id in (("whatcounts", "whatcounts.state.x"), ("avaamo", "avaamo.shapes.x")):
         ctx = context(api)
+        ctx.current_check = check_id
+        ctx.observe(f"{api}.checked-point", "checked before")
         ctx.current_check = PROBE
         pin(ctx, f"{api}.probed-point", "probed", None)
         ctx.current_check = check_id
-        ctx.observe(f"{api}.checked-point", "checked")
-        assert describe(ctx) == [f"{api}.probed-point: probed -> no document decides"]
+        ctx.observe(f"{api}.checked-point", "checked after")
+        ctx.current_check = PROBE
+        pin(ctx, f"{api}.probed-again", "probed again", None)
+        assert describe(ctx) == [f"{api}.probed-point: probed -> no document decides",
+                                 f"{api}.probed-again: probed again -> no document decides"]
 
 
 def test_a_probe_naming_one_convoso_document_pins_its_profile_and_says_so() -> None:

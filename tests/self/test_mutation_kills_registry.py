@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 from optout_conformance.checks.registry import checks_for, render_markdown
 from optout_conformance.core.apis import APIS
 from optout_conformance.core.checks import CHECKS
@@ -23,3 +26,12 @@ def test_the_catalog_table_counts_and_lists_every_check_of_each_api() -> None:
         assert f"#### {info.title} ({len(specs)} checks)" in text
         assert all(f"| `{c.id}` | {c.family} |" in text for c in specs)
     assert text.endswith("|\n")
+
+
+def test_the_module_prints_the_catalog_when_run_and_nothing_when_imported() -> None:
+    run = subprocess.run([sys.executable, "-m", "optout_conformance.checks.registry"], capture_output=True,
+                         text=True, timeout=120, check=True)
+    assert run.stdout == render_markdown()
+    imported = subprocess.run([sys.executable, "-c", "import optout_conformance.checks.registry"],
+                              capture_output=True, text=True, timeout=120, check=True)
+    assert imported.stdout == ""
