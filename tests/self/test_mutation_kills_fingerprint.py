@@ -11,7 +11,10 @@ from typing import Any
 import pytest
 
 from optout_conformance.apis.convoso.checks import classify
-from optout_conformance.checks.fingerprint import S000, S001
+from optout_conformance.checks.fingerprint import LABELS, PROBE, S000, S001, describe, json_type, pin
+from optout_conformance.core.context import Credentials, Target
+from optout_conformance.core.http import HttpClient
+from optout_conformance.runner.context import RunContext
 
 
 @pytest.mark.parametrize(("total", "served", "default"), [
@@ -61,3 +64,57 @@ def test_insert_dates_follow_a_document_only_when_every_one_has_its_format(
     dates: list[str], follows: str | None
 ) -> None:
     assert classify.date_follows(dates) == follows
+
+
+def context(api: str) -> RunContext:
+    url = "http://127.0.0.1:9"  # nothing is sent: the observations are made by hand
+    return RunContext(target=Target(api=api, base_url=url, embedded=True, loopback=True),
+                      credentials=Credentials(), profile="auto", http=HttpClient(url, timeout=1.0))
+
+
+def test_the_description_lists_the_probes_answers_only_never_a_checks_observation() -> None:
+    for api, check_id in (("whatcounts", "whatcounts.state.x"), ("avaamo", "avaamo.shapes.x")):
+        ctx = context(api)
+        ctx.current_check = check_id
+        ctx.observe(f"{api}.checked-point", "checked before")
+        ctx.current_check = PROBE
+        pin(ctx, f"{api}.probed-point", "probed", None)
+        ctx.current_check = check_id
+        ctx.observe(f"{api}.checked-point", "checked after")
+        ctx.current_check = PROBE
+        pin(ctx, f"{api}.probed-again", "probed again", None)
+        assert describe(ctx) == [f"{api}.probed-point: probed -> no document decides",
+                                 f"{api}.probed-again: probed again -> no document decides"]
+
+
+def test_a_probe_naming_one_convoso_document_pins_its_profile_and_says_so() -> None:
+    ctx = context("convoso")
+    ctx.current_check = PROBE
+    pin(ctx, "convoso.search.limit-default", 100, S001)
+    pin(ctx, "convoso.paging.types", {"offset": "integer", "total": "integer"}, S000)
+    pin(ctx, "convoso.search.empty-reason", "", "a note of the registry")
+    assert ctx.fingerprint == {"convoso.search.limit-default": "official",
+                               "convoso.paging.types": "community"}
+    label = LABELS.get("convoso.search.limit-default", "convoso.search.limit-default")
+    lines = describe(ctx)
+    assert lines[0] == f"{label}: 100 -> {S001} (official)"
+    assert lines[1].endswith(f": offset integer, total integer -> {S000} (community)")
+    assert lines[2].endswith(': "" -> a note of the registry')
+
+
+def test_only_the_answer_naming_a_document_shows_the_profile_it_pinned() -> None:
+    ctx = context("convoso")
+    ctx.current_check = PROBE
+    pin(ctx, "convoso.search.limit-default", 100, S001)
+    pin(ctx, "convoso.search.limit-default", "no page served", None)
+    first, second = describe(ctx)
+    assert first.endswith(f"-> {S001} (official)")
+    assert second.endswith(": no page served -> no document decides")
+
+
+@pytest.mark.parametrize(("value", "name"), [
+    (None, "null"), (True, "boolean"), (False, "boolean"), (0, "integer"), (7, "integer"), (1.5, "number"),
+    ("", "string"), ("7", "string"), ([], "array"), ([1], "array"), ({}, "object"), ({"a": 1}, "object"),
+])
+def test_every_json_value_is_named_by_its_json_type(value: Any, name: str) -> None:
+    assert json_type(value) == name

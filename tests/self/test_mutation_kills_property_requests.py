@@ -10,12 +10,26 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+import requests
+import schemathesis
+from schemathesis.core.failures import Severity
+from schemathesis.openapi import from_dict
+from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from optout_conformance import specs
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
-from optout_conformance.checks.property_requests import unserved_variants
+from optout_conformance.checks.property_requests import (
+    generated_writes_allowed,
+    inject_credentials,
+    judge_reply,
+    links_operations,
+    request_exchange,
+    unserved_variants,
+)
+from optout_conformance.checks.schemathesis_checks import DocumentedRuleBroken
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.reference.app import create_app
@@ -64,3 +78,87 @@ def test_a_post_variant_answering_not_here_is_observed_as_not_served(tmp_path: P
 def test_a_post_variant_answering_anything_else_is_served_and_judged(tmp_path: Path, status: int) -> None:
     unserved, ctx = probe(tmp_path, status)
     assert unserved == {} and ctx.observations == []
+
+
+def test_a_reply_breaking_two_rules_is_headed_by_the_failure_listed_first(tmp_path: Path) -> None:
+    def documented_rule(ctx: object, response: object, case: object) -> None:
+        raise DocumentedRuleBroken(operation="POST /sms-opt-out/search", title="a documented rule",
+                                   message="Received: {}", severity=Severity.HIGH)
+
+    def bare_assertion(ctx: object, response: object, case: object) -> None:
+        raise AssertionError("a bare assertion")
+
+    async def empty_object(request: Request) -> Response:
+        return Response("{}", media_type="application/json")
+
+    schema = from_dict(specs.load_spec("convoso", "community"))
+    case = schema["/sms-opt-out/search"]["POST"].Case(body={"auth_token": "t"},
+                                                       media_type="application/x-www-form-urlencoded")
+    with EmbeddedServer(Starlette(routes=[Route("/", empty_object)])) as server:
+        served = requests.get(server.base_url + "/", timeout=5)
+    reply = schemathesis.Response.from_requests(served, verify=False)
+    for checks in ([documented_rule, bare_assertion], [bare_assertion, documented_rule]):
+        text = judge_reply(case, reply, checks=checks, http=None, check_id=None)
+        assert text is not None and "2 distinct failures" in text
+        listed = [line[len("- ST990 "):] if line.startswith("- ST990 ") else line[len("- ST901 "):]
+                  for line in text.splitlines() if line.startswith(("- ST990 ", "- ST901 "))]
+        assert text.splitlines()[0] == listed[0]
+
+
+# -- credentials, links, what is logged ------------------------------------------------------------
+
+
+def test_credentials_replace_the_strings_generated_for_their_wire_names_and_aliases_only() -> None:
+    schema = from_dict(specs.load_spec("whatcounts", "lenient"))
+    case = schema["/api_web"]["GET"].Case(query={"realm": "gen", "r": "gen", "pwd": "gen", "p": 7,
+                                                 "sender_code": "gen", "phone": "gen"})
+    inject_credentials(case, "whatcounts", Credentials(realm="R", password="P", sender_code=None))
+    # a non-string value is a negation and stays; a credential the run lacks leaves the value
+    assert case.query == {"realm": "R", "r": "R", "pwd": "P", "p": 7, "sender_code": "gen", "phone": "gen"}
+
+
+def test_a_header_credential_is_never_injected_into_the_query_or_the_body() -> None:
+    schema = from_dict(specs.load_spec("convoso", "lenient"))
+    case = schema["/sms-opt-out/search"]["POST"].Case(body={"auth_token": "gen", "access-token": "gen"},
+                                                       media_type="application/x-www-form-urlencoded")
+    inject_credentials(case, "avaamo", Credentials(token="T"))
+    assert case.body == {"auth_token": "gen", "access-token": "gen"}
+    inject_credentials(case, "convoso", Credentials(token="T"))
+    assert case.body == {"auth_token": "T", "access-token": "gen"}
+
+
+def test_only_the_spec_that_links_operations_runs_linked_sequences() -> None:
+    assert links_operations(specs.load_spec("convoso", "lenient"))
+    assert not links_operations(specs.load_spec("whatcounts", "lenient"))
+    assert not links_operations(specs.load_spec("avaamo", "lenient"))
+
+
+@pytest.mark.parametrize(("allow_writes", "embedded", "loopback", "allowed"), [
+    (True, False, False, False),  # --allow-writes alone lets no generated data out to a remote target
+    (False, True, False, True), (False, False, True, True), (True, False, True, True),
+    (False, False, False, False),
+])
+def test_generated_writes_go_only_to_the_embedded_server_or_a_loopback_target(
+    allow_writes: bool, embedded: bool, loopback: bool, allowed: bool
+) -> None:
+    url = "http://127.0.0.1:9"
+    ctx = RunContext(target=Target(api="convoso", base_url=url, embedded=embedded, loopback=loopback),
+                     credentials=Credentials(token="t"), profile="lenient", http=HttpClient(url, timeout=1.0),
+                     allow_writes=allow_writes)
+    assert generated_writes_allowed(ctx) is allowed
+
+
+def test_the_logged_request_keeps_what_was_sent_and_leaves_out_the_librarys_own_headers() -> None:
+    prepared = requests.Request(
+        "POST", "http://127.0.0.1:9/v1/sms-opt-out/search?x=1&y=",
+        headers={"User-Agent": "python-requests", "Accept": "*/*", "X-Trace": "abc",
+                 "Content-Type": "application/x-www-form-urlencoded"},
+        data={"auth_token": "t", "reason": ""}).prepare()
+    exchange = request_exchange(prepared, HttpClient("http://127.0.0.1:9", timeout=1.0), "a.check")
+    assert exchange.url == "http://127.0.0.1:9/v1/sms-opt-out/search"
+    assert exchange.params == {"x": "1", "y": ""}
+    assert exchange.data == {"auth_token": "t", "reason": ""}
+    assert exchange.headers == {"X-Trace": "abc", "Content-Type": "application/x-www-form-urlencoded"}
+    assert exchange.check_id == "a.check"
+    json_body = requests.Request("POST", "http://127.0.0.1:9/v1/x", json={"a": 1}).prepare()
+    assert request_exchange(json_body, HttpClient("http://127.0.0.1:9", timeout=1.0)).data is None

@@ -7,10 +7,25 @@ the documents disagree on does not make it negative.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 from optout_conformance import specs
 from optout_conformance.checks import request_rules
+from optout_conformance.checks.property_requests import (
+    coverage_cases,
+    inject_credentials,
+    load_schema,
+    send_case,
+)
+from optout_conformance.checks.requests import SentRequest, request_negativity
+from optout_conformance.core.context import Credentials
+from optout_conformance.core.http import HttpClient
+from optout_conformance.reference.app import create_app
+from optout_conformance.reference.config import ReferenceConfig
+from optout_conformance.reference.server import EmbeddedServer
 
 SEARCH = "/sms-opt-out/search"
 OPT_STATUS = "/sms/opt-status.json"
@@ -108,3 +123,53 @@ def test_a_client_judgement_breaks_the_policy_exactly_when_it_holds_a_violation(
 def test_a_finding_renders_x_for_a_violation_and_a_tilde_for_a_note() -> None:
     assert request_rules.Finding("request", request_rules.VIOLATION, "m", "s").render() == "x request: m (s)"
     assert request_rules.Finding("response", request_rules.NOTE, "m", "s").render() == "~ response: m (s)"
+
+
+# -- request_negativity: a generated case as it went over the wire -------------------------------
+
+
+@pytest.fixture(scope="module")
+def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, ReferenceConfig]]:
+    config = ReferenceConfig(db=str(tmp_path_factory.mktemp("negativity") / "ref.db"), seed_records=3)
+    with EmbeddedServer(create_app(config, apis=("convoso", "avaamo"))) as server:
+        yield server.url("convoso"), server.url("avaamo"), config
+
+
+def sent_cases(spec: dict, api: str, path: str, method: str, base_url: str,
+               credentials: Credentials) -> list[tuple[Any, SentRequest]]:
+    schema = load_schema(spec, api, credentials, base_url=base_url, app=None)
+    http = HttpClient(base_url, timeout=5.0)
+    judged = []
+    for case in coverage_cases(schema, schema[path][method], 80):
+        inject_credentials(case, api, credentials)
+        response, unanswered = send_case(case, in_process=False, http=http)
+        assert unanswered is None
+        judged.append((case, request_negativity(case, response)))
+    return judged
+
+
+def test_a_case_generated_without_its_required_token_is_negative_and_says_why(
+    convoso: dict, reference: tuple[str, str, ReferenceConfig]
+) -> None:
+    credentials = Credentials(token=reference[2].token)
+    judged = sent_cases(convoso, "convoso", SEARCH, "POST", reference[0], credentials)
+    without_token = [sent for case, sent in judged
+                     if isinstance(case.body, dict) and "auth_token" not in case.body]
+    assert without_token and all(
+        sent.negative is True and sent.negation == "body auth_token: 'auth_token' is a required property"
+        for sent in without_token)
+    positive = [sent for case, sent in judged if not case.meta.generation.mode.is_negative]
+    # valid, or neither for sure (a 16-digit-or-longer number: HUGE_INTEGER); never a negation
+    assert positive and all(sent.negative is not True and sent.negation == "" for sent in positive)
+    assert any(sent.negative is False for sent in positive)
+    # the x-discrepancy fields each carried (auth_token's validity is registry convoso.auth.invalid-token)
+    assert all("auth_token" in sent.disputed_sent for sent in positive)
+
+
+def test_a_case_built_by_hand_has_no_generation_mode_and_is_judged_neither_way(
+    convoso: dict, reference: tuple[str, str, ReferenceConfig]
+) -> None:
+    schema = load_schema(convoso, "convoso", Credentials(), base_url=reference[0], app=None)
+    case = schema[SEARCH]["POST"].Case(body={"auth_token": reference[2].token}, media_type=FORM)
+    response, _ = send_case(case, in_process=False, http=HttpClient(reference[0], timeout=5.0))
+    assert request_negativity(case, response) == SentRequest(None)

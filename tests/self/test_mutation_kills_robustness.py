@@ -18,12 +18,14 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from optout_conformance.apis.avaamo.reference import AvaamoService
+from optout_conformance.apis.whatcounts.reference import WhatCountsService
+from optout_conformance.checks.judgement import dialect_of
 from optout_conformance.checks.robustness import looks_like_a_crash
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.core.interaction import Exchange
-from optout_conformance.core.outcomes import CheckFailed
+from optout_conformance.core.outcomes import CheckFailed, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -94,3 +96,96 @@ def test_odd_input_without_a_token_that_gets_entries_fails_the_robustness_check(
     failure: Any = failed.value
     assert failure.documented == "no entries without a valid access-token"
     assert "avaamo.auth.failure-response" in failure.source
+
+
+LONG_REASON = "FAILURE: " + "the request method POST is not accepted by this endpoint; " * 5
+
+
+class PostAnswersALongFailure(WhatCountsService):
+    """Faithful (no document gives POST; registry whatcounts.http-method): POST answers a long
+    FAILURE line, GET as the reference."""
+
+    async def handle(self, request: Request) -> Response:
+        if request.method == "POST":
+            return Response(LONG_REASON, media_type="text/plain")
+        return await super().handle(request)
+
+
+def test_a_reply_to_an_observed_only_method_shows_its_first_120_characters_in_the_observation(
+    tmp_path: Path,
+) -> None:
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=0)
+    app = create_app(config, apis=("whatcounts",), whatcounts=PostAnswersALongFailure)
+    with EmbeddedServer(app) as server:
+        url = server.url("whatcounts")
+        ctx = RunContext(target=Target(api="whatcounts", base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(realm=config.realm, password=config.password,
+                                                 sender_code=config.sender_codes[0]),
+                         profile="lenient", http=HttpClient(url, timeout=5.0))
+        ctx.current_check = "whatcounts.robustness.odd_input_gets_a_documented_reply"
+        CHECKS[ctx.current_check].function(ctx)  # passes: POST is only observed
+    posts = [o.observed["POST"] for o in ctx.observations if o.discrepancy_id == "whatcounts.http-method"]
+    assert posts == [{"a form body with non-UTF-8 bytes and no query":
+                      f"HTTP 200 text/plain: {LONG_REASON[:120]}…"}]
+
+
+CRASH_PAGES = {
+    "html-500": ("<!doctype html><html><body><h1>Internal Server Error</h1></body></html>", "text/html", 500),
+    "traceback-200": ('Traceback (most recent call last):\n  File "app.py", line 1', "application/json", 200),
+}
+
+
+@pytest.fixture(scope="module")
+def crashing() -> Iterator[str]:
+    async def crash(request: Request) -> Response:
+        body, media_type, status = CRASH_PAGES[request.path_params["kind"]]
+        return Response(body, status_code=status, media_type=media_type)
+
+    routes = [Route("/{kind}/{rest:path}", crash, methods=["GET", "POST"])]
+    with EmbeddedServer(Starlette(routes=routes)) as server:
+        yield server.base_url
+
+
+def convoso_context(base_url: str, token: str | None) -> RunContext:
+    ctx = RunContext(target=Target(api="convoso", base_url=base_url, embedded=True, loopback=True),
+                     credentials=Credentials(token=token), profile="lenient",
+                     http=HttpClient(base_url, timeout=5.0))
+    ctx.current_check = "convoso.robustness.odd_input_gets_a_documented_reply"
+    return ctx
+
+
+@pytest.mark.parametrize("kind", sorted(CRASH_PAGES))
+def test_a_crash_page_in_reply_to_odd_input_fails_citing_the_robustness_source(
+    crashing: str, kind: str
+) -> None:
+    ctx = convoso_context(f"{crashing}/{kind}", "t")
+    with pytest.raises(CheckFailed) as failed:
+        CHECKS[ctx.current_check].function(ctx)
+    failure: Any = failed.value
+    assert failure.rule == "a 10,000-digit phone_number filter gets a documented reply"
+    assert failure.documented == "a documented reply, not an HTML page or a traceback"
+    assert failure.source == CHECKS[ctx.current_check].source
+    assert failure.received.startswith(f"HTTP {CRASH_PAGES[kind][2]} {CRASH_PAGES[kind][1]}")
+
+
+def test_odd_input_is_not_sent_without_the_credentials_the_api_requires(crashing: str) -> None:
+    ctx = convoso_context(f"{crashing}/html-500", None)
+    with pytest.raises(CheckSkipped, match="credentials for convoso are needed"):
+        CHECKS[ctx.current_check].function(ctx)
+    assert ctx.http.exchanges == []
+
+
+def test_the_long_phone_has_10000_digits_and_only_avaamos_tokenless_odd_request_is_unauthenticated() -> None:
+    url = "http://127.0.0.1:9"
+    odd: dict[str, list[Any]] = {}
+    for api in ("convoso", "avaamo"):
+        ctx = RunContext(target=Target(api=api, base_url=url, embedded=True, loopback=True),
+                         credentials=Credentials(token="t"), profile="lenient",
+                         http=HttpClient(url, timeout=1.0))
+        dialect: Any = dialect_of(api)
+        odd[api] = dialect.odd_requests(ctx)
+    long_phone = next(o for o in odd["convoso"] if o.label == "a 10,000-digit phone_number filter")
+    assert long_phone.body is not None and b"phone_number=" + b"5" * 10_000 in long_phone.body
+    assert b"5" * 10_001 not in long_phone.body
+    assert not any(o.unauthenticated for o in odd["convoso"])
+    assert [o.unauthenticated for o in odd["avaamo"]].count(True) == 1

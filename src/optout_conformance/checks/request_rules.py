@@ -511,7 +511,8 @@ def _stated_max(bound: Any) -> re.Pattern[str] | None:
         return None
     number = int(bound) if float(bound).is_integer() else bound
     spellings = {str(number), f"{number:,}"}
-    alternatives = "|".join(re.escape(s) for s in sorted(spellings, key=len, reverse=True))
+    # The lookahead makes each alternative match only a whole number, so their order is free.
+    alternatives = "|".join(re.escape(s) for s in sorted(spellings))
     return re.compile(rf"\bmax(?:imum)?(?: value)?:? ?(?:{alternatives})(?![0-9,])", re.IGNORECASE)
 
 
