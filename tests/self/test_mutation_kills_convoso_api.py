@@ -225,14 +225,18 @@ def test_an_error_body_is_success_false_with_an_error_or_message_string_and_its_
     assert statuses == [400, 422]
 
 
-@pytest.mark.parametrize("body", [{"success": True, "error": "x"}, {"error": "x"}, {"success": "false", "error": "x"}])
+@pytest.mark.parametrize(
+    "body", [{"success": True, "error": "x"}, {"error": "x"}, {"success": "false", "error": "x"}]
+)
 def test_an_error_body_without_success_false_fails(body: dict[str, Any]) -> None:
     caught = failure(lambda: api.error_body(offline_context(), exchange(body, 400), "rule", api.S001))
     assert caught.documented == 'an error answer {"success": false, ...}' and caught.source == api.S001
 
 
 @pytest.mark.parametrize("body", [{"success": False}, {"success": False, "error": 6006, "message": None}])
-def test_an_error_body_without_a_message_string_fails_citing_the_error_handling_table(body: dict[str, Any]) -> None:
+def test_an_error_body_without_a_message_string_fails_citing_the_error_handling_table(
+    body: dict[str, Any],
+) -> None:
     caught = failure(lambda: api.error_body(offline_context(), exchange(body, 400), "rule", api.S001))
     assert caught.documented == "an `error` or `message` string in the error body"
     assert caught.source.startswith(f"{api.S000} (Error Handling)")
@@ -412,12 +416,15 @@ def test_a_read_back_asks_for_a_full_page_and_a_total_for_one_record() -> None:
 
 @pytest.fixture(scope="module")
 def reference(tmp_path_factory: pytest.TempPathFactory) -> Iterator[EmbeddedServer]:
-    config = ReferenceConfig(profile="community", db=str(tmp_path_factory.mktemp("api") / "r.db"), seed_records=3)
+    db = str(tmp_path_factory.mktemp("api") / "r.db")
+    config = ReferenceConfig(profile="community", db=db, seed_records=3)
     with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
         yield server
 
 
-def reference_context(server: EmbeddedServer, *, writes: bool = True, check: str | None = FLAGGED) -> RunContext:
+def reference_context(
+    server: EmbeddedServer, *, writes: bool = True, check: str | None = FLAGGED
+) -> RunContext:
     url = server.url("convoso")
     return RunContext(
         target=Target(api="convoso", base_url=url, loopback=writes),
@@ -463,7 +470,8 @@ def test_a_sample_too_small_is_topped_up_by_a_writing_check_and_inconclusive_for
     config = ReferenceConfig(profile="community", db=str(tmp_path / "two.db"), seed_records=2)
     with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
         reader = reference_context(server, check=UNFLAGGED)
-        with pytest.raises(CheckInconclusive, match=r"needs 3 record\(s\) matching no filter \(the target has 2\)"):
+        too_few = r"needs 3 record\(s\) matching no filter \(the target has 2\)"
+        with pytest.raises(CheckInconclusive, match=too_few):
             api.sample(reader, "rule", minimum=3)
         assert len(api.sample(reader, "rule", minimum=2)) == 2
         writer = reference_context(server)
@@ -499,7 +507,8 @@ def test_a_filter_check_needs_a_record_the_filter_must_leave_out() -> None:
     with Scripted(lambda p, f: (200, page)) as target:
         ctx = target.context()
         api.outsider(ctx, "rule", lambda r: r["reason"] == "a", {"reason": "a"})
-        with pytest.raises(CheckInconclusive, match=r"does not match \{'reason': 'a'\} \(all 2 served match\)"):
+        all_match = r"does not match \{'reason': 'a'\} \(all 2 served match\)"
+        with pytest.raises(CheckInconclusive, match=all_match):
             api.outsider(ctx, "rule", lambda r: True, {"reason": "a"})
     assert target.sent(api.SEARCH)[0]["limit"] == "1000"
 
