@@ -489,6 +489,7 @@ def test_a_total_too_small_is_topped_up_to_exactly_the_minimum(tmp_path: Path) -
         assert api.ensure_total(ctx, "rule", 7) == 7
         assert len(inserts(ctx)) == 2
         reader = reference_context(server, check=UNFLAGGED)
+        assert api.ensure_total(reader, "rule", 7) == 7
         with pytest.raises(CheckInconclusive, match=r"needs at least 8 records \(the target has 7\)"):
             api.ensure_total(reader, "rule", 8)
 
