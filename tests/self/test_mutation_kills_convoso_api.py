@@ -280,6 +280,7 @@ def test_an_error_message_matches_its_documented_text_or_the_error_handling_word
 
 
 def test_the_error_handling_wordings_are_read_from_the_spec_entries_marked_as_text_variants() -> None:
+    api.message_variants.cache_clear()  # read the spec afresh in this test
     assert api.message_variants() == {
         "Invalid Campaign ID": ("Campaign not found",),
         "Invalid Phone Number": ("Invalid phone number",),
@@ -474,11 +475,21 @@ def test_a_sample_too_small_is_topped_up_by_a_writing_check_and_inconclusive_for
         with pytest.raises(CheckInconclusive, match=too_few):
             api.sample(reader, "rule", minimum=3)
         assert len(api.sample(reader, "rule", minimum=2)) == 2
+        assert len(api.sample(reader, "rule", minimum=1)) == 2
+        assert len(api.sample(reader, "rule")) == 2
         writer = reference_context(server)
         _, items = api.sample_page(writer, "rule", minimum=4)
         assert len(items) == 4 and len(inserts(writer)) == 2
         assert len(api.sample(writer, "rule", minimum=4, limit=3)) == 3
     assert not inserts(reader)
+
+
+def test_a_sample_needs_one_record_unless_told_otherwise(tmp_path: Path) -> None:
+    config = ReferenceConfig(profile="community", db=str(tmp_path / "none.db"), seed_records=0)
+    one = r"needs 1 record\(s\) matching \{'reason': 'x'\}"
+    app = create_app(config, apis=("convoso",))
+    with EmbeddedServer(app) as server, pytest.raises(CheckInconclusive, match=one):
+        api.sample(reference_context(server, check=UNFLAGGED), "rule", reason="x")
 
 
 def test_a_total_too_small_is_topped_up_to_exactly_the_minimum(tmp_path: Path) -> None:

@@ -116,6 +116,16 @@ def test_a_page_bound_of_1000_is_judged_on_a_read_only_target_only_once_more_tha
         assert outcome(context(server, "community"), check_id) == "passed"
 
 
+@pytest.mark.parametrize("check_id", [OMITTED, FILLED, ABOVE])
+def test_a_page_bound_check_creates_the_records_it_lacks_where_writes_are_allowed(
+    check_id: str, tmp_path: Path
+) -> None:
+    with serve(tmp_path, "community", 995) as server:
+        ctx = context(server, "community", writes=True)
+        assert outcome(ctx, check_id) == "passed"
+    assert len([e for e in ctx.http.exchanges if e.url.endswith("/insert")]) == 6
+
+
 # -- limit=1000 serves exactly min(total, 1000) ---------------------------------------------------
 
 

@@ -301,18 +301,24 @@ def test_a_global_campaign_name_that_is_no_string_fails_a_lenient_run(tmp_path: 
     assert failure.received.startswith("campaign_name None on global record")
 
 
-class OnlyOtherCampaignsServed(ConvosoService):
-    """A target whose campaign filter is lax and whose records all belong to campaign 111."""
+def only_campaign_served(campaign_id: str, name: str) -> type[ConvosoService]:
+    """A target whose campaign filter is lax and whose records all belong to ``campaign_id``."""
 
-    def filter_campaign_id(self, value: str) -> Where | None:
-        return None
+    class Variant(ConvosoService):
+        def filter_campaign_id(self, value: str) -> Where | None:
+            return None
 
-    def format_record(self, record: ConvosoRecord) -> dict[str, str]:
-        return {**super().format_record(record), "campaign_id": "111", "campaign_name": "Sales Campaign"}
+        def format_record(self, record: ConvosoRecord) -> dict[str, str]:
+            return {**super().format_record(record), "campaign_id": campaign_id, "campaign_name": name}
+
+    return Variant
 
 
-def test_a_global_campaign_name_is_judged_only_on_a_record_of_campaign_0(tmp_path: Path) -> None:
-    with serve(tmp_path, service=OnlyOtherCampaignsServed) as server:
+@pytest.mark.parametrize(("campaign_id", "name"), [("111", "Sales Campaign"), ("-1", "Purpose Opt-Out")])
+def test_a_global_campaign_name_is_judged_only_on_a_record_of_campaign_0(
+    campaign_id: str, name: str, tmp_path: Path
+) -> None:
+    with serve(tmp_path, service=only_campaign_served(campaign_id, name)) as server:
         verdict = outcome(context(server, "community"), NAME)
     assert verdict == "inconclusive: needs a record of the global campaign 0, and this check only reads"
 
