@@ -258,7 +258,11 @@ def test_either_documented_default_passes_without_a_pinned_profile(
 def test_a_limit_of_3_is_judged_only_once_more_than_3_records_match_and_its_echo_is_observed(
     tmp_path: Path,
 ) -> None:
-    with serve(tmp_path, "community", 3) as server:
+    with serve(tmp_path, "community", 2) as server:
+        ctx = context(server, "community")
+        assert outcome(ctx, SMALL) == (
+            "inconclusive: needs more than 3 matching records (total 2), and writes are not allowed")
+        add_records(server, 1)
         ctx = context(server, "community")
         assert outcome(ctx, SMALL) == (
             "inconclusive: needs more than 3 matching records (total 3), and writes are not allowed")
@@ -267,6 +271,18 @@ def test_a_limit_of_3_is_judged_only_once_more_than_3_records_match_and_its_echo
         assert outcome(ctx, SMALL) == "passed"
     assert sent(ctx, "limit") == ["3"]
     assert observed(ctx, "convoso.search.limit-echo-meaning") == [{"sent": 3, "echoed": 3, "served": 3}]
+
+
+class PagesOfAtMost2(ConvosoService):
+    """A target serving pages shorter than the limit (fullness is judged by other checks)."""
+
+    def parse_limit(self, value: str) -> int:
+        return min(super().parse_limit(value), 2)
+
+
+def test_a_page_shorter_than_a_limit_of_3_never_outnumbers_it(tmp_path: Path) -> None:
+    with serve(tmp_path, "community", 4, PagesOfAtMost2) as server:
+        assert outcome(context(server, "community"), SMALL) == "passed"
 
 
 class IgnoresLimit(ConvosoService):

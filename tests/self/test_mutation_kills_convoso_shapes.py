@@ -287,6 +287,18 @@ def test_either_global_campaign_name_passes_a_lenient_run_and_is_observed(
     assert observed(ctx, "convoso.record.global-campaign_name") == [seen]
 
 
+def test_a_single_global_record_is_enough_to_judge_and_observe_the_name(tmp_path: Path) -> None:
+    with serve(tmp_path, records=0) as server:
+        writer = context(server, "lenient")
+        fields = {"auth_token": TOKEN, "phone_number": writer.fictional_phone(), "phone_code": "1",
+                  "campaign_id": "0"}
+        answer = writer.http.post("/sms-opt-out/insert", data=fields)
+        assert answer.json()["success"] is True
+        ctx = context(server, "lenient", writes=False)
+        assert outcome(ctx, NAME) == "passed"
+    assert observed(ctx, "convoso.record.global-campaign_name") == [("Global SMS Opt-Out", S000)]
+
+
 class GlobalCampaignNameNull(ConvosoService):
     """Bug: campaign_name null on global records."""
 
