@@ -248,8 +248,9 @@ def test_an_observation_is_recorded_once_per_value() -> None:
     api.observe_once(ctx, "point", 1, follows="b")
     api.observe_once(ctx, "other", 1)
     api.observe_once(ctx, "point", 2)
+    api.observe_once(ctx, "zzz", 1)
     assert [(o.discrepancy_id, o.observed, o.follows) for o in ctx.observations] == [
-        ("point", 1, "a"), ("other", 1, None), ("point", 2, None)]
+        ("point", 1, "a"), ("other", 1, None), ("point", 2, None), ("zzz", 1, None)]
 
 
 def test_the_message_of_an_error_is_its_error_string_else_its_message_string() -> None:
