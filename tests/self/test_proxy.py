@@ -152,6 +152,21 @@ def test_whatcounts_requests_are_judged_with_both_alias_forms(
                                        "phone '(202) 555-0106' is not numeric (no special characters)"])
 
 
+def test_an_avaamo_client_asking_for_per_page_0_gets_a_note_citing_the_open_point_not_a_violation(
+    reference: EmbeddedServer, tmp_path: Path
+) -> None:
+    app = create_proxy_app("avaamo", reference.url("avaamo"), out=tmp_path, echo=lambda _: None)
+    with EmbeddedServer(app) as proxy, httpx.Client(timeout=10) as client:
+        reply = client.get(proxy.url("avaamo") + "/sms/opt-status.json", params={"per_page": "0"},
+                           headers={"access-token": TOKEN})
+    assert reply.status_code == 400  # the reference's realization of the open point: refused
+    findings = json.loads((tmp_path / VIOLATIONS_NAME).read_text())
+    requests = [f for f in findings if f["part"] == "request"]
+    assert [(f["severity"], f["message"]) for f in requests] == [
+        ("note", "per_page: 0 is less than the minimum of 1 (no document gives a minimum)")]
+    assert requests[0]["source"] == "003_725be0800b974dd2.txt; registry avaamo.query.per-page-below-one"
+
+
 def test_proxy_command_refuses_an_unknown_api() -> None:
     from click.testing import CliRunner
 
