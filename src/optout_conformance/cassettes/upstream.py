@@ -45,6 +45,7 @@ KEEPALIVE_EXPIRY = 4.0  # seconds; below the reference server's (and uvicorn's) 
 MAX_IDLE = 20  # kept-alive connections at most
 MAX_REPLY_HEADER_BYTES = 100 * 1024  # status line and headers of a reply (httpcore's h11 bound)
 READ_SIZE = 64 * 1024
+MAX_REMEMBERED_PATHS = 256  # request targets of paths kept (bounded: forgotten all at once when full)
 # What fetch_bounded leaves unquoted in a query (the same request target as before).
 QUERY_SAFE = "!$%&'()*+,/:;=?@[]~"
 
@@ -80,6 +81,8 @@ class UpstreamClient:
         self._port = base.port or _default_port(base.scheme)
         self._ssl = ssl.create_default_context() if base.scheme == "https" else None
         self._idle: list[_Connection] = []
+        # a path's request target, checked and percent-encoded once (a client asks for few paths)
+        self._raw_paths: dict[str, str] = {}
         self.connections_made = 0  # for tests: how many connections were opened
 
     async def aclose(self) -> None:
@@ -90,14 +93,19 @@ class UpstreamClient:
                     headers: Mapping[str, str] | None = None, content: bytes = b"") -> BoundedReply:
         """One request to the base URL + ``path`` (+ ``?query``); never raises for what the upstream does."""
         reply = BoundedReply()
-        try:
-            target = self.base.join(path)
-        except UrlError as exc:
-            reply.error = f"invalid path: {exc}"
-            return reply
-        url = httpx.URL(scheme=target.scheme, host=target.host, port=target.port, path=target.path)
-        request_target = url.raw_path.decode("ascii") + (
-            "?" + quote(query, safe=QUERY_SAFE) if query else "")
+        raw_path = self._raw_paths.get(path)
+        if raw_path is None:
+            try:
+                target = self.base.join(path)
+            except UrlError as exc:
+                reply.error = f"invalid path: {exc}"
+                return reply
+            url = httpx.URL(scheme=target.scheme, host=target.host, port=target.port, path=target.path)
+            raw_path = url.raw_path.decode("ascii")
+            if len(self._raw_paths) >= MAX_REMEMBERED_PATHS:
+                self._raw_paths.clear()
+            self._raw_paths[path] = raw_path
+        request_target = raw_path + ("?" + quote(query, safe=QUERY_SAFE) if query else "")
         sent = [("host", self.host_header)]
         sent += [(k, v) for k, v in (headers or {}).items() if k.lower() not in ("host", "content-length")]
         if content or method.upper() in ("POST", "PUT", "PATCH"):
