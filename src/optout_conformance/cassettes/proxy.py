@@ -44,10 +44,14 @@ not block, so the client sees what the upstream really answers. Its bounds: ``--
 parsed by ``core/urls.py``, and a URL without a path is the API's host (the base path is appended
 as for ``run --target``); ``--upstream reference`` starts the reference server with the profile
 ``run`` would give it (``--profile official``: official; auto, lenient, community: community). The
-upstream is reached through the suite's transport (``core.http.fetch_bounded``: one deadline, a
-2 MiB reply cap, no redirects followed); an upstream that does not answer in time is answered 504
-to the client, one that fails otherwise (refused, reset, more than 2 MiB, a redirect to another
-origin, JSON nested past the depth limit) 502, each with one terminal line.
+upstream is reached through :mod:`~optout_conformance.cassettes.upstream` (the bounds of the suite's
+transport ``core.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed, one
+origin; kept-alive connections), and the ``proxy`` command serves on
+:mod:`~optout_conformance.cassettes.proxy_server` (httptools and uvloop, the reference server's
+bounds) and judges and records each interaction once its reply is sent. An upstream that does
+not answer in time is answered 504 to the client, one that fails otherwise (refused, reset, more
+than 2 MiB, a redirect to another origin, JSON nested past the depth limit) 502, each with one
+terminal line.
 """
 from __future__ import annotations
 
