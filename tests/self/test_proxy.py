@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import os
@@ -9,10 +10,12 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 import tracemalloc
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import httpx
 import pytest
@@ -37,6 +40,9 @@ from optout_conformance.cassettes.proxy import (
     create_proxy_app,
 )
 from optout_conformance.cassettes.scrub import TRUNCATED_HEADER, Scrubber
+from optout_conformance.cassettes.upstream import UpstreamClient
+from optout_conformance.core.http import BoundedReply
+from optout_conformance.core.urls import parse_url
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -150,6 +156,21 @@ def test_whatcounts_requests_are_judged_with_both_alias_forms(
     messages = [f["message"] for f in violations(tmp_path)]
     assert sorted(messages) == sorted(["missing password (pwd= or p=)", "missing sender_code",
                                        "phone '(202) 555-0106' is not numeric (no special characters)"])
+
+
+def test_an_avaamo_client_asking_for_per_page_0_gets_a_note_citing_the_open_point_not_a_violation(
+    reference: EmbeddedServer, tmp_path: Path
+) -> None:
+    app = create_proxy_app("avaamo", reference.url("avaamo"), out=tmp_path, echo=lambda _: None)
+    with EmbeddedServer(app) as proxy, httpx.Client(timeout=10) as client:
+        reply = client.get(proxy.url("avaamo") + "/sms/opt-status.json", params={"per_page": "0"},
+                           headers={"access-token": TOKEN})
+    assert reply.status_code == 400  # the reference's realization of the open point: refused
+    findings = json.loads((tmp_path / VIOLATIONS_NAME).read_text())
+    requests = [f for f in findings if f["part"] == "request"]
+    assert [(f["severity"], f["message"]) for f in requests] == [
+        ("note", "per_page: 0 is less than the minimum of 1 (no document gives a minimum)")]
+    assert requests[0]["source"] == "003_725be0800b974dd2.txt; registry avaamo.query.per-page-below-one"
 
 
 def test_proxy_command_refuses_an_unknown_api() -> None:
@@ -435,3 +456,92 @@ def test_the_quick_scrubber_scrubs_exactly_what_the_scrubber_does(spelling: str)
                  '{"k": "' + spelling.format(**forms) + '"}'):
         assert QuickScrubber([secret]).text(text) == Scrubber([secret]).text(text), text
         assert QuickScrubber([secret]).data(text.encode()) == Scrubber([secret]).data(text.encode()), text
+
+
+# -- the proxy's transport: its server (cassettes/proxy_server.py), its upstream client ------------
+
+def test_the_upstream_client_keeps_one_connection_alive_for_sequential_requests(
+    reference: EmbeddedServer,
+) -> None:
+    client = UpstreamClient(parse_url(reference.url("convoso")), timeout=10)
+
+    async def three() -> list[BoundedReply]:
+        try:
+            return [await client.fetch("POST", "/sms-opt-out/search", content=b"auth_token=" + TOKEN.encode(),
+                                       headers={"content-type": "application/x-www-form-urlencoded"})
+                    for _ in range(3)]
+        finally:
+            await client.aclose()
+
+    replies = asyncio.run(three())
+    assert [(r.status, r.error, json.loads(r.content)["success"]) for r in replies] == [(200, None, True)] * 3
+    assert client.connections_made == 1
+
+
+def test_a_kept_connection_the_upstream_closed_is_replaced_and_the_request_answered() -> None:
+    async def scenario() -> tuple[list[int | None], int, int]:
+        accepted = 0
+
+        async def answer_once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            nonlocal accepted
+            accepted += 1
+            await reader.readuntil(b"\r\n\r\n")
+            writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 2\r\n\r\n{}")
+            await writer.drain()
+            writer.close()  # kept alive as far as the client knows, then closed
+
+        server = await asyncio.start_server(answer_once_then_close, "127.0.0.1", 0)
+        port = server.sockets[0].getsockname()[1]
+        client = UpstreamClient(parse_url(f"http://127.0.0.1:{port}/v1"), timeout=5)
+        statuses = []
+        for _ in range(2):
+            statuses.append((await client.fetch("GET", "/x")).status)
+            await asyncio.sleep(0.05)
+        await client.aclose()
+        server.close()
+        return statuses, client.connections_made, accepted
+
+    statuses, made, accepted = asyncio.run(scenario())
+    assert statuses == [200, 200]
+    assert made == accepted == 2
+
+
+def test_the_upstream_client_answers_an_error_not_an_exception_for_a_path_outside_the_base(
+    reference: EmbeddedServer,
+) -> None:
+    client = UpstreamClient(parse_url(reference.url("convoso")), timeout=5)
+    reply = asyncio.run(client.fetch("GET", "sms-opt-out/search"))
+    assert reply.status is None and reply.error is not None and reply.error.startswith("invalid path")
+
+
+def test_the_proxy_command_answers_request_headers_over_16_kib_with_400_and_keeps_serving() -> None:
+    with proxy_command("--api", "convoso", "--upstream", "reference") as (url, _child, _):
+        port = int(url.split(":")[2].split("/")[0])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+            raw.sendall(b"POST /v1/sms-opt-out/search HTTP/1.1\r\nhost: x\r\nx-big: " + b"a" * (20 * 1024)
+                        + b"\r\ncontent-length: 0\r\n\r\n")
+            answer = raw.recv(4096)
+        with httpx.Client(timeout=10) as client:
+            after = client.post(url + "/sms-opt-out/search", data={"auth_token": "reference-token"})
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert after.status_code == 200
+
+
+def test_recording_after_the_reply_keeps_every_interaction_in_the_order_answered(
+    reference: EmbeddedServer, tmp_path: Path,
+) -> None:
+    app = create_proxy_app("convoso", reference.url("convoso"), out=tmp_path, echo=lambda _: None,
+                           record_after_reply=True)
+    log = app.state.proxy_log
+    limits = [str(n) for n in (5, 1001, 7, 1002, 9)]
+    with EmbeddedServer(app) as proxy, httpx.Client(timeout=10) as client:
+        replies = [client.post(proxy.url("convoso") + "/sms-opt-out/search",
+                               data={"auth_token": TOKEN, "limit": limit}) for limit in limits]
+        deadline = time.monotonic() + 10
+        while log.interactions < len(limits) and time.monotonic() < deadline:
+            time.sleep(0.01)
+    assert [r.status_code for r in replies] == [200] * len(limits)
+    recorded = load_cassette(tmp_path / CASSETTE_NAME)
+    assert [parse_qs(item.request_body.decode())["limit"][0] for item in recorded] == limits
+    assert [v["message"] for v in violations(tmp_path)] == [
+        "limit: 1001 is greater than the maximum of 1000", "limit: 1002 is greater than the maximum of 1000"]

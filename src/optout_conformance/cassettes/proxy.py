@@ -44,10 +44,14 @@ not block, so the client sees what the upstream really answers. Its bounds: ``--
 parsed by ``core/urls.py``, and a URL without a path is the API's host (the base path is appended
 as for ``run --target``); ``--upstream reference`` starts the reference server with the profile
 ``run`` would give it (``--profile official``: official; auto, lenient, community: community). The
-upstream is reached through the suite's transport (``core.http.fetch_bounded``: one deadline, a
-2 MiB reply cap, no redirects followed); an upstream that does not answer in time is answered 504
-to the client, one that fails otherwise (refused, reset, more than 2 MiB, a redirect to another
-origin, JSON nested past the depth limit) 502, each with one terminal line.
+upstream is reached through :mod:`~optout_conformance.cassettes.upstream` (the bounds of the suite's
+transport ``core.http.fetch_bounded``: one deadline, a 2 MiB reply cap, no redirects followed, one
+origin; kept-alive connections), and the ``proxy`` command serves on
+:mod:`~optout_conformance.cassettes.proxy_server` (httptools and uvloop, the reference server's
+bounds) and judges and records each interaction once its reply is sent. An upstream that does
+not answer in time is answered 504 to the client, one that fails otherwise (refused, reset, more
+than 2 MiB, a redirect to another origin, JSON nested past the depth limit) 502, each with one
+terminal line.
 """
 from __future__ import annotations
 
@@ -61,12 +65,14 @@ import threading
 import time
 from collections import deque
 from collections.abc import AsyncIterator, Callable, Iterable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import parse_qs, urljoin
 
 import httpx
 from starlette.applications import Starlette
+from starlette.background import BackgroundTask
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -76,6 +82,7 @@ from vcr.serializers import compat, yamlserializer
 
 from optout_conformance.cassettes.encoding import UndecodableBody, decode
 from optout_conformance.cassettes.interactions import Interaction, identify
+from optout_conformance.cassettes.proxy_server import proxy_server
 from optout_conformance.cassettes.request_rules import NOTE, VIOLATION, Finding, request_findings
 from optout_conformance.cassettes.scrub import (
     CREDENTIAL_FIELDS,
@@ -85,11 +92,12 @@ from optout_conformance.cassettes.scrub import (
     credential_values,
     file_leaks,
 )
+from optout_conformance.cassettes.upstream import UpstreamClient
 from optout_conformance.cassettes.validate import response_findings, spec_for
 from optout_conformance.config import MIN_SECRET_LENGTH, parse_targets
 from optout_conformance.core.apis import APIS
 from optout_conformance.core.errors import UsageError
-from optout_conformance.core.http import BoundedReply, async_deadline_client, fetch_bounded
+from optout_conformance.core.http import BoundedReply
 from optout_conformance.core.interaction import (
     KEPT_OF_TRUNCATED,
     JsonTooDeep,
@@ -101,7 +109,7 @@ from optout_conformance.core.redact import base64_cores
 from optout_conformance.core.urls import TargetUrl, UrlError, parse_url
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
-from optout_conformance.reference.server import EmbeddedServer, bind, uvicorn_server
+from optout_conformance.reference.server import EmbeddedServer, bind
 from optout_conformance.runner.targets import embedded_credentials, server_profile
 
 # The largest request body a client may send through the proxy; a bigger one is answered 413.
@@ -440,19 +448,46 @@ def _too_deep(content: bytes, headers: httpx.Headers) -> str | None:
     return None
 
 
+@dataclass
+class _Exchange:
+    """One request and the reply the client got: what the judgement and the recording need."""
+
+    method: str
+    path: str
+    query: str
+    uri: str  # the URL the client asked the proxy for
+    headers: dict[str, str]  # lowercased names
+    raw_headers: dict[str, str]  # as the client spelled them (recorded)
+    body: bytes
+    target: str  # the upstream URL it was forwarded to
+    status: int
+    reason: str
+    reply_headers: httpx.Headers
+    content: bytes  # decoded, as judged and recorded
+    undecodable: bytes | None  # what is recorded for a body in a coding that does not decode
+    problem: str | None  # why the upstream gave no usable reply (answered 502/504)
+
+
 def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, profile: str = "auto",
                      secrets: Iterable[str | None] = (), echo: Callable[[str], None] = print,
-                     timeout: float = 10.0) -> Starlette:
+                     timeout: float = 10.0, record_after_reply: bool = False) -> Starlette:
     """The proxy as an ASGI app: ``<base path>/<rest>`` is forwarded to ``upstream + /<rest>``.
 
-    The upstream is reached only through the suite's transport (:func:`fetch_bounded`): one
-    deadline over connect, headers and body (``timeout``), at most 2 MiB of a reply, redirects
-    passed on, never followed. ``upstream`` must pass :func:`upstream_url` (UsageError otherwise)."""
+    The upstream is reached only through :class:`~optout_conformance.cassettes.upstream.UpstreamClient`
+    (the bounds of ``core.http.fetch_bounded``): one deadline over connect, headers and body
+    (``timeout``), at most 2 MiB of a reply, redirects passed on, never followed, only the
+    upstream's origin contacted. ``upstream`` must pass :func:`upstream_url` (UsageError otherwise).
+
+    ``record_after_reply``: judge, print and record an interaction once its reply is sent (what the
+    ``proxy`` command does: the judgement does not delay the client), instead of before. Either
+    way the files hold an interaction before the proxy reads the next request (the work runs in
+    the event loop without yielding), so they keep the order of the replies; with it, a client
+    reading the files the moment it has a reply may not find that reply in them yet."""
     base_path = APIS[api].base_path
     base = upstream_url(upstream_base(api, upstream))
     log = ProxyLog(Path(out) if out is not None else None, secrets=[s for s in secrets if s])
     judged_by = spec_for(api, profile)  # the spec every request and reply of this proxy is judged by
-    clients: dict[str, httpx.AsyncClient] = {}
+    clients: dict[str, UpstreamClient] = {}
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -463,10 +498,10 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
                 await clients.pop("upstream").aclose()
             log.close()
 
-    def upstream_client() -> httpx.AsyncClient:
+    def upstream_client() -> UpstreamClient:
         """One client per proxy, made on first use (servers may run the app without lifespan)."""
         if "upstream" not in clients:
-            clients["upstream"] = async_deadline_client(timeout)
+            clients["upstream"] = UpstreamClient(base, timeout)
         return clients["upstream"]
 
     def say(line: str) -> None:
@@ -482,27 +517,13 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             return Response(f"request body larger than {MAX_BODY_BYTES} bytes\n", status_code=413,
                             media_type="text/plain", headers={"connection": "close"})
         headers = {k.lower(): v for k, v in request.headers.items()}
-        # learned before anything of this request is written or printed
-        log.learn(credential_values(f"{path}?{query}", headers, body))
-        found: list[Finding] = []
-        operation = identify(path)
-        spec: dict[str, Any] | None = None
-        if operation is None or operation[0] != api or not path.startswith(base_path):
-            found.append(Finding("request", VIOLATION, f"{path} is not an operation of the {api} API",
-                                 "openapi spec of " + api))
-        else:
-            spec = judged_by  # loaded once: a spec is parsed and deep-copied on every load
-            found += request_findings(api, spec, request.method, operation[1],
-                                      query=parse_qs(query, keep_blank_values=True), headers=headers,
-                                      content_type=_media_type(headers.get("content-type", "")),
-                                      body=body)
         rest = path[len(base_path):] if path.startswith(base_path) else path
         target = str(base) + rest + (f"?{query}" if query else "")
         sent_headers = {k: v for k, v in headers.items() if k not in SKIPPED_REQUEST_HEADERS}
-        fetched = await fetch_bounded(upstream_client(), base, request.method, rest, query=query,
-                                      headers=sent_headers, content=body, timeout=timeout, raw=True)
+        fetched = await upstream_client().fetch(request.method, rest, query=query, headers=sent_headers,
+                                                content=body)
         failure = _upstream_failure(fetched, base)
-        undecodable = None
+        undecodable = encoding = None
         if failure is None:
             status, reason, reply_headers = fetched.status or 0, fetched.reason, fetched.headers
             # Decoded here for every Content-Encoding spelling (httpx ignores x-gzip and others).
@@ -515,42 +536,80 @@ def create_proxy_app(api: str, upstream: str, *, out: str | Path | None = None, 
             deep = _too_deep(content, reply_headers) if undecodable is None else None
             if deep is not None:
                 failure = 502, f"reply {deep}"
+        problem = None
         if failure is not None:
             status, problem = failure
             reason = "Gateway Timeout" if status == 504 else "Bad Gateway"
             content = f"upstream failed: {problem}".encode()
             reply_headers = httpx.Headers({"content-type": "text/plain"})
-            say(f"{request.method} {path}: upstream {target.split('?')[0]} failed: {problem} "
-                f"(answered {status})")
-        item = Interaction(cassette="proxy", index=log.interactions, method=request.method,
-                           uri=str(request.url), request_headers=headers, request_body=body, status=status,
+        exchange = _Exchange(request.method, path, query, str(request.url), headers,
+                             dict(request.headers.items()), body, target, status, reason, reply_headers,
+                             content, undecodable, problem)
+        out_headers = {k: v for k, v in reply_headers.items() if k.lower() not in SKIPPED_RESPONSE_HEADERS}
+        if undecodable is not None:  # passed on as it came: the client may know the coding
+            out_headers["content-encoding"] = encoding or ""
+        if not record_after_reply:
+            judge_and_record(exchange)
+            return Response(content, status_code=status, headers=out_headers)
+        return Response(content, status_code=status, headers=out_headers,
+                        background=BackgroundTask(judge_and_record_after_reply, exchange))
+
+    async def judge_and_record_after_reply(exchange: _Exchange) -> None:
+        """Run by Starlette once the reply is sent, in the event loop before it reads anything else
+        (no ``await``): the interactions are written in the order they were answered."""
+        try:
+            judge_and_record(exchange)
+        except Exception as exc:
+            say(f"{exchange.method} {exchange.path}: not judged or recorded: {type(exc).__name__}: {exc}")
+
+    def judge_and_record(exchange: _Exchange) -> None:
+        """Judge the request and the reply, print the findings, append both to the files."""
+        method, path, headers, body = exchange.method, exchange.path, exchange.headers, exchange.body
+        reply_headers, content = exchange.reply_headers, exchange.content
+        # learned before anything of this request is written or printed
+        log.learn(credential_values(f"{path}?{exchange.query}", headers, body))
+        if exchange.problem is not None:
+            say(f"{method} {path}: upstream {exchange.target.split('?')[0]} failed: {exchange.problem} "
+                f"(answered {exchange.status})")
+        found: list[Finding] = []
+        operation = identify(path)
+        spec: dict[str, Any] | None = None
+        if operation is None or operation[0] != api or not path.startswith(base_path):
+            found.append(Finding("request", VIOLATION, f"{path} is not an operation of the {api} API",
+                                 "openapi spec of " + api))
+        else:
+            spec = judged_by  # loaded once: a spec is parsed and deep-copied on every load
+            found += request_findings(api, spec, method, operation[1],
+                                      query=parse_qs(exchange.query, keep_blank_values=True),
+                                      headers=headers,
+                                      content_type=_media_type(headers.get("content-type", "")),
+                                      body=body)
+        item = Interaction(cassette="proxy", index=log.interactions, method=method,
+                           uri=exchange.uri, request_headers=headers, request_body=body,
+                           status=exchange.status,
                            response_headers={k.lower(): v for k, v in reply_headers.items()},
                            response_body=content, api=operation[0] if operation else None,
                            spec_path=operation[1] if operation else None)
-        if spec is not None and failure is None:
+        if spec is not None and exchange.problem is None:
             found += response_findings(item, spec)
         # credentials a reply hands out (cookies, credential fields of its body), before it is written
         cookies = {"set-cookie": reply_headers.get_list("set-cookie")}
         log.learn(credential_values("", {}, None, cookies))
-        if undecodable is None and _may_name_a_credential(content):
+        if exchange.undecodable is None and _may_name_a_credential(content):
             # shorter values of a reply's fields named like credentials are words, not secrets
             log.learn(v for v in credential_values("", {}, content) if len(v) >= MIN_SECRET_LENGTH)
         for finding in found:
             if finding.severity == VIOLATION or (finding.severity == NOTE and finding.part == "response"):
-                say(f"{request.method} {path}: {finding.render()}")
-        recorded = VcrRequest(request.method, target, body, {k: v for k, v in request.headers.items()})
+                say(f"{method} {path}: {finding.render()}")
+        recorded = VcrRequest(method, exchange.target, body, exchange.raw_headers)
         response_record = {
-            "status": {"code": status, "message": reason},
+            "status": {"code": exchange.status, "message": exchange.reason},
             # the body is recorded decoded: the recorded headers must not claim a coding or a length
             "headers": {k: reply_headers.get_list(k) for k in reply_headers
                         if k.lower() not in ("content-encoding", "content-length")},
-            "body": {"string": content if undecodable is None else undecodable},
+            "body": {"string": content if exchange.undecodable is None else exchange.undecodable},
         }
-        log.add(request.method, path, found, recorded, response_record)
-        out_headers = {k: v for k, v in reply_headers.items() if k.lower() not in SKIPPED_RESPONSE_HEADERS}
-        if undecodable is not None:  # passed on as it came: the client may know the coding
-            out_headers["content-encoding"] = encoding
-        return Response(content, status_code=status, headers=out_headers)
+        log.add(method, path, found, recorded, response_record)
 
     methods = ["GET", "POST", "PUT", "PATCH", "DELETE"]
     app = Starlette(routes=[Route("/{path:path}", forward, methods=methods)], lifespan=lifespan)
@@ -585,7 +644,7 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
         else:
             upstream = upstream_base(api, upstream)
         app = create_proxy_app(api, upstream, out=out, profile=profile, secrets=secrets, echo=echo,
-                               timeout=timeout)
+                               timeout=timeout, record_after_reply=True)
         bound = sock.getsockname()[1]
         echo(f"proxy for {api} on http://127.0.0.1:{bound}{APIS[api].base_path} -> {upstream}"
              + (f"; findings and cassette in {out}" if out else "") + " (Ctrl-C stops)")
@@ -595,5 +654,5 @@ def serve_proxy(api: str, upstream: str, port: int, *, out: str | Path | None, p
             previous = signal.signal(signal.SIGTERM, _stop)
             stack.callback(signal.signal, signal.SIGTERM, previous)
         with contextlib.suppress(KeyboardInterrupt):  # uvicorn re-raises the Ctrl-C it handled
-            uvicorn_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
+            proxy_server(app).run(sockets=[sock])  # the reference server's timeouts and limits
     echo("proxy stopped")

@@ -13,7 +13,7 @@ from typing import Any
 
 from starlette.routing import Route
 
-from optout_conformance.apis.avaamo.reference import AvaamoBadRequest, AvaamoService
+from optout_conformance.apis.avaamo.reference import DEFAULT_PER_PAGE, AvaamoBadRequest, AvaamoService
 from optout_conformance.reference.store import Where
 
 
@@ -88,6 +88,18 @@ class AvaamoPerPageAboveMaxRejected(AvaamoService):
         return super().parse_per_page(value)
 
 
+class AvaamoPerPageBelowOneIsDefault(AvaamoService):
+    """per_page 0 or a negative per_page -> the default page size (25), not HTTP 400."""
+
+    def parse_per_page(self, value: str) -> int:
+        try:
+            return super().parse_per_page(value)
+        except AvaamoBadRequest:
+            if value.lstrip("-").isdigit():
+                return DEFAULT_PER_PAGE
+            raise
+
+
 class AvaamoPagePastEnd400(AvaamoService):
     """A page past the last one -> HTTP 400 instead of an empty page."""
 
@@ -130,6 +142,7 @@ class AvaamoJsonPathOnly(AvaamoService):
 
 BEHAVIOURS: dict[str, type] = {
     "per-page-above-max-rejected": AvaamoPerPageAboveMaxRejected,
+    "per-page-below-one-is-default": AvaamoPerPageBelowOneIsDefault,
     "page-past-end-400": AvaamoPagePastEnd400,
     "oldest-first": AvaamoOldestFirst,
     "created-at-milliseconds": AvaamoCreatedAtMilliseconds,
