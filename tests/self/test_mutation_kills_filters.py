@@ -283,3 +283,33 @@ def test_a_reason_search_serving_999_of_its_1000_matches_fails_naming_the_missin
         result = verdict(ctx, TEXT_FILTERS)
     assert result.startswith("failed: the reason filter returns only matching reasons"), result
     assert "Received: record 1 (which matches {'reason': 'User Request'}) missing" in result
+
+
+PURPOSE_BLANK = "convoso.filters.purpose_blank_and_notblank_follow_the_profile"
+
+
+class PurposeBlankIgnored(ConvosoService):
+    """Faithful in the community profile (000 lists -BLANK-/-NOTBLANK- for reason only): a purpose
+    of -BLANK- or -NOTBLANK- is no filter, every record is served."""
+
+    def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
+        if column == "purpose" and value in ("-BLANK-", "-NOTBLANK-"):
+            return None
+        return super().filter_text(column, value, invalid_code)
+
+
+@pytest.mark.parametrize(
+    ("service", "seen", "follows"),
+    [
+        (ConvosoService, "filter", "001_5cae901d395a1be8.txt"),
+        (PurposeBlankIgnored, "not a filter", None),
+    ],
+)
+def test_purpose_blank_filters_are_observed_as_following_001_only_when_both_filter(
+    service: type[ConvosoService], seen: str, follows: str | None, tmp_path: Path
+) -> None:
+    with reference(tmp_path, service) as ctx:
+        assert verdict(ctx, PURPOSE_BLANK) == "passed"
+    point = "convoso.search.purpose-blank-filters"
+    [observation] = [o for o in ctx.observations if o.discrepancy_id == point]
+    assert (observation.observed, observation.follows) == ({"-BLANK-": seen, "-NOTBLANK-": seen}, follows)
