@@ -224,8 +224,8 @@ def test_beyond_five_full_pages_the_walk_does_not_claim_what_it_did_not_read() -
 
 
 def test_the_last_page_missing_a_record_fails_naming_the_offset_total_minus_2() -> None:
-    failed = failure(LastRecordNeverServed(150), LAST_PAGE)
-    assert failed.received == "1 records at offset 148 (total 150)"
+    failed = failure(LastRecordNeverServed(149), LAST_PAGE)
+    assert failed.received == "1 records at offset 147 (total 149)"
     assert failed.documented == "2 records (total - offset)"
 
 
