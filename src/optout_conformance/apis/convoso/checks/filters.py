@@ -26,14 +26,12 @@ from optout_conformance.apis.convoso.checks.api import (
     S001,
     as_int,
     assert_error,
-    create_record,
     error_body,
     fold,
     is_error,
     json_object,
     lacking,
     matches_text,
-    may_write,
     outsider,
     records,
     sample,
@@ -297,8 +295,8 @@ def other_phone_code(items: list[dict[str, Any]], code: str) -> str:
 def split_by_blank(ctx: CheckContext, field: str, *, strict: bool) -> dict[str, str]:
     """Search ``field``=-BLANK- and -NOTBLANK-; each must serve only its side.
 
-    When a side has no record and writes are allowed, one is created (blank: the field omitted),
-    and the search must then serve it. Returns "filter" / "not a filter" per value; with
+    Both checks only read (they are not registered with ``writes``): a side the target has no
+    record of leaves the check inconclusive. Returns "filter" / "not a filter" per value; with
     ``strict`` a side that is not filtered fails.
     """
     results = {}
@@ -307,31 +305,11 @@ def split_by_blank(ctx: CheckContext, field: str, *, strict: bool) -> dict[str, 
         keep = blank(field, wanted)
         ex = search(ctx, limit=1000, **{field: value})
         _, items = records(ex, rule)
-        created = None
-        if not items and may_write(ctx):
-            content = {"reason": f"{ctx.run_prefix} {field}", "purpose": "Survey"}
-            if wanted:
-                content[field] = ""
-            created = create_record(
-                ctx, rule=rule, reason=content["reason"], purpose=content["purpose"] or None
-            )
-            ex = search(ctx, limit=1000, **{field: value})
-            _, items = records(ex, rule)
-        served = created is None or str(created.get("id")) in {str(r.get("id")) for r in items}
-        results[value] = "filter" if served and all(keep(r) for r in items) else "not a filter"
+        results[value] = "filter" if all(keep(r) for r in items) else "not a filter"
         if not items:
             lacking(ctx, f"a record with {'an empty' if wanted else 'a non-empty'} {field}")
         if strict:
             check_records(rule, ex, {field: value}, keep)
-            if not served and created is not None:
-                raise CheckFailed(
-                    rule,
-                    received=f"the record {created.get('id')} with {field} "
-                    f"{created.get(field)!r} is not served",
-                    documented=f"every record matching {field}={value}",
-                    source=BOTH,
-                    exchange=ex,
-                )
     return results
 
 
@@ -439,11 +417,12 @@ def insert_date_filter_returns_records_of_that_day(ctx: CheckContext) -> None:
 
 def observe_case(ctx: CheckContext, field: str, value: str, record_id: Any) -> None:
     """Search ``field`` with ``value`` in other case and observe whether its record is served
-    (case-sensitive or not: no document says; never failed)."""
+    (case-sensitive or not: no document says; never failed). The search names the record's id
+    too, so the answer is about that record however many others match."""
     other = value.swapcase()
     if other == value:
         return
-    ex = search(ctx, limit=1000, **{field: other})
+    ex = search(ctx, id=record_id, **{field: other})
     body = json_object(ex, f"the {field} filter with {other!r}", BOTH)
     if is_error(ex, body):
         seen = f"refused: {ex.summary(80)}"
