@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_outcome import run_outcome
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
@@ -23,7 +24,7 @@ from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -48,16 +49,7 @@ def subject_checks() -> list[CheckSpec]:
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
-    ctx.current_check = spec.id
-    try:
-        spec.function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    return "passed"
+    return run_outcome(ctx, spec)
 
 
 def serve(tmp: Path, service: type[AvaamoService] = AvaamoService,

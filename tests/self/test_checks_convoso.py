@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_outcome import run_outcome
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -27,7 +28,7 @@ from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CHECKS, CheckSpec
 from optout_conformance.core.context import Credentials, Observation, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -82,16 +83,7 @@ def observed(ctx: RunContext, discrepancy_id: str) -> list[Observation]:
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
     """'passed', 'skipped: …' or 'failed: …' for one check run in its own view of ``ctx``."""
-    ctx.current_check = spec.id
-    try:
-        spec.function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}\n  {failure.exchange.summary() if failure.exchange else ''}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    return "passed"
+    return run_outcome(ctx, spec, exchange=True)
 
 
 @pytest.fixture(scope="module", params=["community", "official"])

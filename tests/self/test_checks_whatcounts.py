@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from check_outcome import run_outcome
 from starlette.responses import PlainTextResponse, Response
 
 from optout_conformance.apis.whatcounts.faults import (
@@ -23,7 +24,6 @@ from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -53,16 +53,7 @@ def subject_checks(modules: tuple[str, ...] = SUBJECT_MODULES) -> list[CheckSpec
 
 
 def outcome(ctx: RunContext, spec: CheckSpec) -> str:
-    ctx.current_check = spec.id
-    try:
-        spec.function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    return "passed"
+    return run_outcome(ctx, spec)
 
 
 def run_against(tmp: Path, service: type[WhatCountsService], check_id: str) -> str:

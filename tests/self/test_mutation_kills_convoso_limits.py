@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_outcome import run_outcome
 
 from optout_conformance.apis.convoso.checks import limits
 from optout_conformance.apis.convoso.checks.api import BOTH, S000, S001
@@ -22,7 +23,7 @@ from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, 
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.forms import decimal
@@ -63,16 +64,7 @@ def context(server: EmbeddedServer, profile: str, *, writes: bool = False) -> Ru
 def outcome(ctx: RunContext, check_id: str) -> str:
     spec = CHECKS[check_id]
     assert spec.function.__module__ == limits.__name__
-    ctx.current_check = check_id
-    try:
-        spec.function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    return "passed"
+    return run_outcome(ctx, spec)
 
 
 def failure_of(ctx: RunContext, check_id: str) -> CheckFailed:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_outcome import run_outcome
 
 from optout_conformance.apis.convoso.checks import state
 from optout_conformance.apis.convoso.checks.api import S000
@@ -25,7 +26,7 @@ from optout_conformance.apis.convoso.store import ConvosoRecord
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.faults.catalog import build_app
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
@@ -77,16 +78,7 @@ def context(server: EmbeddedServer, *, writes: bool = True, profile: str = "comm
 def outcome(ctx: RunContext, check_id: str) -> str:
     spec = CHECKS[check_id]
     assert spec.function.__module__ == state.__name__
-    ctx.current_check = check_id
-    try:
-        spec.function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    return "passed"
+    return run_outcome(ctx, spec)
 
 
 def failure_of(server: EmbeddedServer, check_id: str) -> CheckFailed:

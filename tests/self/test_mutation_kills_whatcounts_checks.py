@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from check_outcome import run_outcome
 from starlette.requests import Request
 
 from optout_conformance.apis.whatcounts.open_points import WhatCountsNeverSubscribedFails
@@ -22,7 +23,7 @@ from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
+from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.forms import read_form
@@ -50,16 +51,7 @@ def spec_of(check_id: str) -> CheckSpec:
 
 
 def outcome(ctx: RunContext, check_id: str) -> str:
-    ctx.current_check = check_id
-    try:
-        spec_of(check_id).function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    return "passed"
+    return run_outcome(ctx, spec_of(check_id))
 
 
 def serve(tmp: Path, service: type[WhatCountsService] = WhatCountsService) -> EmbeddedServer:

@@ -16,7 +16,6 @@ line and headers at most ``MAX_HEADER_BYTES`` (larger: 400 and the connection cl
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 from typing import Any
 
@@ -29,12 +28,10 @@ from optout_conformance.reference.server import (
     MAX_CONNECTIONS,
     MAX_HEADER_BYTES,
     READ_TIMEOUT,
+    ReadDeadline,
     careful_protocol,
     uvicorn_server,
 )
-
-_OVERLOADED = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\nconnection: close\r\n"
-               b"content-length: 26\r\n\r\nToo many open connections\n")
 
 HAVE_HTTPTOOLS = importlib.util.find_spec("httptools") is not None
 HAVE_UVLOOP = importlib.util.find_spec("uvloop") is not None
@@ -51,34 +48,8 @@ def careful_httptools_protocol(read_timeout: float = READ_TIMEOUT,
     has none of its own)."""
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
-    class CarefulHttpToolsProtocol(HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            self._read_deadline: asyncio.TimerHandle | None = None
-            self._header_bytes = 0
-            if len(self.connections) >= max_connections:
-                transport.write(_OVERLOADED)
-                transport.close()
-                self.transport = transport
-                return
-            super().connection_made(transport)
-            self._arm_read_deadline()
-
-        def _arm_read_deadline(self) -> None:
-            self._disarm_read_deadline()
-            self._read_deadline = self.loop.call_later(read_timeout, self._read_timed_out)
-
-        def _disarm_read_deadline(self) -> None:
-            deadline = getattr(self, "_read_deadline", None)
-            if deadline is not None:
-                deadline.cancel()
-                self._read_deadline = None
-
-        def _read_timed_out(self) -> None:
-            self._read_deadline = None
-            if not self.transport.is_closing():
-                self.logger.info("closing a connection whose request took over %.1f s to arrive",
-                                 read_timeout)
-                self.transport.close()
+    class CarefulHttpToolsProtocol(ReadDeadline, HttpToolsProtocol):
+        _header_bytes = 0
 
         def _count_header_bytes(self, count: int) -> None:
             self._header_bytes += count
@@ -108,11 +79,8 @@ def careful_httptools_protocol(read_timeout: float = READ_TIMEOUT,
             if not self.transport.is_closing():
                 self._arm_read_deadline()  # waiting for the next request's bytes
 
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm_read_deadline()
-            super().connection_lost(exc)
-
-    return CarefulHttpToolsProtocol
+    return type("CarefulHttpToolsProtocol", (CarefulHttpToolsProtocol,),
+                {"read_timeout": read_timeout, "max_connections": max_connections})
 
 
 def proxy_server(app: ASGIApp, *, fast: bool = True) -> uvicorn.Server:

@@ -54,20 +54,29 @@ _OVERLOADED = (b"HTTP/1.1 503 Service Unavailable\r\ncontent-type: text/plain\r\
                b"content-length: 26\r\n\r\nToo many open connections\n")
 
 
-class CarefulH11Protocol(H11Protocol):
-    """uvicorn's h11 protocol with a request read timeout and a cap on open connections."""
+class ReadDeadline:
+    """The bounds of a careful server connection, for any of uvicorn's HTTP protocols (mixed in
+    before it): beyond ``max_connections`` open connections a new one is answered 503 and closed;
+    a request must arrive within ``read_timeout`` seconds of the server waiting for it, or the
+    connection is closed. The protocol arms the deadline when it waits for a request and disarms it
+    when the request is complete."""
 
     read_timeout: float = READ_TIMEOUT
     max_connections: int = MAX_CONNECTIONS
+    # provided by uvicorn's protocol classes
+    connections: set[Any]
+    transport: asyncio.Transport
+    loop: asyncio.AbstractEventLoop
+    logger: Any
 
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+    def connection_made(self, transport: Any) -> None:  # an asyncio.Transport
         self._read_deadline: asyncio.TimerHandle | None = None
         if len(self.connections) >= self.max_connections:
             transport.write(_OVERLOADED)
             transport.close()
             self.transport = transport
             return
-        super().connection_made(transport)
+        super().connection_made(transport)  # type: ignore[misc]
         self._arm_read_deadline()
 
     def _arm_read_deadline(self) -> None:
@@ -89,6 +98,14 @@ class CarefulH11Protocol(H11Protocol):
                              self.read_timeout)
             self.transport.close()
 
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm_read_deadline()
+        super().connection_lost(exc)  # type: ignore[misc]
+
+
+class CarefulH11Protocol(ReadDeadline, H11Protocol):
+    """uvicorn's h11 protocol with a request read timeout and a cap on open connections."""
+
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if self.conn.their_state in (h11.DONE, h11.ERROR, h11.CLOSED, h11.MUST_CLOSE):
@@ -98,10 +115,6 @@ class CarefulH11Protocol(H11Protocol):
         super().on_response_complete()
         if not self.transport.is_closing() and self.conn.their_state is not h11.DONE:
             self._arm_read_deadline()  # waiting for the next request's bytes
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm_read_deadline()
-        super().connection_lost(exc)
 
 
 def bind(host: str, port: int) -> socket.socket:
