@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_outcome import run_outcome
 
 from optout_conformance.apis.convoso.checks import classify
 from optout_conformance.apis.convoso.checks.api import S000, S001
@@ -25,7 +26,6 @@ from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -53,16 +53,7 @@ def writable(tmp: Path, profile: str = "community",
 
 
 def verdict(ctx: RunContext, check_id: str) -> str:
-    ctx.current_check = check_id
-    try:
-        CHECKS[check_id].function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    return "passed"
+    return run_outcome(ctx, CHECKS[check_id])
 
 
 def observations(ctx: RunContext) -> list[tuple[str, Any, str | None, str]]:

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from check_outcome import run_outcome
 
 from optout_conformance.apis.convoso.checks import filters
 from optout_conformance.apis.convoso.reference import ConvosoService
@@ -23,7 +24,6 @@ from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
-from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import GLOBAL, Campaign, ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -56,16 +56,7 @@ def reference(
 
 
 def verdict(ctx: RunContext, check_id: str) -> str:
-    ctx.current_check = check_id
-    try:
-        CHECKS[check_id].function(ctx)
-    except CheckFailed as failure:
-        return f"failed: {failure.message}"
-    except CheckInconclusive as missing:
-        return f"inconclusive: {missing.reason}"
-    except CheckSkipped as skip:
-        return f"skipped: {skip.reason}"
-    return "passed"
+    return run_outcome(ctx, CHECKS[check_id])
 
 
 def observed(ctx: RunContext, discrepancy_id: str) -> list[Any]:
