@@ -794,6 +794,7 @@ def _main(args: argparse.Namespace) -> int:
     import coverage  # noqa: F401
 
     wall = time.monotonic()
+    args.commit = _git_head()  # the tree is copied now: later commits are not in the figures
     workdir = Path(tempfile.mkdtemp(prefix="optout-mutation-"))
     # SIGTERM (a CI timeout, kill PID) unwinds like Ctrl-C, so the copy is removed either way.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -917,7 +918,7 @@ def report(
         args.json.write_text(
             json.dumps(
                 {
-                    "commit": _git_head(),
+                    "commit": args.commit,
                     "files": args.files or "all",
                     "tests": args.tests,
                     "markers": args.markers,
