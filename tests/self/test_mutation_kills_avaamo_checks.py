@@ -319,3 +319,11 @@ def test_entries_on_the_page_after_the_last_fail_naming_that_page(tmp_path: Path
     assert failure is not None, result
     assert failure.received == "15 entries on page 11 after all 150 entries were listed"
     assert failure.documented == "none: total_entries is 150"
+
+
+def test_a_walk_over_an_odd_number_of_pages_reads_the_last_one_too(tmp_path: Path) -> None:
+    # 43 entries: pages of 5, the ninth (last) holds 3; the target drops one of them.
+    result, _, failure = run(tmp_path, WALK, LAST_PAGE_LOSES_ITS_LAST_ENTRY, seed=43)
+    assert failure is not None, result
+    assert failure.received == "page 9: current_page 9, 2 entries"
+    assert failure.documented == "current_page 9, 3 entries"

@@ -201,6 +201,20 @@ def test_a_duplicate_stored_despite_6008_fails_counting_the_records(tmp_path: Pa
     assert failure.documented == "one record"
 
 
+class SearchAddsAnotherGlobalNumber(ConvosoService):
+    """Every page also lists a global record of another, smaller number (a target whose number
+    search matches loosely: how it matches is not this rule's business)."""
+
+    def page(self, where: Where, offset: int, limit: int) -> list[ConvosoRecord]:
+        other = ConvosoRecord(999999, "1000000000", "1", 0, "another number", "", "2026-01-01 00:00:00")
+        return [*super().page(where, offset, limit), other]
+
+
+def test_the_duplicate_rule_counts_only_global_records_of_the_number_it_inserted(tmp_path: Path) -> None:
+    with serve(tmp_path, SearchAddsAnotherGlobalNumber) as server:
+        assert outcome(context(server, run_prefix=PREFIX), DUPLICATE) == "passed"
+
+
 # -- an update is applied and visible -------------------------------------------------------------
 
 

@@ -18,7 +18,7 @@ from check_outcome import run_outcome
 
 from optout_conformance.apis.convoso.checks import filters
 from optout_conformance.apis.convoso.reference import ConvosoService
-from optout_conformance.apis.convoso.reference_errors import ConvosoError
+from optout_conformance.apis.convoso.reference_errors import ConvosoBadRequest, ConvosoError
 from optout_conformance.apis.convoso.store import ConvosoRecord
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CHECKS
@@ -304,3 +304,18 @@ def test_purpose_blank_filters_are_observed_as_following_001_only_when_both_filt
     point = "convoso.search.purpose-blank-filters"
     [observation] = [o for o in ctx.observations if o.discrepancy_id == point]
     assert (observation.observed, observation.follows) == ({"-BLANK-": seen, "-NOTBLANK-": seen}, follows)
+
+
+class InsertDateRefusedInEveryFormat(ConvosoService):
+    """Bug in the community profile: insert_date refused even as YYYY-MM-DD, the format 000 gives."""
+
+    def filter_insert_date(self, value: str) -> Where | None:
+        if value:
+            raise ConvosoBadRequest("Invalid insert_date value")
+        return None
+
+
+def test_insert_date_in_yyyy_mm_dd_refused_fails_where_the_profile_pins_000s_format(tmp_path: Path) -> None:
+    with reference(tmp_path, InsertDateRefusedInEveryFormat) as ctx:
+        result = verdict(ctx, "convoso.filters.insert_date_filter_returns_records_of_that_day")
+    assert result.startswith("failed: the insert_date filter returns only records of that day"), result

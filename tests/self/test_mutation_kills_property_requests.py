@@ -162,3 +162,20 @@ def test_the_logged_request_keeps_what_was_sent_and_leaves_out_the_librarys_own_
     assert exchange.check_id == "a.check"
     json_body = requests.Request("POST", "http://127.0.0.1:9/v1/x", json={"a": 1}).prepare()
     assert request_exchange(json_body, HttpClient("http://127.0.0.1:9", timeout=1.0)).data is None
+
+
+@pytest.mark.parametrize(("api", "header_auth"),
+                         [("convoso", False), ("whatcounts", False), ("avaamo", True)])
+def test_only_a_credential_the_spec_sends_in_a_header_becomes_a_header_of_generated_cases(
+    api: str, header_auth: bool
+) -> None:
+    """003 sends Avaamo's access-token as a header; Convoso's auth_token travels in the form and
+    WhatCounts' arguments in the query or form: no header credential is set for them."""
+    from optout_conformance import specs
+    from optout_conformance.checks.property_requests import load_schema
+    from optout_conformance.core.context import Credentials
+
+    credentials = Credentials(token="tok-123", realm="r", password="p", sender_code="1")
+    schema = load_schema(specs.load_spec(api, "lenient"), api, credentials,
+                         base_url="http://127.0.0.1:9/", app=None)
+    assert schema.auth.is_defined is header_auth

@@ -326,3 +326,15 @@ def test_a_body_sent_with_an_undocumented_method_is_judged_against_the_documente
     [found] = transport_findings("convoso", convoso, request)
     assert found.severity == VIOLATION
     assert found.message == f"body sent as application/json; documented: {FORM}"
+
+
+def test_a_required_convoso_field_sent_blank_is_a_violation_not_a_pattern_note(
+    convoso: dict[str, Any],
+) -> None:
+    """000/001: phone_number is Required: Yes. Sent as ``phone_number=`` it was sent, empty: a
+    violation of the client, not the spec pattern's note a missing blank field would leave."""
+    body = b"auth_token=t&phone_number=&phone_code=1&campaign_id=0&reason=r"
+    judgement = judge("convoso", convoso, Request("POST", "/sms-opt-out/insert", {}, {}, FORM, body),
+                      CLIENT_MUST_NOT_SEND)
+    assert [(f.severity, f.message, f.source) for f in judgement.findings] == [
+        (VIOLATION, "phone_number: required (Required: Yes) but sent empty", S000_S001)]
