@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_checks_avaamo import context
 
 from optout_conformance.apis.avaamo.checks import S003
 from optout_conformance.apis.avaamo.open_points import AvaamoCreatedAtMilliseconds
@@ -22,8 +23,6 @@ from optout_conformance.apis.avaamo.reference import AvaamoService
 from optout_conformance.apis.avaamo.store import COLUMNS, AvaamoEntry
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
-from optout_conformance.core.context import Credentials, Target
-from optout_conformance.core.http import HttpClient
 from optout_conformance.core.outcomes import CheckFailed, CheckInconclusive, CheckSkipped
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
@@ -34,16 +33,6 @@ from optout_conformance.runner.context import RunContext
 DEFAULTS = "avaamo.pagination.defaults_are_page_1_and_25_per_page"
 WALK = "avaamo.pagination.pages_are_disjoint_and_complete"
 FILTERS = "avaamo.filters.every_filter_is_honoured"
-
-
-def context(server: EmbeddedServer) -> RunContext:
-    url = server.url("avaamo")
-    return RunContext(
-        target=Target(api="avaamo", base_url=url, embedded=True, loopback=True),
-        credentials=Credentials(token=ReferenceConfig().token),
-        profile="lenient",
-        http=HttpClient(url, timeout=5.0),
-    )
 
 
 def spec_of(check_id: str) -> CheckSpec:

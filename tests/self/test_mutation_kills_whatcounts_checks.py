@@ -16,13 +16,13 @@ from pathlib import Path
 import pytest
 from check_outcome import run_outcome
 from starlette.requests import Request
+from test_checks_whatcounts import context
 
 from optout_conformance.apis.whatcounts.open_points import WhatCountsNeverSubscribedFails
 from optout_conformance.apis.whatcounts.reference import StopFailure, WhatCountsService
 from optout_conformance.checks.registry import checks_for
 from optout_conformance.core.checks import CheckSpec
-from optout_conformance.core.context import Credentials, Target
-from optout_conformance.core.http import HttpClient
+from optout_conformance.core.context import Target
 from optout_conformance.core.outcomes import CheckFailed
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
@@ -32,18 +32,6 @@ from optout_conformance.runner.context import RunContext
 
 NON_NUMERIC = "whatcounts.errors.non_numeric_phone_fails"
 NAMES = "whatcounts.state.long_and_short_argument_names_give_the_same_outcome"
-
-
-def context(server: EmbeddedServer) -> RunContext:
-    config = ReferenceConfig()
-    url = server.url("whatcounts")
-    return RunContext(
-        target=Target(api="whatcounts", base_url=url, embedded=True, loopback=True),
-        credentials=Credentials(realm=config.realm, password=config.password,
-                                sender_code=config.sender_codes[0]),
-        profile="lenient",
-        http=HttpClient(url, timeout=5.0),
-    )
 
 
 def spec_of(check_id: str) -> CheckSpec:
