@@ -173,3 +173,24 @@ def test_a_case_built_by_hand_has_no_generation_mode_and_is_judged_neither_way(
     case = schema[SEARCH]["POST"].Case(body={"auth_token": reference[2].token}, media_type=FORM)
     response, _ = send_case(case, in_process=False, http=HttpClient(reference[0], timeout=5.0))
     assert request_negativity(case, response) == SentRequest(None)
+
+
+def test_a_valid_generated_avaamo_request_for_a_later_page_is_judged_neither_way(
+    avaamo: dict, reference: tuple[str, str, ReferenceConfig]
+) -> None:
+    # 003 says nothing of a page past the end (registry avaamo.query.page-past-end), so a
+    # valid request for page 2 may be refused by a conforming server: the rules must not treat it
+    # as valid, while the same request for page 1 is valid.
+    credentials = Credentials(token=reference[2].token)
+    schema = load_schema(avaamo, "avaamo", credentials, base_url=reference[1], app=None)
+    http = HttpClient(reference[1], timeout=5.0)
+    case = next(c for c in coverage_cases(schema, schema[OPT_STATUS]["GET"], 80)
+                if not c.meta.generation.mode.is_negative and c.query == {"page": "1"})
+    inject_credentials(case, "avaamo", credentials)
+    judged = {}
+    for page in ("1", "2"):
+        case.query = {"page": page}
+        response, unanswered = send_case(case, in_process=False, http=http)
+        assert unanswered is None
+        judged[page] = request_negativity(case, response).negative
+    assert judged == {"1": False, "2": None}
