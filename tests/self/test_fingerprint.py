@@ -10,7 +10,7 @@ import pytest
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from optout_conformance.checks.fingerprint import describe, detect
+from optout_conformance.checks.fingerprint import detect
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.reference.app import create_app
@@ -74,17 +74,6 @@ def test_auto_then_pins_the_variant_the_server_showed(reference: tuple[EmbeddedS
     ctx = probed(server, "convoso")
     assert ctx.expect("convoso.search.limit-default") == {"community": 1000, "official": 100}[profile]
     assert ctx.expect("convoso.search.offset-max") == {"community": 100000, "official": 1000000}[profile]
-
-
-def test_the_description_names_value_document_and_profile(reference: tuple[EmbeddedServer, str]) -> None:
-    server, profile = reference
-    lines = describe(probed(server, "convoso"))
-    expected = {
-        "community": f"limit default: 1000 -> {S000} (community)",
-        "official": f"limit default: 100 -> {S001} (official)",
-    }[profile]
-    assert expected in lines
-    assert any(line.startswith("offset max: ") for line in lines)
 
 
 def test_an_inconclusive_probe_pins_nothing(tmp_path: Path) -> None:

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from optout_conformance.apis.convoso.checks import classify
-from optout_conformance.checks.fingerprint import LABELS, PROBE, S000, S001, describe, json_type, pin
+from optout_conformance.checks.fingerprint import PROBE, S000, S001, json_type, pin
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
 from optout_conformance.runner.context import RunContext
@@ -72,22 +72,7 @@ def context(api: str) -> RunContext:
                       credentials=Credentials(), profile="auto", http=HttpClient(url, timeout=1.0))
 
 
-def test_the_description_lists_the_probes_answers_only_never_a_checks_observation() -> None:
-    for api, check_id in (("whatcounts", "whatcounts.state.x"), ("avaamo", "avaamo.shapes.x")):
-        ctx = context(api)
-        ctx.current_check = check_id
-        ctx.observe(f"{api}.checked-point", "checked before")
-        ctx.current_check = PROBE
-        pin(ctx, f"{api}.probed-point", "probed", None)
-        ctx.current_check = check_id
-        ctx.observe(f"{api}.checked-point", "checked after")
-        ctx.current_check = PROBE
-        pin(ctx, f"{api}.probed-again", "probed again", None)
-        assert describe(ctx) == [f"{api}.probed-point: probed -> no document decides",
-                                 f"{api}.probed-again: probed again -> no document decides"]
-
-
-def test_a_probe_naming_one_convoso_document_pins_its_profile_and_says_so() -> None:
+def test_a_probe_naming_one_convoso_document_pins_its_profile_and_observes_every_answer() -> None:
     ctx = context("convoso")
     ctx.current_check = PROBE
     pin(ctx, "convoso.search.limit-default", 100, S001)
@@ -95,21 +80,11 @@ def test_a_probe_naming_one_convoso_document_pins_its_profile_and_says_so() -> N
     pin(ctx, "convoso.search.empty-reason", "", "a note of the registry")
     assert ctx.fingerprint == {"convoso.search.limit-default": "official",
                                "convoso.paging.types": "community"}
-    label = LABELS.get("convoso.search.limit-default", "convoso.search.limit-default")
-    lines = describe(ctx)
-    assert lines[0] == f"{label}: 100 -> {S001} (official)"
-    assert lines[1].endswith(f": offset integer, total integer -> {S000} (community)")
-    assert lines[2].endswith(': "" -> a note of the registry')
-
-
-def test_only_the_answer_naming_a_document_shows_the_profile_it_pinned() -> None:
-    ctx = context("convoso")
-    ctx.current_check = PROBE
-    pin(ctx, "convoso.search.limit-default", 100, S001)
-    pin(ctx, "convoso.search.limit-default", "no page served", None)
-    first, second = describe(ctx)
-    assert first.endswith(f"-> {S001} (official)")
-    assert second.endswith(": no page served -> no document decides")
+    assert [(o.discrepancy_id, o.follows, o.check_id) for o in ctx.observations] == [
+        ("convoso.search.limit-default", S001, PROBE),
+        ("convoso.paging.types", S000, PROBE),
+        ("convoso.search.empty-reason", "a note of the registry", PROBE),
+    ]
 
 
 @pytest.mark.parametrize(("value", "name"), [

@@ -7,7 +7,8 @@ pins it in ``ctx.fingerprint`` (id -> "community" for 000, "official" for 001) s
 ``ctx.expect`` returns None and any documented variant is accepted. Probes never fail a target:
 a broken answer is recorded as inconclusive and left to the checks.
 
-``describe(ctx)`` renders the probes' results as report lines.
+The run turns the probes' observations into the report's fingerprint points
+(``runner.execute.fingerprint_points``).
 """
 
 from __future__ import annotations
@@ -64,23 +65,3 @@ def detect(ctx: CheckContext) -> None:
     finally:
         ctx.current_check = previous
 
-
-def describe(ctx: CheckContext) -> list[str]:
-    """One line per probed point: 'limit default: 100 -> 001_5cae901d395a1be8.txt (official)'."""
-    lines = []
-    for observation in ctx.observations:
-        if observation.check_id != PROBE:
-            continue
-        label = LABELS.get(observation.discrepancy_id, observation.discrepancy_id)
-        value = observation.observed
-        if isinstance(value, dict):
-            value = ", ".join(f"{k} {v}" for k, v in value.items())
-        elif value == "":
-            value = '""'
-
-        line = f"{label}: {value} -> {observation.follows or 'no document decides'}"
-        profile = ctx.fingerprint.get(observation.discrepancy_id)
-        if profile and observation.follows in PROFILE_OF:
-            line += f" ({profile})"
-        lines.append(line)
-    return lines
