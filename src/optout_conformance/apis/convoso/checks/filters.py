@@ -285,7 +285,7 @@ def other_phone_code(items: list[dict[str, Any]], code: str) -> str:
     counts: dict[str, int] = {}
     for item in items:
         value = text(item.get("phone_code")).strip()
-        if value and value != code and code not in value and value not in code:
+        if value and code not in value and value not in code:
             counts[value] = counts.get(value, 0) + 1
     if counts:
         return min(counts, key=lambda value: (counts[value], value))
