@@ -170,3 +170,24 @@ def test_reports_render_the_rows_the_results_carry_and_compute_none() -> None:
     assert not ok
     assert lines[-1] == ("convoso: coverage gate fails: 0/23 documented codes triggered or seen, "
                          "13 missing, 10 excused")
+
+
+def test_an_error_entry_without_a_numeric_code_is_no_row_of_the_table(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An x-error-codes entry that gives a message without a code (as 000's Error Handling table
+    # does for a bad token) or a code that is not a number has no code a reply could carry.
+    from optout_conformance.checks import coverage
+
+    spec = {"paths": {"/op": {"post": {"x-error-codes": [
+        {"message": "Invalid authentication token"},
+        {"code": "6001", "message": "a code spelled as text"},
+        "6002",
+        {"code": 6003, "message": "a coded entry"},
+    ]}}}}
+    monkeypatch.setattr(coverage, "load_spec", lambda api, profile: spec)
+    coverage.documented_error_codes.cache_clear()
+    try:
+        assert coverage.documented_error_codes("convoso") == (("/op", 6003, "a coded entry"),)
+    finally:
+        coverage.documented_error_codes.cache_clear()

@@ -145,7 +145,19 @@ class SearchServesEveryRecordTwice(ConvosoService):
         return [record for record in super().page(where, offset, limit) for _ in (1, 2)]
 
 
+class InsertPrefixesTheNumberSearchMatchesByContainment(ConvosoService):
+    """Bug: an insert stores the number with a 1 in front; search matches phone_number by
+    containment (matching is unspecified), so it still serves the record for the number sent."""
+
+    def insert(self, fields: Fields) -> dict[str, Any]:
+        return super().insert({**fields, "phone_number": "1" + fields.get("phone_number", "")})
+
+    def filter_phone_number(self, value: str) -> Where | None:
+        return None if value == "" else ("instr(phone_number, ?) > 0", [value])
+
+
 @pytest.mark.parametrize("service", [
+    InsertPrefixesTheNumberSearchMatchesByContainment,
     insert_changing("purpose", None),
     insert_changing("purpose", "Survey"),
     insert_changing("reason", None),

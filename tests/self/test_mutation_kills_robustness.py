@@ -189,3 +189,27 @@ def test_the_long_phone_has_10000_digits_and_only_avaamos_tokenless_odd_request_
     assert b"5" * 10_001 not in long_phone.body
     assert not any(o.unauthenticated for o in odd["convoso"])
     assert [o.unauthenticated for o in odd["avaamo"]].count(True) == 1
+
+
+@pytest.fixture(scope="module")
+def another_operations_code() -> Iterator[str]:
+    # Every request answered with update's 6059, a code outside search's table (000/001 Response Codes).
+    async def refuse(request: Request) -> Response:
+        return Response('{"success": false, "code": 6059, "error": "Duplicate combination"}',
+                        status_code=200, media_type="application/json")
+
+    routes = [Route("/{rest:path}", refuse, methods=["GET", "POST"])]
+    with EmbeddedServer(Starlette(routes=routes)) as server:
+        yield server.base_url
+
+
+def test_odd_input_answered_with_another_operations_error_code_fails_on_the_reply_rule(
+    another_operations_code: str,
+) -> None:
+    # Not a crash, answered, no data: only the reply rules (checks/response.py) can tell.
+    ctx = convoso_context(another_operations_code, "t")
+    with pytest.raises(CheckFailed) as failed:
+        CHECKS[ctx.current_check].function(ctx)
+    failure: Any = failed.value
+    assert "6059" in failure.received, failure
+    assert failure.rule != "a 10,000-digit phone_number filter gets a documented reply", failure
