@@ -22,6 +22,7 @@ from check_outcome import run_outcome
 from optout_conformance.apis.convoso.checks import state
 from optout_conformance.apis.convoso.checks.api import S000
 from optout_conformance.apis.convoso.reference import ConvosoService
+from optout_conformance.apis.convoso.reference_errors import ConvosoError
 from optout_conformance.apis.convoso.store import ConvosoRecord
 from optout_conformance.core.checks import CHECKS
 from optout_conformance.core.context import Credentials, Target
@@ -369,6 +370,28 @@ def test_a_colliding_update_that_changes_a_record_fails(tmp_path: Path) -> None:
     assert failure.received.startswith("record now {")
     assert f"'reason': '{PREFIX} collided'" in failure.received
     assert failure.documented.startswith("unchanged {")
+
+
+class CollisionAnsweredWithSuccessOne(ConvosoService):
+    """Bug: a colliding update changes nothing but answers {"success": 1}, a number, not 000's true
+    or false (a JSON 1 is no boolean)."""
+
+    def update(self, fields: Fields) -> dict[str, Any]:
+        try:
+            return super().update(fields)
+        except ConvosoError as error:
+            if error.code != 6059:
+                raise
+            return {"success": 1}
+
+
+def test_a_colliding_update_answered_success_1_is_neither_accepted_nor_refused_and_fails(
+    tmp_path: Path,
+) -> None:
+    # Only {"success": true} is an accepted update (judged by the 6059 check, skipped here); 1 is not.
+    with serve(tmp_path, CollisionAnsweredWithSuccessOne) as server:
+        failure = failure_of(server, COLLIDING)
+    assert failure.received.endswith('{"success":1}'), failure.received
 
 
 # -- an update with id and reason only keeps the rest ---------------------------------------------

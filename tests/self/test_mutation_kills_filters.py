@@ -309,6 +309,29 @@ def test_purpose_blank_filters_are_observed_as_following_001_only_when_both_filt
     assert (observation.observed, observation.follows) == ({"-BLANK-": seen, "-NOTBLANK-": seen}, follows)
 
 
+def reason_side_ignored(side: str) -> type[ConvosoService]:
+    """Bug: reason=``side`` (-BLANK- or -NOTBLANK-) is no filter; the other side filters."""
+
+    class Variant(ConvosoService):
+        def filter_text(self, column: str, value: str, invalid_code: int) -> Where | None:
+            if column == "reason" and value == side:
+                return None
+            return super().filter_text(column, value, invalid_code)
+
+    Variant.__name__ = f"Reason{side.strip('-').title()}Ignored"
+    return Variant
+
+
+@pytest.mark.parametrize(("side", "rule"), [
+    ("-BLANK-", "reason=-BLANK- returns only records with an empty reason"),
+    ("-NOTBLANK-", "reason=-NOTBLANK- returns only records with a non-empty reason"),
+])
+def test_a_reason_blank_side_ignored_fails_naming_that_side(side: str, rule: str, tmp_path: Path) -> None:
+    with reference(tmp_path, reason_side_ignored(side)) as ctx:
+        result = verdict(ctx, "convoso.filters.reason_blank_and_notblank_split_the_records")
+    assert result.startswith(f"failed: {rule}\n"), result
+
+
 class InsertDateRefusedInEveryFormat(ConvosoService):
     """Bug in the community profile: insert_date refused even as YYYY-MM-DD, the format 000 gives."""
 

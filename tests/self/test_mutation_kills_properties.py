@@ -112,3 +112,51 @@ def test_a_phase_that_can_exercise_no_operation_is_skipped_with_the_reason(
     with pytest.raises(CheckSkipped, match=r"^writes are not allowed on this target$"):
         load_all()[PHASE].function(ctx)
     assert ctx.http.exchanges == []
+
+
+# -- how --max-examples is shared out (README, options of run) -----------------------------------
+
+
+@pytest.mark.parametrize(("examples", "variant", "half"), [(25, 5, 12), (10, 2, 5), (3, 2, 2)])
+def test_max_examples_is_per_operation_a_fifth_for_a_variant_and_half_for_sequences_and_coverage(
+    monkeypatch: pytest.MonkeyPatch, examples: int, variant: int, half: int,
+    reference: tuple[EmbeddedServer, ReferenceConfig],
+) -> None:
+    from optout_conformance.checks import properties
+
+    budgets: dict[str, int] = {}
+
+    def coverage_cases(schema: object, operation: object, count: int) -> list[object]:
+        budgets[f"coverage {getattr(operation, 'label', '')}"] = count
+        return []
+
+    def sequences(*args: object, max_examples: int, **kwargs: object) -> tuple[int, None]:
+        budgets["sequences"] = max_examples
+        return 0, None
+
+    def operation_budget(operation: object, *args: object) -> None:
+        budgets[operation.definition.raw["operationId"]] = args[5]  # type: ignore[attr-defined]
+        if send:
+            real_run_operation(operation, *args)
+
+    real_run_operation, send = properties._run_operation, False
+    monkeypatch.setattr(properties, "coverage_cases", coverage_cases)
+    monkeypatch.setattr(properties, "run_linked_sequences", sequences)
+    monkeypatch.setattr(properties, "_run_operation", operation_budget)
+    # Convoso's spec links insert to search (the sequences); its operations are only counted here.
+    run_property_phase(specs.load_spec("convoso"), "convoso", Credentials(token="t"),
+                       base_url="http://127.0.0.1:9/v1",
+                       options=PhaseOptions(writes=True, max_examples=examples, coverage=False))
+    assert budgets["sequences"] == half
+    assert {budgets[k] for k in budgets if k != "sequences"} == {examples}
+    # WhatCounts' POST variant gets a fifth; coverage cases half of an operation's examples.
+    server, config = reference
+    ctx = context(server, config)
+    budgets.clear()
+    send = True
+    run_property_phase(specs.load_spec("whatcounts"), "whatcounts", ctx.credentials,
+                       base_url=ctx.target.base_url,
+                       options=PhaseOptions(writes=True, max_examples=examples, http=ctx.http))
+    assert budgets["smsStopSubscriberSendPost"] == variant
+    assert budgets["smsStopSubscriberSend"] == examples
+    assert {v for k, v in budgets.items() if k.startswith("coverage ")} == {half, max(2, variant // 2)}

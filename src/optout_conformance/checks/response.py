@@ -36,17 +36,6 @@ if TYPE_CHECKING:
     from optout_conformance.core.context import CheckContext
     from optout_conformance.core.interaction import Exchange, Interaction
 
-def dialect(api: str | None) -> Any:
-    """The API's reply dialect (its reading of replies and the sentences its rules stand on)."""
-    return dialect_of(api)
-
-
-def rule_cites(api: str) -> tuple[tuple[str, str], ...]:
-    """The sentences behind the response rules for ``api``'s replies (its dialect's)."""
-    found = dialect_of(api)
-    return tuple(found.RULE_CITES) if found is not None else ()
-
-
 def source_of(api: str) -> str:
     """The documents a rule about ``api``'s replies stand on (the dialect's, else the definition's)."""
     found = dialect_of(api)
