@@ -94,6 +94,10 @@ def test_created_at_units_are_inferred_by_magnitude() -> None:
     assert to_ms(1_675_410_047) == 1_675_410_047_000
     assert to_ms(1_675_410_047_186) == 1_675_410_047_186
     assert to_ms("1675410047") == 1_675_410_047_000
+    # The boundary as to_ms documents it: above 1e11 (1973-03-03 in milliseconds, the year 5138 in
+    # seconds) a value is milliseconds; 1e11 itself is still seconds.
+    assert to_ms(100_000_000_000) == 100_000_000_000_000
+    assert to_ms(100_000_000_001) == 100_000_000_001
 
 
 class FloorsTotalPages(AvaamoService):

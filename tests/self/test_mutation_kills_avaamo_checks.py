@@ -316,3 +316,43 @@ def test_a_walk_over_an_odd_number_of_pages_reads_the_last_one_too(tmp_path: Pat
     assert failure is not None, result
     assert failure.received == "page 9: current_page 9, 2 entries"
     assert failure.documented == "current_page 9, 3 entries"
+
+
+def entries_at(seconds: tuple[int, ...], ignored: str) -> type[AvaamoService]:
+    """Only the entries created ``seconds`` before a minute ago, and a time window that ignores
+    ``ignored`` (start_time, end_time, or neither)."""
+
+    class Variant(AvaamoService):
+        def __init__(self, config: ReferenceConfig, store: Store) -> None:
+            super().__init__(config, store)
+            latest = int(config.now().timestamp()) - 60
+            self.store.bulk_insert_avaamo(
+                [(f"+1555555014{n}", "+15555550100", latest - s, "opt-out") for n, s in enumerate(seconds)])
+
+        def filter_time_window(self, start: str, end: str) -> tuple[str, list[Any]]:
+            return super().filter_time_window("" if ignored == "start_time" else start,
+                                              "" if ignored == "end_time" else end)
+
+    Variant.__name__ = f"ThreeEntries{seconds}Ignoring_{ignored}"
+    return Variant
+
+
+@pytest.mark.parametrize(("seconds", "ignored"), [((5, 10, 11), "start_time"), ((15, 10, 9), "end_time")],
+                         ids=["start_time-ignored", "end_time-ignored"])
+def test_an_entry_exactly_at_a_window_bound_is_no_entry_outside_it(
+    tmp_path: Path, seconds: tuple[int, int, int], ignored: str
+) -> None:
+    # The middle entry has a neighbour exactly one second (the window's half-width) on one side:
+    # that neighbour lies on the bound, inside the window, so a window around the middle entry could
+    # not show the ignored bound. The check centres the window on an entry with entries strictly
+    # outside it on both sides, or else on one side, where the ignored bound lets one in.
+    result, _, failure = run(tmp_path, FILTERS, entries_at(seconds, ignored), seed=0)
+    assert failure is not None, result
+    assert failure.rule == "start_time and end_time select the entries created in the window", failure.rule
+
+
+def test_two_entries_exactly_one_second_apart_leave_the_window_without_evidence(tmp_path: Path) -> None:
+    # Each lies on a bound of the other's window (inside it): no window has an entry beyond a bound.
+    result, _, _ = run(tmp_path, FILTERS, entries_at((10, 11), "neither"), seed=0)
+    assert result.startswith("inconclusive: ")
+    assert "every entry was created within the same two seconds" in result

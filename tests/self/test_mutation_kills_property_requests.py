@@ -21,6 +21,7 @@ from starlette.routing import Route
 
 from optout_conformance import specs
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
+from optout_conformance.checks import property_requests
 from optout_conformance.checks.property_requests import (
     generated_writes_allowed,
     inject_credentials,
@@ -32,6 +33,7 @@ from optout_conformance.checks.property_requests import (
 from optout_conformance.checks.schemathesis_checks import DocumentedRuleBroken
 from optout_conformance.core.context import Credentials, Target
 from optout_conformance.core.http import HttpClient
+from optout_conformance.core.outcomes import CheckInconclusive
 from optout_conformance.reference.app import create_app
 from optout_conformance.reference.config import ReferenceConfig
 from optout_conformance.reference.server import EmbeddedServer
@@ -179,3 +181,25 @@ def test_only_a_credential_the_spec_sends_in_a_header_becomes_a_header_of_genera
     schema = load_schema(specs.load_spec(api, "lenient"), api, credentials,
                          base_url="http://127.0.0.1:9/", app=None)
     assert schema.auth.is_defined is header_auth
+
+
+def reply_with(content: bytes) -> requests.Response:
+    """A reply as requests builds it, to a request the run's client did not send (none is logged)."""
+    answer = requests.Response()
+    answer.status_code, answer._content = 200, content
+    answer.request = requests.Request("POST", "http://127.0.0.1:9/v1/sms-opt-out/search").prepare()
+    return answer
+
+
+@pytest.mark.parametrize("content", [b"{not json", b"[1, 2", b"{}", b"plain text", b""])
+def test_a_reply_that_is_not_json_or_is_shallow_json_is_left_to_the_response_checks(content: bytes) -> None:
+    # Only a reply the checks cannot read (cut off, or JSON nested too deep to parse) is inconclusive;
+    # broken JSON is for the response checks to judge, so _judgeable lets it through.
+    case = type("Case", (), {"method": "post", "path": "/sms-opt-out/search"})()
+    assert property_requests._judgeable(case, reply_with(content)) is None
+
+
+def test_a_reply_of_json_nested_too_deep_is_inconclusive_not_judged() -> None:
+    case = type("Case", (), {"method": "post", "path": "/sms-opt-out/search"})()
+    with pytest.raises(CheckInconclusive, match="POST /sms-opt-out/search answered"):
+        property_requests._judgeable(case, reply_with(b"[" * 100_000))

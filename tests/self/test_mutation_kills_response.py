@@ -171,3 +171,33 @@ def test_a_violation_quotes_the_first_200_characters_of_the_reply_the_report_sho
     received = judge()
     quoted = received[received.index("'"):]
     assert len(ast.literal_eval(quoted)) == 200, received  # the repr of the reply's first 200 characters
+
+
+ERROR_DEFAULT = {"openapi": "3.1.0", "paths": {OPT_STATUS: {"get": {"responses": {
+    "200": {"content": {"application/json": {"schema": {"type": "object"}}}},
+    "default": {"content": {"application/json": {"schema": {"type": "object"}}}}}}}}}
+
+
+@pytest.mark.parametrize(("status", "judged"), [(499, True), (500, False), (502, False), (503, False)])
+def test_the_shape_rule_judges_every_status_below_500_and_leaves_server_errors_to_their_own_rule(
+    status: int, judged: bool
+) -> None:
+    violation = response.profile_shape_conforms(reply(OPT_STATUS, [1, 2], status), ERROR_DEFAULT)
+    assert (violation is not None) is judged, violation
+
+
+@pytest.mark.parametrize("status", [500, 502, 503, 504])
+def test_the_rejection_rule_leaves_every_server_error_to_its_own_rule(status: int) -> None:
+    # A valid Avaamo request must be served (003 documents no error), but a 5xx is not a refusal
+    # this rule reads: not_a_server_error fails it, once.
+    refused = {"error": "x"}
+    assert response.body_level_rejection(reply(OPT_STATUS, refused, status), ERROR_DEFAULT, False) is None
+    assert response.body_level_rejection(reply(OPT_STATUS, refused, 400), ERROR_DEFAULT, False) is not None
+
+
+@pytest.mark.parametrize("api", ["convoso", "whatcounts", "avaamo"])
+def test_a_reply_rule_cites_the_documents_of_the_api_definition_which_its_dialect_names_too(api: str) -> None:
+    from optout_conformance.checks.judgement import dialect_of
+    from optout_conformance.core.apis import APIS
+
+    assert response.source_of(api) == ", ".join(APIS[api].sources) == dialect_of(api).SOURCE

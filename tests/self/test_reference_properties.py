@@ -231,3 +231,24 @@ def test_sequence_fails_a_server_whose_inserts_are_not_visible_to_search(tmp_pat
     assert [o.label for o in result.failures] == [properties.SEQUENCE_LABEL]
     failure = result.failures[0].failure or ""
     assert "an inserted opt-out is listed by the next search" in failure and failure.count("curl") == 2
+
+
+def test_a_clear_error_quotes_the_first_200_characters_of_the_first_line_of_what_went_wrong() -> None:
+    # One report line: the rest of a long message (a repr of a whole reply, a traceback) is cut.
+    flaky = FlakyFailure("inconsistent", [ValueError("x" * 199 + "yz" + "w" * 300 + "\nsecond line")])
+    with pytest.raises(properties.PropertyPhaseError) as raised:
+        properties._settle_flaky(flaky, OperationOutcome("GET /x"), lambda text: text)
+    assert str(raised.value).endswith("(ValueError: " + "x" * 199 + "y)")
+
+
+def test_an_error_raised_from_another_is_reported_itself_not_its_cause() -> None:
+    # Only what Hypothesis wraps is unwrapped to its cause; `raise X from Y` reports X.
+    try:
+        try:
+            raise KeyError("inner")
+        except KeyError as inner:
+            raise ValueError("outer") from inner
+    except ValueError as outer:
+        raised = outer
+    assert properties._leaves(raised) == [raised]
+    assert properties._leaves(FlakyFailure("inconsistent", [raised])) == [raised]

@@ -49,6 +49,12 @@ def regenerate(root: Path, apis: list[str] | None = None) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    known = sorted({api for api, _, _ in recording_dirs(Path("cassettes"))})
+    unknown = [a for a in args if a not in known]
+    if unknown:  # --help included: a name that matched nothing would silently record nothing
+        print(f"usage: python -m optout_conformance.cassettes.regenerate [{' '.join(known)}] "
+              f"(unknown: {' '.join(unknown)})", file=sys.stderr)
+        return 2
     return regenerate(Path("cassettes"), args or None)
 
 

@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from optout_conformance.core.interaction import Exchange, Interaction
 
 def source_of(api: str) -> str:
-    """The documents a rule about ``api``'s replies stand on (the dialect's, else the definition's)."""
-    found = dialect_of(api)
-    return str(found.SOURCE) if found is not None else ", ".join(APIS[api].sources)
+    """The documents a rule about ``api``'s replies stand on: the API definition's sources (each
+    dialect's ``SOURCE`` names the same documents)."""
+    return ", ".join(APIS[api].sources)
 
 
 def server_error_source(api: str) -> str:

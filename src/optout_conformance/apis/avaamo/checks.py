@@ -331,36 +331,42 @@ def every_filter_is_honoured(ctx: CheckContext) -> None:
 
 
 def _time_window(ctx: CheckContext, entries: list[dict[str, Any]], total: int, missing: list[str]) -> None:
-    """start_time and end_time (ms) around one entry's created_at select it and leave others out."""
+    """start_time and end_time (ms) around an entry's created_at select it and leave others out."""
     # Every sampled entry's unit: a target mixing seconds and milliseconds is observed as such.
     units = {"milliseconds" if float(e["created_at"]) > 1e11 else "seconds" for e in entries}
     ctx.observe("avaamo.entry.created_at-units", " and ".join(sorted(units)))
-    # The window is put around an entry with entries created both before and after it when there is
-    # one, so that ignoring start_time and ignoring end_time both let an outside entry in.
+    # Each bound is shown by a window with an entry created strictly beyond it (an entry on a bound
+    # is inside the window): one window around an entry with an earlier entry beyond start_time,
+    # one around an entry with a later entry beyond end_time (where there is one, there is the
+    # other: the earlier entry has the later one beyond its own end_time).
+    times = [to_ms(e["created_at"]) for e in entries]
+
     def window(entry: dict[str, Any]) -> tuple[int, int]:
         at = int(to_ms(entry["created_at"]))
         return at - 1000, at + 1000
 
-    def sides(entry: dict[str, Any]) -> int:
+    def beyond(entry: dict[str, Any]) -> tuple[bool, bool]:
         start, end = window(entry)
-        times = [to_ms(e["created_at"]) for e in entries]
-        return any(t < start for t in times) + any(t > end for t in times)
+        return any(t < start for t in times), any(t > end for t in times)
 
-    entry = max(entries, key=sides)
-    if not sides(entry):
+    earlier = [e for e in entries if beyond(e)[0]][:1]
+    later = [e for e in entries if beyond(e)[1]][:1]
+    centres = earlier + later
+    if not centres:
         missing.append("every entry was created within the same two seconds")
         return
-    start, end = window(entry)
-    served = page(ctx, per_page=MAX_PER_PAGE, start_time=start, end_time=end)
-    outside = [e for e in served["entries"] if not start <= to_ms(e["created_at"]) <= end]
-    keys = [_key(e) for e in served["entries"]]
-    if outside or _key(entry) not in keys or served["total_entries"] >= total:
-        raise _fail("start_time and end_time select the entries created in the window",
-                    f"{len(outside)} entries outside [{start}, {end}] ms; the sample entry "
-                    f"{'missing' if _key(entry) not in keys else 'present'}; total_entries "
-                    f"{served['total_entries']} of {total}",
-                    "only and all entries created in the window", "start_time, end_time (milliseconds)",
-                    served)
+    for entry in centres:
+        start, end = window(entry)
+        served = page(ctx, per_page=MAX_PER_PAGE, start_time=start, end_time=end)
+        outside = [e for e in served["entries"] if not start <= to_ms(e["created_at"]) <= end]
+        keys = [_key(e) for e in served["entries"]]
+        if outside or _key(entry) not in keys or served["total_entries"] >= total:
+            raise _fail("start_time and end_time select the entries created in the window",
+                        f"{len(outside)} entries outside [{start}, {end}] ms; the sample entry "
+                        f"{'missing' if _key(entry) not in keys else 'present'}; total_entries "
+                        f"{served['total_entries']} of {total}",
+                        "only and all entries created in the window", "start_time, end_time (milliseconds)",
+                        served)
 
 
 @check(id="avaamo.state.entries_of_one_pair_agree_on_current_status", api="avaamo", family="state",
