@@ -191,3 +191,19 @@ def test_an_error_entry_without_a_numeric_code_is_no_row_of_the_table(
         assert coverage.documented_error_codes("convoso") == (("/op", 6003, "a coded entry"),)
     finally:
         coverage.documented_error_codes.cache_clear()
+
+
+def test_a_causeless_entry_missing_from_the_registry_or_an_unmapped_operation_excuses_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # The gate fails closed: a dialect naming an entry the registry lacks, or an operation it has no
+    # path for, excuses no code; the entries that do resolve excuse theirs as before.
+    from optout_conformance.checks import coverage
+
+    dialect = coverage._dialect("convoso")
+    before = excused_codes("convoso")
+    monkeypatch.setattr(dialect, "CAUSELESS_ENTRIES", ("convoso.no-such-entry", *dialect.CAUSELESS_ENTRIES))
+    assert excused_codes("convoso") == before
+    monkeypatch.setattr(dialect, "OPERATION_PATHS", {"insert": "/sms-opt-out/insert"})
+    assert excused_codes("convoso") == {k: v for k, v in before.items() if k[0] == "/sms-opt-out/insert"}
+    assert excused_codes("convoso") and before.keys() - excused_codes("convoso").keys()

@@ -18,6 +18,7 @@ import pytest
 from test_checks_avaamo import context
 
 from optout_conformance.apis.avaamo.checks import S003
+from optout_conformance.apis.avaamo.faults import PageRepeatsAnEntry
 from optout_conformance.apis.avaamo.open_points import AvaamoCreatedAtMilliseconds
 from optout_conformance.apis.avaamo.reference import AvaamoService
 from optout_conformance.apis.avaamo.store import COLUMNS, AvaamoEntry
@@ -356,3 +357,22 @@ def test_two_entries_exactly_one_second_apart_leave_the_window_without_evidence(
     result, _, _ = run(tmp_path, FILTERS, entries_at((10, 11), "neither"), seed=0)
     assert result.startswith("inconclusive: ")
     assert "every entry was created within the same two seconds" in result
+
+
+class OnePairOf100EntriesPageTwoRepeatsAnEntry(PageRepeatsAnEntry):
+    """The fault PageRepeatsAnEntry over exactly 100 entries, all of one number pair: asked for
+    that pair alone, the target lists all of them on one page of 100 (per_page's maximum)."""
+
+    def __init__(self, config: ReferenceConfig, store: Store) -> None:
+        super().__init__(config, store)
+        latest = int(config.now().timestamp()) - 60
+        self.store.bulk_insert_avaamo(
+            [("+15555550142", "+15555550100", latest - 10 * n, "opt-out") for n in range(100)])
+
+
+def test_a_repeated_entry_of_a_pair_that_fits_one_full_page_fails_the_walk(tmp_path: Path) -> None:
+    # 100 entries of the pair fit one page: the pair's own listing shows each once, so the entry
+    # page 2 repeats is a repeat (with 101 the pair's listing would not be complete: no verdict).
+    result, _, failure = run(tmp_path, WALK, OnePairOf100EntriesPageTwoRepeatsAnEntry, seed=0)
+    assert failure is not None, result
+    assert "repeats an entry listed before" in failure.received, failure.received

@@ -151,6 +151,24 @@ def test_campaign_ids_of_any_size_are_compared_by_value(with_global: bool, tmp_p
     assert results == {CAMPAIGN_FILTER: "passed", COMBINED: "passed"}
 
 
+class CombinedSearchServesAnotherCampaign(ConvosoService):
+    """Bug: campaign_id is dropped when other filters come with it, so the number's record in a
+    campaign of a higher id (999) is served too."""
+
+    def search(self, fields: dict[str, str]) -> dict[str, Any]:
+        body = super().search(fields)
+        if "campaign_id" in fields and "phone_number" in fields and body["records"]:
+            extra = {**body["records"][0], "id": "999999", "campaign_id": "999"}
+            body = {**body, "records": [*body["records"], extra], "total": int(body["total"]) + 1}
+        return body
+
+
+def test_combined_filters_serving_a_record_of_a_higher_campaign_id_fail(tmp_path: Path) -> None:
+    with reference(tmp_path, CombinedSearchServesAnotherCampaign) as ctx:
+        result = verdict(ctx, COMBINED)
+    assert result.startswith("failed: combined filters are all applied"), result
+
+
 # -- a filter broken for one value fails -------------------------------------------------------
 
 class CampaignFilterIgnoredFor(ConvosoService):

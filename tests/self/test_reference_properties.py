@@ -252,3 +252,17 @@ def test_an_error_raised_from_another_is_reported_itself_not_its_cause() -> None
         raised = outer
     assert properties._leaves(raised) == [raised]
     assert properties._leaves(FlakyFailure("inconsistent", [raised])) == [raised]
+
+
+@pytest.mark.parametrize("coverage", [False, True], ids=["generated", "generated-and-coverage"])
+def test_the_cases_a_phase_reports_are_the_requests_it_sent(tmp_path: Path, coverage: bool) -> None:
+    # Every operation's cases and the linked sequences' steps: one request each, each logged once.
+    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
+    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
+        ctx = served_context(server, "convoso", config)
+        options = PhaseOptions(writes=True, max_examples=3, coverage=coverage, http=ctx.http,
+                               check_id=ctx.current_check)
+        result = run_property_phase(specs.load_spec("convoso", "community"), "convoso", ctx.credentials,
+                                    base_url=ctx.target.base_url, options=options)
+    assert result.outcomes[-1].label == properties.SEQUENCE_LABEL and result.outcomes[-1].cases > 0
+    assert sum(o.cases for o in result.outcomes) == len(ctx.http.exchanges) > 0
