@@ -40,17 +40,19 @@ MATCHING = "convoso.search.text-filter-matching"
 
 @contextmanager
 def reference(
-    tmp: Path, service: type[ConvosoService] = ConvosoService, *, records: int = 150, **config: Any
+    tmp: Path, service: type[ConvosoService] = ConvosoService, *, records: int = 150,
+    profile: str = "community", **config: Any
 ) -> Iterator[RunContext]:
-    """A read-only context (nothing may be written, as on a remote target) against the reference."""
-    settings = ReferenceConfig(profile="community", db=str(tmp / f"{service.__name__}.db"),
+    """A read-only context (nothing may be written, as on a remote target) against the reference,
+    server and run in ``profile``."""
+    settings = ReferenceConfig(profile=profile, db=str(tmp / f"{service.__name__}.db"),
                                seed_records=records, **config)
     with EmbeddedServer(create_app(settings, convoso=service, apis=("convoso",))) as server:
         url = server.url("convoso")
         yield RunContext(
             target=Target(api="convoso", base_url=url),
             credentials=Credentials(token=settings.token),
-            profile="community",
+            profile=profile,
             http=HttpClient(url, timeout=10.0),
         )
 
@@ -151,20 +153,27 @@ def test_campaign_ids_of_any_size_are_compared_by_value(with_global: bool, tmp_p
     assert results == {CAMPAIGN_FILTER: "passed", COMBINED: "passed"}
 
 
-class CombinedSearchServesAnotherCampaign(ConvosoService):
-    """Bug: campaign_id is dropped when other filters come with it, so the number's record in a
-    campaign of a higher id (999) is served too."""
+def combined_search_serving_campaign(other: str) -> type[ConvosoService]:
+    """Bug: campaign_id is dropped when other filters come with it, so the number's record in
+    campaign ``other`` (an id above or below every real one) is served too."""
 
-    def search(self, fields: dict[str, str]) -> dict[str, Any]:
-        body = super().search(fields)
-        if "campaign_id" in fields and "phone_number" in fields and body["records"]:
-            extra = {**body["records"][0], "id": "999999", "campaign_id": "999"}
-            body = {**body, "records": [*body["records"], extra], "total": int(body["total"]) + 1}
-        return body
+    class Variant(ConvosoService):
+        def search(self, fields: dict[str, str]) -> dict[str, Any]:
+            body = super().search(fields)
+            if "campaign_id" in fields and "phone_number" in fields and body["records"]:
+                extra = {**body["records"][0], "id": "999999", "campaign_id": other}
+                body = {**body, "records": [*body["records"], extra], "total": int(body["total"]) + 1}
+            return body
+
+    Variant.__name__ = f"CombinedSearchServesCampaign{other}"
+    return Variant
 
 
-def test_combined_filters_serving_a_record_of_a_higher_campaign_id_fail(tmp_path: Path) -> None:
-    with reference(tmp_path, CombinedSearchServesAnotherCampaign) as ctx:
+@pytest.mark.parametrize("other", ["999", "-5"])
+def test_combined_filters_serving_a_record_of_a_higher_or_lower_campaign_id_fail(
+    other: str, tmp_path: Path
+) -> None:
+    with reference(tmp_path, combined_search_serving_campaign(other)) as ctx:
         result = verdict(ctx, COMBINED)
     assert result.startswith("failed: combined filters are all applied"), result
 
@@ -357,6 +366,37 @@ class InsertDateRefusedInEveryFormat(ConvosoService):
         if value:
             raise ConvosoBadRequest("Invalid insert_date value")
         return None
+
+
+class InsertDateOnlyAsTheRecordsOwnStamp(ConvosoService):
+    """Faithful in the official profile (001: insert_date "format varies by implementation"):
+    YYYY-MM-DD is refused; the record's own "YYYY-MM-DD HH:MM:SS" filters by its day."""
+
+    def filter_insert_date(self, value: str) -> Where | None:
+        if len(value) == 10:
+            raise ConvosoBadRequest("Invalid insert_date value")
+        return super().filter_insert_date(value[:10])
+
+
+@pytest.mark.parametrize(("profile", "formats"), [("community", 1), ("official", 2)])
+def test_insert_date_is_sent_once_per_distinct_documented_format(
+    profile: str, formats: int, tmp_path: Path
+) -> None:
+    # A record whose insert_date is a bare YYYY-MM-DD (000's format, the community reference's) has
+    # no second format to try; one with the time of day (001's example) is also sent as it is.
+    with reference(tmp_path, profile=profile) as ctx:
+        assert verdict(ctx, "convoso.filters.insert_date_filter_returns_records_of_that_day") == "passed"
+    sent = [e.data["insert_date"] for e in ctx.http.exchanges if (e.data or {}).get("insert_date")]
+    seen = observed(ctx, "convoso.search.insert_date-filter-format")
+    assert len(seen) == formats and seen[0] == "YYYY-MM-DD honoured", seen
+    assert len(sent) == formats + 1 and len(set(sent)) == formats, sent  # + the other day's search
+
+
+def test_insert_date_refused_as_yyyy_mm_dd_is_judged_on_the_next_documented_format(tmp_path: Path) -> None:
+    with reference(tmp_path, InsertDateOnlyAsTheRecordsOwnStamp, profile="official") as ctx:
+        assert verdict(ctx, "convoso.filters.insert_date_filter_returns_records_of_that_day") == "passed"
+    seen = observed(ctx, "convoso.search.insert_date-filter-format")
+    assert seen[0].startswith("YYYY-MM-DD refused: ") and seen[1].endswith("honoured"), seen
 
 
 def test_insert_date_in_yyyy_mm_dd_refused_fails_where_the_profile_pins_000s_format(tmp_path: Path) -> None:

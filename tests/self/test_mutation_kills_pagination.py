@@ -203,6 +203,12 @@ def test_an_end_beyond_000s_maximum_offset_of_100000_is_inconclusive_and_one_wit
     assert verdicts(Paged(judged + 1), check_id) == {check_id: "inconclusive"}
 
 
+@pytest.mark.parametrize("total", [3, 4, MAX_OFFSET, MAX_OFFSET + 1, MAX_OFFSET + 2])
+def test_the_last_page_is_judged_at_every_offset_from_1_to_the_maximum(total: int) -> None:
+    # offset = total - 2: 1, 2, 99,998, 99,999 and 100,000 all lie within 000's maximum.
+    assert verdicts(Paged(total), LAST_PAGE) == {LAST_PAGE: "passed"}
+
+
 # -- each paging rule broken alone fails, wherever the break lies -------------------------------
 
 @pytest.mark.parametrize("total", [3, 150, 5000])

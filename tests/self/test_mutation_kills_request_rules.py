@@ -158,6 +158,27 @@ def test_an_operation_the_spec_does_not_have_is_one_error_naming_it(convoso: dic
         ("path", "GET /nowhere is not an operation of the spec")]
 
 
+HEADER_SPEC = {"openapi": "3.1.0", "paths": {"/x": {"get": {
+    "parameters": [{"name": "X-Request-Id", "in": "header", "required": True,
+                    "schema": {"type": "string", "pattern": "^[0-9]+$"}}],
+    "responses": {"200": {"description": "ok"}}}}}}
+
+
+@pytest.mark.parametrize(("query", "headers", "wanted"), [
+    ({}, {"x-request-id": "12"}, []),
+    ({"X-Request-Id": ["12"]}, {}, [("header", "X-Request-Id", "required")]),
+    ({}, {"x-request-id": "ab"}, [("header", "X-Request-Id", "pattern")]),
+], ids=["sent-as-a-header", "sent-in-the-query-instead", "sent-with-a-wrong-value"])
+def test_a_header_parameter_is_read_from_the_headers_only(
+    query: dict[str, list[str]], headers: dict[str, str], wanted: list[tuple[str, str, str]]
+) -> None:
+    # No seed document has a header parameter (Avaamo's token is a security scheme); the rule is
+    # OpenAPI's: a parameter "in: header" is a header, matched without case.
+    errors = validate_request(HEADER_SPEC, "GET", "/x", query=query, headers=headers, content_type="",
+                              body=b"")
+    assert [(e.location, e.field, e.keyword) for e in errors] == wanted
+
+
 # -- the client policy: every documented keyword, citing its sentence --------------------------------
 
 def test_a_client_breaking_documented_avaamo_rules_gets_one_finding_per_field(avaamo: dict[str, Any]) -> None:

@@ -201,3 +201,20 @@ def test_a_reply_rule_cites_the_documents_of_the_api_definition_which_its_dialec
     from optout_conformance.core.apis import APIS
 
     assert response.source_of(api) == ", ".join(APIS[api].sources) == dialect_of(api).SOURCE
+
+
+MEDIA_SPEC = {"openapi": "3.1.0", "paths": {OPT_STATUS: {"get": {"responses": {
+    "200": {"content": {"application/json": {"schema": {"type": "object"}}}},
+    "400": {"content": {"*/*": {}}},
+    "404": {"content": {"*/*": {"schema": {"type": "object"}}}}}}}}}
+
+
+@pytest.mark.parametrize(("status", "content_type"), [
+    (200, "text/html"),  # no declared media type covers the reply's
+    (400, "application/json"),  # the media type covering it declares no schema
+    (404, "text/plain"),  # a schema, but the reply is not JSON
+], ids=["undeclared-media-type", "no-schema", "not-json"])
+def test_a_reply_without_a_json_schema_to_meet_has_no_schema_errors(status: int, content_type: str) -> None:
+    assert response.every_schema_error(MEDIA_SPEC, reply(OPT_STATUS, [1, 2], status, content_type)) == []
+    # The same reply as JSON under the schema: its error is listed.
+    assert response.every_schema_error(MEDIA_SPEC, reply(OPT_STATUS, [1, 2], 404)) != []

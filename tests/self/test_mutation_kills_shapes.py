@@ -126,6 +126,22 @@ def test_a_ref_cycle_is_an_error_not_a_hang() -> None:
         shapes.follow(SPEC, "/components/schemas/Loop")
 
 
+@pytest.mark.parametrize(("hops", "resolves"), [(20, True), (21, False)])
+def test_a_chain_of_up_to_20_refs_resolves_and_a_longer_one_is_taken_for_a_cycle(
+    hops: int, resolves: bool
+) -> None:
+    # R0 -> R1 -> ... -> R{hops - 1} -> {"type": "string"}: 20 hops at most, then a cycle is assumed.
+    schemas: dict[str, Any] = {f"R{n}": {"$ref": f"#/components/schemas/R{n + 1}"} for n in range(hops)}
+    schemas[f"R{hops}"] = {"type": "string"}
+    spec = {"components": {"schemas": schemas}}
+    start = schemas["R0"]
+    if resolves:
+        assert shapes.resolve(spec, start) == {"type": "string"}
+    else:
+        with pytest.raises(ValueError, match="cycle"):
+            shapes.resolve(spec, start)
+
+
 LISTED = {
     "components": {"schemas": {"Either": {"oneOf": [{"type": "string"},
                                                     {"$ref": "#/components/schemas/N"}]},
