@@ -23,7 +23,12 @@ from optout_conformance.apis.whatcounts.open_points import WhatCountsGetOnly as 
 from optout_conformance.apis.whatcounts.reference import WhatCountsService
 from optout_conformance.checks import properties
 from optout_conformance.checks.judgement import dialect_of
-from optout_conformance.checks.properties import OperationOutcome, PhaseOptions, run_property_phase
+from optout_conformance.checks.properties import (
+    OperationOutcome,
+    PhaseOptions,
+    PhaseResult,
+    run_property_phase,
+)
 from optout_conformance.checks.registry import load_all
 from optout_conformance.core.apis import APIS
 from optout_conformance.core.context import Credentials, Target
@@ -203,14 +208,20 @@ def test_reference_serves_every_number_the_avaamo_spec_allows_as_a_time(times: d
     assert ex.status == 200, ex.summary()
 
 
-def test_convoso_insert_is_followed_by_a_linked_search_for_its_number(tmp_path: Path) -> None:
+def convoso_phase(tmp_path: Path, *, max_examples: int, coverage: bool) -> tuple[PhaseResult, RunContext]:
+    """One property phase with writes against the Convoso reference (5 records): result, context."""
     config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
     with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
         ctx = served_context(server, "convoso", config)
-        options = PhaseOptions(writes=True, max_examples=4, coverage=False, http=ctx.http,
+        options = PhaseOptions(writes=True, max_examples=max_examples, coverage=coverage, http=ctx.http,
                                check_id=ctx.current_check)
         result = run_property_phase(specs.load_spec("convoso", "community"), "convoso", ctx.credentials,
                                     base_url=ctx.target.base_url, options=options)
+    return result, ctx
+
+
+def test_convoso_insert_is_followed_by_a_linked_search_for_its_number(tmp_path: Path) -> None:
+    result, ctx = convoso_phase(tmp_path, max_examples=4, coverage=False)
     assert not result.failures, "\n\n".join(o.failure or "" for o in result.failures)
     assert result.outcomes[-1].label == properties.SEQUENCE_LABEL and result.outcomes[-1].cases > 0
     pairs = zip(ctx.http.exchanges, ctx.http.exchanges[1:], strict=False)
@@ -257,12 +268,6 @@ def test_an_error_raised_from_another_is_reported_itself_not_its_cause() -> None
 @pytest.mark.parametrize("coverage", [False, True], ids=["generated", "generated-and-coverage"])
 def test_the_cases_a_phase_reports_are_the_requests_it_sent(tmp_path: Path, coverage: bool) -> None:
     # Every operation's cases and the linked sequences' steps: one request each, each logged once.
-    config = ReferenceConfig(db=str(tmp_path / "ref.db"), seed_records=5)
-    with EmbeddedServer(create_app(config, apis=("convoso",))) as server:
-        ctx = served_context(server, "convoso", config)
-        options = PhaseOptions(writes=True, max_examples=3, coverage=coverage, http=ctx.http,
-                               check_id=ctx.current_check)
-        result = run_property_phase(specs.load_spec("convoso", "community"), "convoso", ctx.credentials,
-                                    base_url=ctx.target.base_url, options=options)
+    result, ctx = convoso_phase(tmp_path, max_examples=3, coverage=coverage)
     assert result.outcomes[-1].label == properties.SEQUENCE_LABEL and result.outcomes[-1].cases > 0
     assert sum(o.cases for o in result.outcomes) == len(ctx.http.exchanges) > 0
