@@ -410,20 +410,20 @@ def test_total_pages_are_compared_by_value_on_a_target_with_hundreds_of_pages(tm
         {1: "ceil", 7: "ceil", 25: "ceil", 100: "ceil"}]
 
 
-class IgnoresStartTimeOldestFirst(IgnoresStartTime):
-    """Faulty as IgnoresStartTime, serving each page oldest first (003 fixes no order)."""
+class OldestFirst(AvaamoService):
+    """Serves each page oldest first (003 fixes no order); mixed in before a faulty service."""
 
     def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
         body = super().list_entries(query)
         return {**body, "entries": body["entries"][::-1]}
 
 
-class IgnoresEndTimeOldestFirst(IgnoresEndTime):
-    """Faulty as IgnoresEndTime, serving each page oldest first (003 fixes no order)."""
+class IgnoresStartTimeOldestFirst(OldestFirst, IgnoresStartTime):
+    """Faulty as IgnoresStartTime, serving each page oldest first."""
 
-    def list_entries(self, query: dict[str, str]) -> dict[str, Any]:
-        body = super().list_entries(query)
-        return {**body, "entries": body["entries"][::-1]}
+
+class IgnoresEndTimeOldestFirst(OldestFirst, IgnoresEndTime):
+    """Faulty as IgnoresEndTime, serving each page oldest first."""
 
 
 @pytest.mark.parametrize("service", [IgnoresStartTimeOldestFirst, IgnoresEndTimeOldestFirst],
@@ -431,9 +431,9 @@ class IgnoresEndTimeOldestFirst(IgnoresEndTime):
 def test_a_window_ignoring_one_bound_fails_whatever_order_the_entries_are_served_in(
     tmp_path: Path, service: type[AvaamoService]
 ) -> None:
-    # 60 entries fit one page, which then lists them oldest first. The window is centred on an entry
-    # with entries on both sides of it, wherever the sample puts it (around the oldest entry, a
-    # window ignoring start_time would select the same entries as the right one).
+    # 60 entries fit one page, which then lists them oldest first. Each bound gets a window around
+    # an entry with an entry beyond that bound, wherever the sample puts it (a single window around
+    # the oldest entry would select the same entries whether start_time is honoured or ignored).
     with serve(tmp_path, service, seed=60) as server:
         failed = failure_of(server, "avaamo.filters.every_filter_is_honoured")
     assert "start_time and end_time select" in failed.rule, failed.rule

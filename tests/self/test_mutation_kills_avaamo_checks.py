@@ -338,7 +338,7 @@ def entries_at(seconds: tuple[int, ...], ignored: str) -> type[AvaamoService]:
             return super().filter_time_window("" if ignored == "start_time" else start,
                                               "" if ignored == "end_time" else end)
 
-    Variant.__name__ = f"ThreeEntries{seconds}Ignoring_{ignored}"
+    Variant.__name__ = f"Entries{seconds}Ignoring_{ignored}"
     return Variant
 
 
@@ -349,8 +349,8 @@ def test_an_entry_exactly_at_a_window_bound_is_no_entry_outside_it(
 ) -> None:
     # The middle entry has a neighbour exactly one second (the window's half-width) on one side:
     # that neighbour lies on the bound, inside the window, so a window around the middle entry could
-    # not show the ignored bound. The check centres the window on an entry with entries strictly
-    # outside it on both sides, or else on one side, where the ignored bound lets one in.
+    # not show the ignored bound. The check puts one window per bound around an entry with an entry
+    # strictly beyond that bound, where the ignored bound lets it in.
     result, _, failure = run(tmp_path, FILTERS, entries_at(seconds, ignored), seed=0)
     assert failure is not None, result
     assert failure.rule == "start_time and end_time select the entries created in the window", failure.rule
